@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { beforeEach, test } from 'node:test';
+import { hangupFrame, offerFrame } from '../../shared/protocol/index.js';
+import { jitteredBackoff } from '../core/reconnect-policy.js';
+import { CLOSE_LIVENESS, type Clock, SignalClient, type SignalEvent, type SocketLike, type TokenStore } from './signal-client.js';
+
+const ID = '7d3f1c52-8a7e-4b41-9f0e-2a6c1d9b3e55';
+const OTHER = '11111111-2222-4333-8444-555555555555';
+
+/** A clock whose time only moves when the test says so. */
+class FakeClock implements Clock {
+  now = 0;
+  #timers = new Map<number, { at: number; fn: () => void }>();
+  #next = 1;
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.now + ms, fn });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
+  advance(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      const due = [...this.#timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      this.#timers.delete(due[0]);
+      this.now = due[1].at;
+      due[1].fn();
+    }
+    this.now = end;
+  }
+}
+
+class FakeSocket implements SocketLike {
+  readyState = 0;
+  sent: unknown[] = [];
+  closedWith: number | null = null;
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  constructor(readonly url: string) {}
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+  close(code = 1000): void {
+    this.closedWith = code;
+    this.readyState = 3;
+  }
+  // Test side.
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(frame: object | string): void {
+    this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
+  }
+  drop(code = 1006): void {
+    this.readyState = 3;
+    this.onclose?.({ code });
+  }
+}
+
+class MemoryTokens implements TokenStore {
+  token: string | null = null;
+  load = () => this.token;
+  save = (t: string) => {
+    this.token = t;
+  };
+  clear = () => {
+    this.token = null;
+  };
+}
+
+let clock: FakeClock;
+let sockets: FakeSocket[];
+let tokens: MemoryTokens;
+let events: SignalEvent[];
+let client: SignalClient;
+
+const last = () => sockets[sockets.length - 1] as FakeSocket;
+const joined = (resume = 'tok-1', peer = false) => ({ type: 'joined', sessionId: ID, peer, resume, iceServers: [] });
+
+beforeEach(() => {
+  clock = new FakeClock();
+  sockets = [];
+  tokens = new MemoryTokens();
+  events = [];
+  client = new SignalClient({
+    url: 'wss://example.test/signal',
+    sessionId: ID,
+    createSocket: (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+    clock,
+    policy: jitteredBackoff(() => 0.5, 1000, 8000),
+    tokens,
+  });
+  client.onEvent((e) => events.push(e));
+});
+
+function connectAndJoin(resume = 'tok-1'): FakeSocket {
+  client.start();
+  const s = last();
+  s.open();
+  s.receive(joined(resume));
+  return s;
+}
+
+test('join is the first frame; joined stores the resume token', () => {
+  client.start();
+  last().open();
+  assert.deepEqual(last().sent, [{ type: 'join', sessionId: ID }]);
+  last().receive(joined('tok-A'));
+  assert.equal(tokens.token, 'tok-A');
+  assert.ok(client.isJoined);
+  assert.deepEqual(events.at(-1), { type: 'joined', frame: joined('tok-A'), resumed: false });
+});
+
+test('nothing is sent before joined (the caller replays after the join)', () => {
+  client.start();
+  last().open();
+  assert.equal(client.send(offerFrame(ID, 'v=0')), false);
+  last().receive(joined());
+  assert.equal(client.send(offerFrame(ID, 'v=0')), true);
+  assert.deepEqual(last().sent.at(-1), { type: 'offer', sessionId: ID, sdp: 'v=0' });
+});
+
+test('an abnormal drop reconnects with backoff and resumes with the last token', () => {
+  connectAndJoin('tok-1');
+  last().drop(1006);
+  assert.deepEqual(events.at(-1), { type: 'status', status: 'offline' });
+  assert.equal(sockets.length, 1);
+  clock.advance(749);
+  assert.equal(sockets.length, 1, 'waits the backoff (500 + 0.5 * 500 ms)');
+  clock.advance(1);
+  assert.equal(sockets.length, 2);
+  last().open();
+  assert.deepEqual(last().sent[0], { type: 'join', sessionId: ID, resume: 'tok-1' });
+  last().receive(joined('tok-2', true));
+  assert.equal(tokens.token, 'tok-2', 'every joined carries a fresh token');
+  assert.equal((events.at(-1) as { resumed: boolean }).resumed, true);
+});
+
+test('backoff grows while the server is away and resets after a successful join', () => {
+  connectAndJoin();
+  const gaps: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    last().drop(1012);
+    const before = clock.now;
+    const n = sockets.length;
+    while (sockets.length === n) clock.advance(10);
+    gaps.push(clock.now - before);
+  }
+  assert.deepEqual(gaps, [750, 1500, 3000, 6000]);
+  last().open();
+  last().receive(joined());
+  last().drop(1012);
+  const before = clock.now;
+  const n = sockets.length;
+  while (sockets.length === n) clock.advance(10);
+  assert.equal(clock.now - before, 750);
+});
+
+test('liveness: a ping every interval; no answer closes the socket and reconnects', () => {
+  const s = connectAndJoin();
+  clock.advance(10_000);
+  assert.deepEqual(s.sent.at(-1), { type: 'ping', sessionId: ID });
+  s.receive({ type: 'pong', sessionId: ID });
+  clock.advance(10_000);
+  assert.equal(s.closedWith, null, 'a pong keeps it alive');
+  clock.advance(5_000);
+  assert.equal(s.closedWith, CLOSE_LIVENESS, 'no pong within the timeout: given up, not a clean close');
+  clock.advance(800);
+  assert.equal(sockets.length, 2);
+});
+
+test('events from an orphaned socket are ignored after a reconnect', () => {
+  const old = connectAndJoin();
+  const oldOnMessage = old.onmessage;
+  old.drop();
+  clock.advance(1000);
+  last().open();
+  last().receive(joined());
+  const n = events.length;
+  oldOnMessage?.({ data: JSON.stringify(hangupFrame(ID)) });
+  assert.equal(events.length, n);
+});
+
+test('frames for another session id and garbage are ignored', () => {
+  const s = connectAndJoin();
+  const n = events.length;
+  s.receive({ type: 'hangup', sessionId: OTHER });
+  s.receive('not json');
+  s.receive({ type: 'joined', sessionId: ID });
+  assert.equal(events.length, n);
+  s.receive({ type: 'peer', sessionId: ID, state: 'joined' });
+  assert.deepEqual(events.at(-1), { type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+});
+
+test('an error before joined is reported as a join error, with whether a token was used', () => {
+  tokens.token = 'stale';
+  client.start();
+  last().open();
+  last().receive({ type: 'error', sessionId: ID, code: 'SESSION_ENDED', message: 'Сеанс завершён' });
+  const e = events.at(-1);
+  assert.equal(e?.type, 'error');
+  assert.equal((e as { duringJoin: boolean }).duringJoin, true);
+  assert.equal((e as { resumed: boolean }).resumed, true);
+});
+
+test('rejoinFresh drops the token and joins without it at once', () => {
+  tokens.token = 'stale';
+  client.start();
+  last().open();
+  client.rejoinFresh();
+  assert.equal(sockets.length, 2);
+  assert.equal(sockets[0]?.closedWith, 1000);
+  last().open();
+  assert.deepEqual(last().sent[0], { type: 'join', sessionId: ID });
+});
+
+test('close() is clean (1000) and stops every retry', () => {
+  const s = connectAndJoin();
+  client.close();
+  assert.equal(s.closedWith, 1000);
+  clock.advance(60_000);
+  assert.equal(sockets.length, 1);
+});
+
+test('no join answer within the join timeout: retry', () => {
+  client.start();
+  last().open();
+  clock.advance(10_000);
+  assert.equal(sockets[0]?.closedWith, CLOSE_LIVENESS);
+  clock.advance(750);
+  assert.equal(sockets.length, 2);
+});
+
+test('nudge (network back) skips the rest of the backoff', () => {
+  connectAndJoin();
+  last().drop();
+  last().drop();
+  assert.equal(sockets.length, 1);
+  client.nudge();
+  assert.equal(sockets.length, 2);
+});

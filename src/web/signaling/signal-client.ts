@@ -1,0 +1,268 @@
+import {
+  type ClientFrame,
+  type ErrorFrame,
+  type JoinedFrame,
+  type ServerFrame,
+  joinFrame,
+  parseServerFrame,
+  pingFrame,
+} from '../../shared/protocol/index.js';
+import type { ReconnectPolicy } from '../core/reconnect-policy.js';
+
+/** The part of the browser's WebSocket this client uses, so tests can hand it a fake. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export interface Clock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Where the resume token lives between reconnects and page reloads (sessionStorage in the app). */
+export interface TokenStore {
+  load(): string | null;
+  save(token: string): void;
+  clear(): void;
+}
+
+export type SignalEvent =
+  | { type: 'status'; status: 'connecting' | 'offline' }
+  | { type: 'joined'; frame: JoinedFrame; resumed: boolean }
+  | { type: 'frame'; frame: Exclude<ServerFrame, JoinedFrame | ErrorFrame> }
+  | { type: 'error'; frame: ErrorFrame; duringJoin: boolean; resumed: boolean };
+
+export interface SignalClientOptions {
+  url: string;
+  sessionId: string;
+  createSocket: (url: string) => SocketLike;
+  clock: Clock;
+  policy: ReconnectPolicy;
+  tokens: TokenStore;
+  /** How often a joined client checks the server is still there (browsers cannot see WS pings). */
+  pingIntervalMs?: number;
+  /** No frame this long after a ping: the socket is treated as dead. */
+  pongTimeoutMs?: number;
+  /** From creating a socket to `joined`. */
+  joinTimeoutMs?: number;
+}
+
+export const PING_INTERVAL_MS = 10_000;
+export const PONG_TIMEOUT_MS = 5_000;
+export const JOIN_TIMEOUT_MS = 10_000;
+/** Our own close code for a socket we gave up on: not 1000/1001, so the server holds our place. */
+export const CLOSE_LIVENESS = 4000;
+const OPEN = 1;
+
+/**
+ * The signalling transport: one WebSocket at a time to `/signal`, joined to one session,
+ * reconnecting with jittered backoff and resuming its place with the last token.
+ */
+export class SignalClient {
+  readonly #o: Required<SignalClientOptions>;
+  #socket: SocketLike | null = null;
+  #joined = false;
+  #sentResume = false;
+  #stopped = true;
+  #attempt = 0;
+  #retryTimer: unknown = null;
+  #pingTimer: unknown = null;
+  #deadline: unknown = null;
+  #joinTimer: unknown = null;
+  #listeners = new Set<(e: SignalEvent) => void>();
+
+  constructor(options: SignalClientOptions) {
+    this.#o = {
+      pingIntervalMs: PING_INTERVAL_MS,
+      pongTimeoutMs: PONG_TIMEOUT_MS,
+      joinTimeoutMs: JOIN_TIMEOUT_MS,
+      ...options,
+    };
+  }
+
+  /** Subscribes to transport events; returns the unsubscribe function. */
+  onEvent(cb: (e: SignalEvent) => void): () => void {
+    this.#listeners.add(cb);
+    return () => this.#listeners.delete(cb);
+  }
+
+  get isJoined(): boolean {
+    return this.#joined;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  /** Sends a frame if joined; returns false otherwise (the caller replays after the rejoin). */
+  send(frame: ClientFrame): boolean {
+    const s = this.#socket;
+    if (!this.#joined || !s || s.readyState !== OPEN) return false;
+    s.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Leaves for good: a clean close, so the server frees the place at once. */
+  close(): void {
+    this.#stopped = true;
+    this.#clearTimers();
+    const s = this.#detach();
+    s?.close(1000, 'bye');
+  }
+
+  /** Drops the token and takes a place anew (the server no longer knows the token). */
+  rejoinFresh(): void {
+    this.#o.tokens.clear();
+    if (this.#stopped) return;
+    this.#clearTimers();
+    this.#detach()?.close(1000, 'rejoin');
+    this.#connect();
+  }
+
+  /** The network came back or the page became visible: check now instead of waiting. */
+  nudge(): void {
+    if (this.#stopped) return;
+    if (this.#joined) {
+      this.#ping();
+    } else if (this.#retryTimer !== null) {
+      this.#o.clock.clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+      this.#connect();
+    }
+  }
+
+  #emit(e: SignalEvent): void {
+    for (const cb of [...this.#listeners]) cb(e);
+  }
+
+  #connect(): void {
+    this.#emit({ type: 'status', status: 'connecting' });
+    const socket = this.#o.createSocket(this.#o.url);
+    this.#socket = socket;
+    this.#joined = false;
+    // Handlers go on before anything else can happen; events from an older socket are ignored.
+    socket.onopen = () => {
+      if (this.#socket !== socket) return;
+      const token = this.#o.tokens.load();
+      this.#sentResume = token !== null;
+      socket.send(JSON.stringify(joinFrame(this.#o.sessionId, token ?? undefined)));
+    };
+    socket.onmessage = (ev) => {
+      if (this.#socket === socket) this.#handleMessage(ev.data);
+    };
+    socket.onclose = () => {
+      if (this.#socket === socket) this.#lost();
+    };
+    socket.onerror = () => {
+      // A close event always follows; nothing to do here.
+    };
+    this.#joinTimer = this.#o.clock.setTimeout(() => {
+      this.#joinTimer = null;
+      if (this.#socket === socket && !this.#joined) this.#giveUpOn(socket);
+    }, this.#o.joinTimeoutMs);
+  }
+
+  #handleMessage(data: unknown): void {
+    if (typeof data !== 'string') return;
+    const frame = parseServerFrame(data);
+    if (!frame || (frame.sessionId !== null && frame.sessionId !== this.#o.sessionId)) return;
+    // Any frame proves the server is alive.
+    this.#clearDeadline();
+    switch (frame.type) {
+      case 'joined': {
+        this.#joined = true;
+        this.#attempt = 0;
+        if (this.#joinTimer !== null) this.#o.clock.clearTimeout(this.#joinTimer);
+        this.#joinTimer = null;
+        this.#o.tokens.save(frame.resume);
+        this.#schedulePing();
+        this.#emit({ type: 'joined', frame, resumed: this.#sentResume });
+        return;
+      }
+      case 'error':
+        this.#emit({ type: 'error', frame, duringJoin: !this.#joined, resumed: this.#sentResume });
+        return;
+      case 'pong':
+        return;
+      default:
+        this.#emit({ type: 'frame', frame });
+    }
+  }
+
+  #schedulePing(): void {
+    if (this.#pingTimer !== null) this.#o.clock.clearTimeout(this.#pingTimer);
+    this.#pingTimer = this.#o.clock.setTimeout(() => {
+      this.#pingTimer = null;
+      this.#ping();
+    }, this.#o.pingIntervalMs);
+  }
+
+  #ping(): void {
+    const socket = this.#socket;
+    if (!socket || !this.#joined) return;
+    if (socket.readyState === OPEN) socket.send(JSON.stringify(pingFrame(this.#o.sessionId)));
+    if (this.#deadline === null) {
+      this.#deadline = this.#o.clock.setTimeout(() => {
+        this.#deadline = null;
+        if (this.#socket === socket) this.#giveUpOn(socket);
+      }, this.#o.pongTimeoutMs);
+    }
+    this.#schedulePing();
+  }
+
+  #clearDeadline(): void {
+    if (this.#deadline !== null) this.#o.clock.clearTimeout(this.#deadline);
+    this.#deadline = null;
+  }
+
+  /** A socket that stopped answering: close it without waiting (a dead network delays `close`). */
+  #giveUpOn(socket: SocketLike): void {
+    this.#detach();
+    try {
+      socket.close(CLOSE_LIVENESS, 'no answer');
+    } catch {
+      // Already closed.
+    }
+    this.#lost();
+  }
+
+  #lost(): void {
+    this.#clearTimers();
+    this.#detach();
+    if (this.#stopped) return;
+    this.#emit({ type: 'status', status: 'offline' });
+    const delay = this.#o.policy.delay(this.#attempt++);
+    this.#retryTimer = this.#o.clock.setTimeout(() => {
+      this.#retryTimer = null;
+      if (!this.#stopped) this.#connect();
+    }, delay);
+  }
+
+  #detach(): SocketLike | null {
+    const s = this.#socket;
+    this.#socket = null;
+    this.#joined = false;
+    if (s) {
+      s.onopen = null;
+      s.onmessage = null;
+      s.onclose = null;
+      s.onerror = null;
+    }
+    return s;
+  }
+
+  #clearTimers(): void {
+    for (const t of [this.#retryTimer, this.#pingTimer, this.#deadline, this.#joinTimer]) {
+      if (t !== null) this.#o.clock.clearTimeout(t);
+    }
+    this.#retryTimer = this.#pingTimer = this.#deadline = this.#joinTimer = null;
+  }
+}
