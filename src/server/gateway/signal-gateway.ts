@@ -1,0 +1,294 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
+import { CloseCode, ErrorCode, type IceServer, type Limits, errorFrame, readEnvelope } from '../../shared/protocol/index.js';
+import { type Clock, type TimerHandle, systemClock } from '../clock.js';
+import { type Logger, createSessionTagger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Connection } from '../sessions/connection.js';
+import { ResumeTokens } from '../sessions/resume-token.js';
+import { SessionService } from '../sessions/session-service.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
+import { RateLimiter } from './rate-limiter.js';
+import { WsPeerLink } from './ws-peer-link.js';
+
+export interface SignalGatewayOptions {
+  limits: Limits;
+  logger: Logger;
+  metrics: Metrics;
+  registry: SessionRegistry;
+  /** Signs resume tokens; also keys the log tag of session ids. */
+  tokenSecret: Buffer;
+  iceServers: (expiresAtMs: number) => IceServer[];
+  trustProxy: boolean;
+  allowedOrigins: readonly string[];
+  clock?: Clock;
+}
+
+interface SocketState {
+  ws: WebSocket;
+  link: WsPeerLink;
+  conn: Connection;
+  address: string;
+  limiter: RateLimiter;
+  joinTimer: TimerHandle | null;
+  /** Set by any frame or pong; cleared by each heartbeat sweep. */
+  alive: boolean;
+  lastSeen: number;
+}
+
+/** ws keeps at most this many chunks of one message (bounds CVE-2026-48779 style floods). */
+const MAX_BUFFERED_CHUNKS = 1024;
+/** After SIGTERM, sockets that have not finished their close handshake are cut after this. */
+const SHUTDOWN_DRAIN_MS = 2000;
+const STATUS_TEXT: Record<number, string> = {
+  403: 'Forbidden',
+  404: 'Not Found',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+/**
+ * The `/signal` transport: vets upgrades (TLS only, Origin, capacity), turns bytes into
+ * envelopes for the session layer, and enforces size, rate, liveness and backpressure.
+ */
+export class SignalGateway {
+  readonly #options: SignalGatewayOptions;
+  readonly #limits: Limits;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #service: SessionService;
+  readonly #wss: WebSocketServer;
+  readonly #sockets = new Set<SocketState>();
+  readonly #perAddress = new Map<string, number>();
+  readonly #allowedOrigins: ReadonlySet<string>;
+  readonly #heartbeat: NodeJS.Timeout;
+  #nextLinkId = 0;
+  #shuttingDown = false;
+
+  constructor(options: SignalGatewayOptions) {
+    this.#options = options;
+    this.#limits = options.limits;
+    this.#log = options.logger;
+    this.#clock = options.clock ?? systemClock;
+    this.#allowedOrigins = new Set(options.allowedOrigins);
+    this.#service = new SessionService({
+      registry: options.registry,
+      tokens: new ResumeTokens(options.tokenSecret),
+      logger: options.logger,
+      metrics: options.metrics,
+      limits: options.limits,
+      clock: this.#clock,
+      iceServers: options.iceServers,
+      tagSession: createSessionTagger(options.tokenSecret),
+    });
+    // `closeTimeout` (ws >= 8.22) is missing from @types/ws: the close handshake waits 5 s, not 30.
+    const serverOptions: ServerOptions & { closeTimeout: number } = {
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      // Frames a little over the limit still arrive, so they can be answered with TOO_LARGE
+      // before the close; anything bigger is cut by ws itself with 1009.
+      maxPayload: options.limits.maxFrameBytes * 2,
+      maxFragments: options.limits.maxFragments,
+      maxBufferedChunks: MAX_BUFFERED_CHUNKS,
+      closeTimeout: 5000,
+    };
+    this.#wss = new WebSocketServer(serverOptions);
+    this.#heartbeat = setInterval(() => this.#sweep(), options.limits.pingIntervalMs);
+    this.#heartbeat.unref();
+  }
+
+  get socketCount(): number {
+    return this.#sockets.size;
+  }
+
+  get timerCount(): number {
+    return this.#service.timerCount;
+  }
+
+  /** Vets an HTTP upgrade to /signal and, if it passes, opens the WebSocket. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refusal = this.#vet(req);
+    if (refusal !== null) return this.#refuse(socket, refusal);
+    const address = this.#clientAddress(req);
+    const count = this.#perAddress.get(address) ?? 0;
+    if (count >= this.#limits.socketsPerAddress) return this.#refuse(socket, 429);
+    // Reserve the address slot now: many upgrades may be in flight at once.
+    this.#perAddress.set(address, count + 1);
+    socket.on('error', () => {});
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, address));
+  }
+
+  /** Refuses new upgrades and closes every socket with 1012; resolves when all are closed. */
+  async shutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    clearInterval(this.#heartbeat);
+    const closed = [...this.#sockets].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.ws.once('close', () => resolve());
+          s.ws.close(CloseCode.SERVICE_RESTART, 'server restarting');
+        }),
+    );
+    const drained = Promise.all(closed).then(() => true);
+    const timeout = new Promise<false>((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_MS, false).unref());
+    if (!(await Promise.race([drained, timeout]))) for (const s of this.#sockets) s.ws.terminate();
+    this.#service.stop();
+    this.#wss.close();
+  }
+
+  #vet(req: IncomingMessage): number | null {
+    const path = (req.url ?? '').split('?', 1)[0];
+    if (path !== '/signal') return 404;
+    // TLS only: plain ws is refused before any session state is touched.
+    const encrypted = (req.socket as TLSSocket).encrypted === true;
+    const proxied = this.#options.trustProxy && req.headers['x-forwarded-proto'] === 'https';
+    if (!encrypted && !proxied) return 426;
+    if (!this.#originAllowed(req)) return 403;
+    if (this.#shuttingDown || this.#sockets.size >= this.#limits.maxSockets) return 503;
+    return null;
+  }
+
+  /** Same origin as the requested host, or an exact configured origin; never a substring match. */
+  #originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    // Non-browser clients send no Origin; a browser always does, so CSWSH is still blocked.
+    if (origin === undefined) return true;
+    if (this.#allowedOrigins.has(origin)) return true;
+    const host = req.headers.host;
+    return host !== undefined && origin === `https://${host.toLowerCase()}`;
+  }
+
+  #clientAddress(req: IncomingMessage): string {
+    if (this.#options.trustProxy) {
+      const forwarded = req.headers['x-forwarded-for'];
+      // The last hop is the one our trusted proxy appended; earlier ones are client-supplied.
+      const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').pop()?.trim();
+      if (last) return last;
+    }
+    return req.socket.remoteAddress ?? 'unknown';
+  }
+
+  #refuse(socket: Duplex, status: number): void {
+    this.#options.metrics.upgradeRefused(status);
+    this.#log.debug({ event: 'upgrade-refused', status });
+    const text = STATUS_TEXT[status] ?? 'Error';
+    socket.on('error', () => {});
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+    // A client that never closes its side is cut shortly after.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+
+  #accept(ws: WebSocket, address: string): void {
+    const clock = this.#clock;
+    const metrics = this.#options.metrics;
+    const link = new WsPeerLink(String(++this.#nextLinkId), ws, {
+      maxBacklogBytes: this.#limits.maxBacklogBytes,
+      clock,
+      metrics,
+    });
+    const now = clock.now();
+    const state: SocketState = {
+      ws,
+      link,
+      conn: this.#service.open(link),
+      address,
+      limiter: new RateLimiter(
+        {
+          burstFrames: this.#limits.rateBurstFrames,
+          burstBytes: this.#limits.rateBurstBytes,
+          framesPerSec: this.#limits.rateFramesPerSec,
+          bytesPerSec: this.#limits.rateBytesPerSec,
+        },
+        now,
+      ),
+      joinTimer: null,
+      alive: true,
+      lastSeen: now,
+    };
+    // Listeners first: an error on a socket that is about to be refused must not crash us.
+    ws.on('error', (error) => this.#log.debug({ event: 'socket-error', code: (error as { code?: string }).code }));
+    ws.on('message', (data, isBinary) => this.#handleMessage(state, data as Buffer, isBinary));
+    ws.on('pong', () => {
+      state.alive = true;
+    });
+    ws.on('close', (code) => this.#handleClose(state, code));
+    this.#sockets.add(state);
+    metrics.socketOpened();
+    state.joinTimer = clock.setTimeout(() => {
+      state.joinTimer = null;
+      if (state.conn.isJoined) return;
+      link.sendError(ErrorCode.NOT_JOINED, null, false);
+      link.close(CloseCode.POLICY_VIOLATION, 'join timeout');
+    }, this.#limits.joinTimeoutMs);
+    if (this.#shuttingDown) link.close(CloseCode.SERVICE_RESTART, 'server restarting');
+  }
+
+  #handleMessage(state: SocketState, data: Buffer, isBinary: boolean): void {
+    state.alive = true;
+    const { link } = state;
+    if (isBinary) {
+      link.sendError(ErrorCode.BAD_MESSAGE, null, false);
+      return link.close(CloseCode.UNSUPPORTED_DATA, 'binary frames are not supported');
+    }
+    const bytes = data.length;
+    if (bytes > this.#limits.maxFrameBytes) {
+      link.sendError(ErrorCode.TOO_LARGE, null, false);
+      return link.close(CloseCode.TOO_LARGE, 'frame too large');
+    }
+    const verdict = state.limiter.take(bytes, this.#clock.now());
+    if (verdict !== 'pass') return this.#rateLimited(state, verdict === 'abuse');
+    const envelope = readEnvelope(data.toString('utf8'));
+    if (!envelope.ok) {
+      if (link.mayReportError()) {
+        this.#log.warn({ event: 'bad-frame', code: envelope.error.code });
+        this.#options.metrics.errorSent(envelope.error.code);
+        link.send(errorFrame(envelope.error.code, null));
+      }
+      return;
+    }
+    this.#service.receive(state.conn, envelope.value, bytes);
+  }
+
+  #rateLimited(state: SocketState, abuse: boolean): void {
+    const { link } = state;
+    const sessionId = state.conn.seat?.sessionId ?? null;
+    if (abuse) {
+      this.#log.warn({ event: 'rate-abuse' });
+      link.sendError(ErrorCode.RATE_LIMITED, sessionId, false);
+      return link.close(CloseCode.POLICY_VIOLATION, 'rate limit');
+    }
+    // The dropped frame is answered, at most once per second (protocol.md limits).
+    if (link.mayReportRateLimit(this.#clock.now())) link.sendError(ErrorCode.RATE_LIMITED, sessionId, false);
+  }
+
+  #handleClose(state: SocketState, code: number): void {
+    if (!this.#sockets.delete(state)) return;
+    this.#options.metrics.socketClosed();
+    if (state.joinTimer !== null) this.#clock.clearTimeout(state.joinTimer);
+    const left = (this.#perAddress.get(state.address) ?? 1) - 1;
+    if (left <= 0) this.#perAddress.delete(state.address);
+    else this.#perAddress.set(state.address, left);
+    // Rule 6: only a close frame with 1000/1001 is a deliberate leave; anything else is a drop.
+    const clean = code === CloseCode.NORMAL || code === CloseCode.GOING_AWAY;
+    this.#service.closed(state.conn, clean);
+  }
+
+  /** Liveness: ping everyone; drop whoever has shown no sign of life for `dropAfterMs`. */
+  #sweep(): void {
+    const now = this.#clock.now();
+    for (const state of this.#sockets) {
+      if (state.alive) {
+        state.alive = false;
+        state.lastSeen = now;
+      } else if (now - state.lastSeen >= this.#limits.dropAfterMs) {
+        state.ws.terminate();
+        continue;
+      }
+      state.ws.ping();
+    }
+  }
+}

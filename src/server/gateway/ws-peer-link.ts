@@ -1,0 +1,64 @@
+import WebSocket from 'ws';
+import { type ErrorCode, type ServerFrame, errorFrame } from '../../shared/protocol/index.js';
+import type { Clock } from '../clock.js';
+import type { Metrics } from '../metrics.js';
+import type { PeerLink } from '../sessions/connection.js';
+import { TokenBucket } from './rate-limiter.js';
+
+/** Error replies to garbage: a small burst, then one per second (reliability M11). */
+const ERROR_BURST = 5;
+const ERRORS_PER_SEC = 1;
+
+export interface WsPeerLinkOptions {
+  maxBacklogBytes: number;
+  clock: Clock;
+  metrics: Metrics;
+}
+
+/** A PeerLink over one `ws` socket, with outbound backpressure and an error-reply budget. */
+export class WsPeerLink implements PeerLink {
+  #errors: TokenBucket | null = null;
+  #lastRateLimited = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly id: string,
+    private readonly ws: WebSocket,
+    private readonly options: WsPeerLinkOptions,
+  ) {}
+
+  send(frame: ServerFrame): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  sendText(text: string): void {
+    const ws = this.ws;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(text);
+    // ws has no backpressure of its own: a peer that stops reading is dropped (as an
+    // abnormal drop, so its place is held) before its backlog eats the server's memory.
+    if (ws.bufferedAmount > this.options.maxBacklogBytes) ws.terminate();
+  }
+
+  /** `true` when a throttled error reply may be sent now (also gates its log line). */
+  mayReportError(): boolean {
+    this.#errors ??= new TokenBucket(ERROR_BURST, ERRORS_PER_SEC, this.options.clock.now());
+    return this.#errors.take(this.options.clock.now());
+  }
+
+  /** `true` at most once per second: the RATE_LIMITED reply budget. */
+  mayReportRateLimit(now: number): boolean {
+    if (now - this.#lastRateLimited < 1000) return false;
+    this.#lastRateLimited = now;
+    return true;
+  }
+
+  sendError(code: ErrorCode, sessionId: string | null, throttled: boolean): void {
+    if (throttled && !this.mayReportError()) return;
+    this.options.metrics.errorSent(code);
+    this.send(errorFrame(code, sessionId));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+  }
+}

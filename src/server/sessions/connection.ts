@@ -1,0 +1,49 @@
+import type { ErrorCode, ServerFrame } from '../../shared/protocol/index.js';
+import type { Seat } from './session-registry.js';
+
+/** What the session layer sees of a socket (style.md §2: never a WebSocket). */
+export interface PeerLink {
+  readonly id: string;
+  send(frame: ServerFrame): void;
+  /** Sends an already serialised frame (relayed and queued frames). */
+  sendText(text: string): void;
+  /**
+   * Sends an `error` frame. `throttled` errors answer garbage and are rate-limited by the
+   * transport, so a flood of bad frames cannot be amplified into a flood of replies.
+   */
+  sendError(code: ErrorCode, sessionId: string | null, throttled: boolean): void;
+  close(code: number, reason: string): void;
+}
+
+export type ConnectionState = 'new' | 'joined' | 'ended' | 'replaced' | 'closed';
+
+/** One socket's standing in the session layer. */
+export class Connection {
+  state: ConnectionState = 'new';
+  seat: Seat | null = null;
+  /** Frames of one socket are handled one after another, in arrival order. */
+  chain: Promise<void> = Promise.resolve();
+  /**
+   * Until the handshake reply and the queue are out, frames relayed to this socket wait here,
+   * so nothing overtakes `joined` or an older queued frame.
+   */
+  pending: string[] | null = [];
+
+  constructor(readonly link: PeerLink) {}
+
+  get isJoined(): boolean {
+    return this.state !== 'new';
+  }
+
+  deliver(text: string): void {
+    if (this.pending === null) this.link.sendText(text);
+    else this.pending.push(text);
+  }
+
+  /** Opens delivery after the handshake reply and the queue were sent. */
+  open(): void {
+    const pending = this.pending;
+    this.pending = null;
+    if (pending !== null) for (const text of pending) this.link.sendText(text);
+  }
+}

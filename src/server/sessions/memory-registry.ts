@@ -1,0 +1,271 @@
+import { randomBytes } from 'node:crypto';
+import type { TokenClaims } from './resume-token.js';
+import {
+  type Admission,
+  type ContextView,
+  type EndResult,
+  type JoinResult,
+  type LeaveResult,
+  type Place,
+  type PlaceStatus,
+  type QueueLimits,
+  type RegistryStats,
+  type RelayResult,
+  type ResumeResult,
+  type Seat,
+  type SessionRegistry,
+  otherPlace,
+} from './session-registry.js';
+
+interface PlaceRecord {
+  status: PlaceStatus;
+  /** '' while free, or while a restored place waits for whoever held it before the restart. */
+  occupant: string;
+  gen: number;
+  linkId: string | null;
+  /** Frames waiting for this place; allocated on first use. */
+  queue: string[] | null;
+  queueBytes: number;
+  /** The other place changed hands while this one was held: it must negotiate anew. */
+  peerChanged: boolean;
+  heldAt: number;
+}
+
+interface ContextRecord {
+  contextId: string;
+  createdAt: number;
+  /** Rebuilt from a token after a restart; its end is remembered so it is never restored again. */
+  restored: boolean;
+  places: [PlaceRecord, PlaceRecord];
+}
+
+export interface MemoryRegistryOptions {
+  maxSessions: number;
+  /** How long an ended restored context is remembered (the session lifetime). */
+  tombstoneMs?: number;
+  /** Queue bounds per place. */
+  queue?: QueueLimits;
+  /** Wall clock, for tombstone expiry. */
+  wallNow?: () => number;
+}
+
+const randomId = (): string => randomBytes(8).toString('hex');
+
+const freePlace = (): PlaceRecord => ({
+  status: 'free',
+  occupant: '',
+  gen: 0,
+  linkId: null,
+  queue: null,
+  queueBytes: 0,
+  peerChanged: false,
+  heldAt: 0,
+});
+
+function clearPlace(place: PlaceRecord): void {
+  place.status = 'free';
+  place.occupant = '';
+  place.gen = 0;
+  place.linkId = null;
+  place.queue = null;
+  place.queueBytes = 0;
+  place.peerChanged = false;
+}
+
+/** The embedded single-node registry: contexts in a Map, nothing on disk. */
+export class MemoryRegistry implements SessionRegistry {
+  readonly #contexts = new Map<string, ContextRecord>();
+  /** contextId -> wall-clock expiry; insertion order equals expiry order. */
+  readonly #tombstones = new Map<string, number>();
+  readonly #maxSessions: number;
+  readonly #tombstoneMs: number;
+  readonly #queue: QueueLimits;
+  readonly #wallNow: () => number;
+
+  constructor(options: MemoryRegistryOptions) {
+    this.#maxSessions = options.maxSessions;
+    this.#tombstoneMs = options.tombstoneMs ?? 12 * 3600_000;
+    this.#queue = options.queue ?? { frames: 128, bytes: 256 * 1024 };
+    this.#wallNow = options.wallNow ?? Date.now;
+  }
+
+  async join(sessionId: string, linkId: string, now: number): Promise<JoinResult> {
+    const ctx = this.#contexts.get(sessionId);
+    if (ctx === undefined) {
+      if (this.#contexts.size >= this.#maxSessions) return { kind: 'busy' };
+      const created: ContextRecord = { contextId: randomId(), createdAt: now, restored: false, places: [freePlace(), freePlace()] };
+      this.#contexts.set(sessionId, created);
+      return { kind: 'admitted', admission: this.#admit(sessionId, created, 0, randomId(), 1, linkId, true), tookOver: false };
+    }
+    const [a, b] = ctx.places;
+    let place: Place;
+    let tookOver = false;
+    if (a.status === 'free' || b.status === 'free') {
+      place = a.status === 'free' ? 0 : 1;
+    } else if (a.status === 'held' || b.status === 'held') {
+      // Rule 1: a newcomer takes over a held place rather than being locked out by a ghost.
+      place = a.status === 'held' && (b.status !== 'held' || a.heldAt <= b.heldAt) ? 0 : 1;
+      tookOver = true;
+    } else {
+      return { kind: 'full' };
+    }
+    const other = ctx.places[otherPlace(place)];
+    if (other.status === 'held') other.peerChanged = true;
+    // A free place keeps its queue for the newcomer; a taken-over place's queue was for the ghost.
+    if (tookOver) clearPlace(ctx.places[place]);
+    return { kind: 'admitted', admission: this.#admit(sessionId, ctx, place, randomId(), 1, linkId, false), tookOver };
+  }
+
+  async resume(claims: TokenClaims, linkId: string, options: { now: number; mayRestore: boolean }): Promise<ResumeResult> {
+    const { sessionId, contextId } = claims;
+    let ctx = this.#contexts.get(sessionId);
+    if (ctx === undefined) {
+      this.#pruneTombstones();
+      if (this.#tombstones.has(contextId) || !options.mayRestore) return { kind: 'ended' };
+      if (this.#contexts.size >= this.#maxSessions) return { kind: 'busy' };
+      // Rule 7: the context was lost in a restart, not ended: rebuild it around this place.
+      // The other place waits, held, for its own participant's token.
+      ctx = { contextId, createdAt: claims.createdAt, restored: true, places: [freePlace(), freePlace()] };
+      const other = ctx.places[otherPlace(claims.place)];
+      other.status = 'held';
+      other.heldAt = options.now;
+      this.#contexts.set(sessionId, ctx);
+      const admission = this.#admit(sessionId, ctx, claims.place, claims.occupant, claims.gen + 1, linkId, true);
+      return { kind: 'resumed', admission, replacedLink: null, restored: true, rejoined: false, otherChanged: false };
+    }
+    if (ctx.contextId !== contextId) return { kind: 'ended' };
+    const place = ctx.places[claims.place];
+    const awaitingRestore = ctx.restored && place.status === 'held' && place.occupant === '';
+    if (place.occupant !== claims.occupant && !awaitingRestore) {
+      if (place.status !== 'free') return { kind: 'full' };
+      // The place was freed (its grace ran out): come back as a newcomer.
+      const other = ctx.places[otherPlace(claims.place)];
+      if (other.status === 'held') other.peerChanged = true;
+      clearPlace(place);
+      const admission = this.#admit(sessionId, ctx, claims.place, randomId(), 1, linkId, false);
+      return { kind: 'resumed', admission, replacedLink: null, restored: false, rejoined: true, otherChanged: false };
+    }
+    if (!awaitingRestore && place.gen !== claims.gen) return { kind: 'stale' };
+    const replacedLink = place.status === 'attached' ? place.linkId : null;
+    const otherChanged = place.peerChanged;
+    place.peerChanged = false;
+    const gen = awaitingRestore ? claims.gen + 1 : place.gen + 1;
+    const admission = this.#admit(sessionId, ctx, claims.place, claims.occupant, gen, linkId, false);
+    return { kind: 'resumed', admission, replacedLink, restored: false, rejoined: false, otherChanged };
+  }
+
+  async relay(seat: Seat, text: string, bytes: number): Promise<RelayResult> {
+    const ctx = this.#current(seat);
+    if (ctx === null) return { kind: 'stale' };
+    const other = ctx.places[otherPlace(seat.place)];
+    if (other.status === 'attached' && other.linkId !== null) return { kind: 'deliver', link: other.linkId };
+    // Rule 3: bounded FIFO; the newest frame is refused so the earlier ones (the offer) survive.
+    const queue = other.queue ?? [];
+    if (queue.length >= this.#queue.frames || other.queueBytes + bytes > this.#queue.bytes) return { kind: 'queue-full' };
+    queue.push(text);
+    other.queue = queue;
+    other.queueBytes += bytes;
+    return { kind: 'queued' };
+  }
+
+  async leave(seat: Seat, mode: 'free' | 'hold', now: number): Promise<LeaveResult> {
+    const ctx = this.#current(seat);
+    if (ctx === null) return { kind: 'stale' };
+    const mine = ctx.places[seat.place];
+    if (mode === 'free') {
+      clearPlace(mine);
+    } else {
+      mine.status = 'held';
+      mine.linkId = null;
+      mine.heldAt = now;
+    }
+    return this.#settle(seat.sessionId, ctx, seat.place, mode === 'free' ? 'freed' : 'held');
+  }
+
+  async expire(seat: Seat): Promise<LeaveResult> {
+    const ctx = this.#contexts.get(seat.sessionId);
+    if (ctx === undefined || ctx.contextId !== seat.contextId) return { kind: 'stale' };
+    const mine = ctx.places[seat.place];
+    if (mine.status !== 'held' || mine.occupant !== seat.occupant) return { kind: 'stale' };
+    clearPlace(mine);
+    return this.#settle(seat.sessionId, ctx, seat.place, 'freed');
+  }
+
+  async end(sessionId: string, contextId: string): Promise<EndResult> {
+    const ctx = this.#contexts.get(sessionId);
+    if (ctx === undefined || ctx.contextId !== contextId) return { kind: 'stale' };
+    this.#contexts.delete(sessionId);
+    if (ctx.restored) {
+      this.#pruneTombstones();
+      this.#tombstones.set(contextId, this.#wallNow() + this.#tombstoneMs);
+    }
+    const links: string[] = [];
+    for (const place of ctx.places) if (place.status === 'attached' && place.linkId !== null) links.push(place.linkId);
+    return { kind: 'ended', links };
+  }
+
+  async peek(sessionId: string): Promise<ContextView | null> {
+    const ctx = this.#contexts.get(sessionId);
+    if (ctx === undefined) return null;
+    return { contextId: ctx.contextId, createdAt: ctx.createdAt, places: [ctx.places[0].status, ctx.places[1].status] };
+  }
+
+  stats(): RegistryStats {
+    let queuedFrames = 0;
+    for (const ctx of this.#contexts.values()) {
+      queuedFrames += (ctx.places[0].queue?.length ?? 0) + (ctx.places[1].queue?.length ?? 0);
+    }
+    return { sessions: this.#contexts.size, queuedFrames, tombstones: this.#tombstones.size };
+  }
+
+  #admit(
+    sessionId: string,
+    ctx: ContextRecord,
+    placeIndex: Place,
+    occupant: string,
+    gen: number,
+    linkId: string,
+    created: boolean,
+  ): Admission {
+    const place = ctx.places[placeIndex];
+    const queued = place.queue ?? [];
+    place.status = 'attached';
+    place.occupant = occupant;
+    place.gen = gen;
+    place.linkId = linkId;
+    place.queue = null;
+    place.queueBytes = 0;
+    const other = ctx.places[otherPlace(placeIndex)];
+    return {
+      seat: { sessionId, contextId: ctx.contextId, place: placeIndex, occupant, gen, createdAt: ctx.createdAt, linkId },
+      created,
+      other: other.status,
+      otherLink: other.status === 'attached' ? other.linkId : null,
+      queued,
+    };
+  }
+
+  /** After a place was freed or held: drop the context when nobody is attached or held. */
+  #settle(sessionId: string, ctx: ContextRecord, place: Place, kind: 'freed' | 'held'): LeaveResult {
+    const other = ctx.places[otherPlace(place)];
+    const dropped = kind === 'freed' && other.status === 'free';
+    if (dropped) this.#contexts.delete(sessionId);
+    return { kind, other: other.status, otherLink: other.status === 'attached' ? other.linkId : null, dropped };
+  }
+
+  /** The context a seat belongs to, if that seat's link still holds its place. */
+  #current(seat: Seat): ContextRecord | null {
+    const ctx = this.#contexts.get(seat.sessionId);
+    if (ctx === undefined || ctx.contextId !== seat.contextId) return null;
+    const mine = ctx.places[seat.place];
+    return mine.status === 'attached' && mine.linkId === seat.linkId ? ctx : null;
+  }
+
+  #pruneTombstones(): void {
+    const now = this.#wallNow();
+    for (const [id, expiresAt] of this.#tombstones) {
+      if (expiresAt > now) break;
+      this.#tombstones.delete(id);
+    }
+  }
+}

@@ -1,0 +1,386 @@
+import {
+  type ClientFrame,
+  type Envelope,
+  ErrorCode,
+  type IceServer,
+  type Limits,
+  type PeerState,
+  type RelayFrame,
+  CloseCode,
+  hangupFrame,
+  joinedFrame,
+  parseBody,
+  peerFrame,
+  pongFrame,
+} from '../../shared/protocol/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { EndReason, Metrics } from '../metrics.js';
+import { Connection, type PeerLink } from './connection.js';
+import type { ResumeTokens } from './resume-token.js';
+import { type Admission, type Place, type Seat, type SessionRegistry, otherPlace } from './session-registry.js';
+
+export interface SessionServiceOptions {
+  registry: SessionRegistry;
+  tokens: ResumeTokens;
+  logger: Logger;
+  metrics: Metrics;
+  limits: Limits;
+  clock: Clock;
+  iceServers: (expiresAtMs: number) => IceServer[];
+  /** The log tag of a session id (a keyed hash; the id itself never reaches a log). */
+  tagSession: (sessionId: string) => string;
+}
+
+interface SessionTimers {
+  contextId: string;
+  alone: TimerHandle | null;
+  lifetime: TimerHandle | null;
+  grace: [TimerHandle | null, TimerHandle | null];
+}
+
+/**
+ * The protocol's lifecycle rules (protocol.md rules 1-8), once, above the registry. It sees
+ * parsed envelopes and PeerLinks, never sockets.
+ */
+export class SessionService {
+  readonly #registry: SessionRegistry;
+  readonly #tokens: ResumeTokens;
+  readonly #log: Logger;
+  readonly #metrics: Metrics;
+  readonly #limits: Limits;
+  readonly #clock: Clock;
+  readonly #iceServers: (expiresAtMs: number) => IceServer[];
+  readonly #tag: (sessionId: string) => string;
+  readonly #connections = new Map<string, Connection>();
+  readonly #timers = new Map<string, SessionTimers>();
+  /** Tokens issued before this moment may restore a context lost in a restart (rule 7). */
+  readonly #startedAt: number;
+
+  constructor(options: SessionServiceOptions) {
+    this.#registry = options.registry;
+    this.#tokens = options.tokens;
+    this.#log = options.logger;
+    this.#metrics = options.metrics;
+    this.#limits = options.limits;
+    this.#clock = options.clock;
+    this.#iceServers = options.iceServers;
+    this.#tag = options.tagSession;
+    this.#startedAt = options.clock.wallNow();
+  }
+
+  /** Registers a new socket. */
+  open(link: PeerLink): Connection {
+    const conn = new Connection(link);
+    this.#connections.set(link.id, conn);
+    return conn;
+  }
+
+  /** Handles one envelope from a socket, after every earlier one of that socket. */
+  receive(conn: Connection, envelope: Envelope, bytes: number): void {
+    conn.chain = conn.chain.then(() => this.#handle(conn, envelope, bytes)).catch((error: unknown) => this.#internal(conn, error));
+  }
+
+  /** The socket closed; `clean` when the peer sent close 1000/1001. */
+  closed(conn: Connection, clean: boolean): void {
+    conn.chain = conn.chain.then(() => this.#handleClose(conn, clean)).catch((error: unknown) => this.#internal(conn, error));
+  }
+
+  /** Cancels every timer (server shutdown). */
+  stop(): void {
+    for (const timers of this.#timers.values()) this.#clearTimers(timers);
+    this.#timers.clear();
+  }
+
+  get timerCount(): number {
+    return this.#timers.size;
+  }
+
+  async #handle(conn: Connection, envelope: Envelope, bytes: number): Promise<void> {
+    const link = conn.link;
+    switch (conn.state) {
+      case 'new':
+        // Rule 4: nothing but `join` before the handshake.
+        if (envelope.type !== 'join') return link.sendError(ErrorCode.NOT_JOINED, null, true);
+        break;
+      case 'joined':
+        if (envelope.sessionId !== conn.seat?.sessionId) {
+          // Rule 4: the id is checked before the body is looked at; nothing is relayed.
+          return link.sendError(ErrorCode.SIGNAL_NOT_FOUND, conn.seat?.sessionId ?? null, true);
+        }
+        if (envelope.type === 'join') return link.sendError(ErrorCode.BAD_MESSAGE, envelope.sessionId, true);
+        break;
+      case 'ended':
+        return link.sendError(ErrorCode.SESSION_ENDED, envelope.sessionId, true);
+      case 'replaced':
+        return link.sendError(ErrorCode.SIGNAL_NOT_FOUND, envelope.sessionId, true);
+      case 'closed':
+        return;
+    }
+    const parsed = parseBody(envelope);
+    if (!parsed.ok) return link.sendError(parsed.error.code, envelope.sessionId, true);
+    const frame: ClientFrame = parsed.value;
+    switch (frame.type) {
+      case 'join':
+        return frame.resume === undefined ? this.#join(conn, frame.sessionId) : this.#resume(conn, frame.sessionId, frame.resume);
+      case 'offer':
+      case 'answer':
+      case 'candidate':
+        return this.#relay(conn, frame, bytes);
+      case 'hangup':
+        return this.#hangup(conn, frame.reason);
+      case 'ping':
+        return link.send(pongFrame(frame.sessionId));
+    }
+  }
+
+  async #join(conn: Connection, sessionId: string): Promise<void> {
+    const result = await this.#registry.join(sessionId, conn.link.id, this.#clock.wallNow());
+    if (result.kind !== 'admitted') return this.#refuseJoin(conn, sessionId, result.kind);
+    const { admission, tookOver } = result;
+    const seat = admission.seat;
+    if (admission.created) this.#started(seat);
+    if (tookOver) this.#cancelGrace(seat.sessionId, seat.place);
+    this.#log.info({ session: this.#tag(sessionId), event: admission.created ? 'created' : 'joined', place: seat.place, tookOver });
+    this.#admit(conn, admission, admission.other === 'held' ? 'away' : null);
+    this.#notifyOther(admission, 'joined');
+  }
+
+  async #resume(conn: Connection, sessionId: string, token: string): Promise<void> {
+    const claims = this.#tokens.verify(token);
+    // A token never opens another session than the one it was issued for.
+    if (claims === null || claims.sessionId !== sessionId) {
+      this.#log.info({ session: this.#tag(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
+      return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, sessionId, true);
+    }
+    const now = this.#clock.wallNow();
+    const mayRestore = claims.issuedAt < this.#startedAt && now - claims.createdAt < this.#limits.sessionLifetimeMs;
+    const result = await this.#registry.resume(claims, conn.link.id, { now, mayRestore });
+    if (result.kind !== 'resumed') {
+      if (result.kind === 'stale') {
+        this.#log.info({ session: this.#tag(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
+        return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, sessionId, true);
+      }
+      return this.#refuseJoin(conn, sessionId, result.kind);
+    }
+    const { admission, replacedLink, restored, rejoined, otherChanged } = result;
+    const seat = admission.seat;
+    if (replacedLink !== null) this.#replace(replacedLink);
+    this.#cancelGrace(seat.sessionId, seat.place);
+    if (restored) {
+      this.#started(seat);
+      // The other place waits for its own participant, within the grace period.
+      this.#startGrace({ ...seat, place: otherPlace(seat.place), occupant: '', gen: 0, linkId: '' });
+    }
+    const event = restored ? 'restored' : rejoined ? 'joined' : 'resumed';
+    this.#log.info({ session: this.#tag(sessionId), event, place: seat.place });
+    this.#admit(conn, admission, otherChanged ? 'joined' : admission.other === 'held' ? 'away' : null);
+    this.#notifyOther(admission, rejoined ? 'joined' : 'back');
+  }
+
+  /** Replies `joined`, tells the newcomer about its peer, then delivers its queue in order. */
+  #admit(conn: Connection, admission: Admission, peerNotice: PeerState | null): void {
+    const { seat, other, queued } = admission;
+    conn.seat = seat;
+    conn.state = 'joined';
+    const expiresAt = seat.createdAt + this.#limits.sessionLifetimeMs;
+    const token = this.#tokens.sign({ ...seat, issuedAt: this.#clock.wallNow() });
+    conn.link.send(joinedFrame(seat.sessionId, other !== 'free', token, this.#iceServers(expiresAt)));
+    if (peerNotice !== null) conn.link.send(peerFrame(seat.sessionId, peerNotice));
+    for (const text of queued) conn.link.sendText(text);
+    conn.open();
+    if (other === 'free') this.#startAlone(seat);
+    else this.#cancelAlone(seat.sessionId);
+  }
+
+  #notifyOther(admission: Admission, state: PeerState): void {
+    if (admission.otherLink === null) return;
+    this.#connections.get(admission.otherLink)?.deliver(JSON.stringify(peerFrame(admission.seat.sessionId, state)));
+  }
+
+  #refuseJoin(conn: Connection, sessionId: string, kind: 'full' | 'busy' | 'ended'): void {
+    const [code, close] =
+      kind === 'full'
+        ? [ErrorCode.SESSION_FULL, CloseCode.POLICY_VIOLATION]
+        : kind === 'busy'
+          ? [ErrorCode.SERVER_BUSY, CloseCode.TRY_AGAIN_LATER]
+          : [ErrorCode.SESSION_ENDED, CloseCode.NORMAL];
+    this.#log.info({ session: this.#tag(sessionId), event: 'refused', code });
+    conn.state = 'closed';
+    conn.link.sendError(code, sessionId, false);
+    conn.link.close(close, code);
+  }
+
+  /** Rule 2 / R4: a half-open socket that still held the place is superseded and closed. */
+  #replace(linkId: string): void {
+    const old = this.#connections.get(linkId);
+    if (old === undefined) return;
+    old.state = 'replaced';
+    old.seat = null;
+    old.link.close(CloseCode.POLICY_VIOLATION, 'replaced by a newer connection');
+  }
+
+  async #relay(conn: Connection, frame: RelayFrame, bytes: number): Promise<void> {
+    const seat = conn.seat as Seat;
+    // The frame was rebuilt from validated fields: unknown fields never reach the peer.
+    const text = JSON.stringify(frame);
+    const result = await this.#registry.relay(seat, text, bytes);
+    switch (result.kind) {
+      case 'deliver': {
+        const peer = this.#connections.get(result.link);
+        if (peer !== undefined) {
+          peer.deliver(text);
+          this.#metrics.frameRelayed();
+        }
+        return;
+      }
+      case 'queued':
+        this.#metrics.frameQueued();
+        return;
+      case 'queue-full':
+        this.#log.info({ session: this.#tag(seat.sessionId), event: 'queue-full', frame: frame.type });
+        return conn.link.sendError(ErrorCode.QUEUE_FULL, seat.sessionId, false);
+      case 'stale':
+        return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, seat.sessionId, true);
+    }
+  }
+
+  /** Rule 5: relay, confirm, close both, forget the context at once. */
+  async #hangup(conn: Connection, reason: string | undefined): Promise<void> {
+    const seat = conn.seat as Seat;
+    await this.#end(seat.sessionId, seat.contextId, 'hangup', reason);
+  }
+
+  async #end(sessionId: string, contextId: string, why: EndReason, reason?: string): Promise<void> {
+    const result = await this.#registry.end(sessionId, contextId);
+    if (result.kind === 'stale') return;
+    this.#forget(sessionId, why);
+    const text = JSON.stringify(hangupFrame(sessionId, reason));
+    for (const linkId of result.links) {
+      const conn = this.#connections.get(linkId);
+      if (conn === undefined) continue;
+      conn.state = 'ended';
+      conn.seat = null;
+      conn.deliver(text);
+      conn.link.close(CloseCode.NORMAL, 'session ended');
+    }
+  }
+
+  async #handleClose(conn: Connection, clean: boolean): Promise<void> {
+    this.#connections.delete(conn.link.id);
+    const seat = conn.seat;
+    const wasJoined = conn.state === 'joined';
+    conn.state = 'closed';
+    conn.seat = null;
+    if (!wasJoined || seat === null) return;
+    // Rule 6: a clean close frees the place at once; a drop holds it for the grace period.
+    const result = await this.#registry.leave(seat, clean ? 'free' : 'hold', this.#clock.wallNow());
+    if (result.kind === 'stale') return;
+    this.#log.info({ session: this.#tag(seat.sessionId), event: clean ? 'left' : 'away', place: seat.place });
+    if (result.dropped) return this.#forget(seat.sessionId, 'left');
+    if (result.kind === 'held') this.#startGrace(seat);
+    if (result.otherLink !== null) {
+      this.#connections.get(result.otherLink)?.deliver(JSON.stringify(peerFrame(seat.sessionId, clean ? 'left' : 'away')));
+      if (clean) this.#startAlone(seat);
+    }
+  }
+
+  async #expireGrace(seat: Seat): Promise<void> {
+    const timers = this.#timers.get(seat.sessionId);
+    if (timers?.contextId === seat.contextId) timers.grace[seat.place] = null;
+    const result = await this.#registry.expire(seat);
+    if (result.kind === 'stale') return;
+    this.#log.info({ session: this.#tag(seat.sessionId), event: 'grace-expired', place: seat.place });
+    if (result.dropped) return this.#forget(seat.sessionId, 'left');
+    if (result.otherLink !== null) {
+      this.#connections.get(result.otherLink)?.deliver(JSON.stringify(peerFrame(seat.sessionId, 'left')));
+      this.#startAlone(seat);
+    }
+  }
+
+  async #expireAlone(sessionId: string, contextId: string): Promise<void> {
+    const view = await this.#registry.peek(sessionId);
+    if (view === null || view.contextId !== contextId || !view.places.includes('free')) return;
+    this.#log.info({ session: this.#tag(sessionId), event: 'alone-timeout' });
+    await this.#end(sessionId, contextId, 'timeout', 'timeout');
+  }
+
+  // Timers: one record per live context, so ending a context clears all of them at once.
+
+  #started(seat: Seat): void {
+    this.#metrics.sessionStarted();
+    const timers = this.#timersOf(seat);
+    const remaining = seat.createdAt + this.#limits.sessionLifetimeMs - this.#clock.wallNow();
+    timers.lifetime = this.#clock.setTimeout(() => {
+      this.#log.info({ session: this.#tag(seat.sessionId), event: 'lifetime-reached' });
+      void this.#end(seat.sessionId, seat.contextId, 'lifetime', 'lifetime').catch((e: unknown) => this.#internal(null, e));
+    }, Math.max(0, remaining));
+  }
+
+  #startAlone(seat: Seat): void {
+    const timers = this.#timersOf(seat);
+    if (timers.alone !== null) this.#clock.clearTimeout(timers.alone);
+    timers.alone = this.#clock.setTimeout(() => {
+      timers.alone = null;
+      void this.#expireAlone(seat.sessionId, seat.contextId).catch((e: unknown) => this.#internal(null, e));
+    }, this.#limits.aloneMs);
+  }
+
+  #cancelAlone(sessionId: string): void {
+    const timers = this.#timers.get(sessionId);
+    if (timers?.alone != null) {
+      this.#clock.clearTimeout(timers.alone);
+      timers.alone = null;
+    }
+  }
+
+  #startGrace(seat: Seat): void {
+    const timers = this.#timersOf(seat);
+    const previous = timers.grace[seat.place];
+    if (previous !== null) this.#clock.clearTimeout(previous);
+    timers.grace[seat.place] = this.#clock.setTimeout(() => {
+      void this.#expireGrace(seat).catch((e: unknown) => this.#internal(null, e));
+    }, this.#limits.graceMs);
+  }
+
+  #cancelGrace(sessionId: string, place: Place): void {
+    const timers = this.#timers.get(sessionId);
+    const handle = timers?.grace[place];
+    if (timers !== undefined && handle != null) {
+      this.#clock.clearTimeout(handle);
+      timers.grace[place] = null;
+    }
+  }
+
+  #timersOf(seat: Seat): SessionTimers {
+    let timers = this.#timers.get(seat.sessionId);
+    if (timers === undefined || timers.contextId !== seat.contextId) {
+      if (timers !== undefined) this.#clearTimers(timers);
+      timers = { contextId: seat.contextId, alone: null, lifetime: null, grace: [null, null] };
+      this.#timers.set(seat.sessionId, timers);
+    }
+    return timers;
+  }
+
+  #clearTimers(timers: SessionTimers): void {
+    for (const handle of [timers.alone, timers.lifetime, ...timers.grace]) if (handle !== null) this.#clock.clearTimeout(handle);
+  }
+
+  /** The context is gone: drop its timers and count it. */
+  #forget(sessionId: string, why: EndReason): void {
+    const timers = this.#timers.get(sessionId);
+    if (timers !== undefined) this.#clearTimers(timers);
+    this.#timers.delete(sessionId);
+    this.#metrics.sessionEnded(why);
+    this.#log.info({ session: this.#tag(sessionId), event: 'ended', reason: why });
+  }
+
+  #internal(conn: Connection | null, error: unknown): void {
+    // A bug, not a peer's fault: full detail in the log, a generic refusal to the socket.
+    this.#log.error({ err: error, event: 'internal-error' });
+    if (conn !== null && conn.state !== 'closed') {
+      conn.link.sendError(ErrorCode.SERVER_BUSY, conn.seat?.sessionId ?? null, false);
+      conn.link.close(1011, 'internal error');
+    }
+  }
+}
