@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { FIELD_LIMITS } from '../../shared/protocol/index.js';
 import type { Place } from './session-registry.js';
 
 /** What a resume token proves: a place in one context of one session, at one generation. */
@@ -48,6 +49,7 @@ export class ResumeTokens {
 
   /** The claims of a genuine token, or `null` for anything forged, garbled or of another version. */
   verify(token: string): TokenClaims | null {
+    if (token.length > FIELD_LIMITS.tokenChars) return null;
     if (token.length !== Math.ceil(((BODY_BYTES + MAC_BYTES) * 4) / 3) || !TOKEN_RE.test(token)) return null;
     const raw = Buffer.from(token, 'base64url');
     if (raw.length !== BODY_BYTES + MAC_BYTES) return null;

@@ -72,5 +72,6 @@ export const FIELD_LIMITS = Object.freeze({
   sdpMidChars: 64,
   usernameFragmentChars: 256,
   reasonChars: 64,
+  /** No genuine resume token is longer; longer ones are refused without decoding. */
   tokenChars: 256,
 });

@@ -73,9 +73,9 @@ const boundedString = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const nonEmptyString = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max));
 
 const SdpBody = v.object({ sdp: nonEmptyString(FIELD_LIMITS.sdpChars) });
-const JoinBody = v.object({
-  resume: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(FIELD_LIMITS.tokenChars))),
-});
+// Any string is a well-formed `resume` field: whether it is a genuine token is the session
+// layer's call (a malformed token is SIGNAL_NOT_FOUND, rule 2); the frame limit bounds it.
+const JoinBody = v.object({ resume: v.optional(v.string()) });
 const HangupBody = v.object({ reason: v.optional(boundedString(FIELD_LIMITS.reasonChars)) });
 // Browsers serialise absent fields of RTCIceCandidate as null; both forms are accepted.
 const CandidateSchema = v.object({
