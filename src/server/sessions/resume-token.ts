@@ -56,17 +56,17 @@ export class ResumeTokens {
     const body = raw.subarray(0, BODY_BYTES);
     if (!timingSafeEqual(raw.subarray(BODY_BYTES), this.#mac(body))) return null;
     if (body.readUInt8(0) !== VERSION) return null;
-    const place = body.readUInt8(33);
+    const place = body.readUInt8(25);
     if (place !== 0 && place !== 1) return null;
     const hex = body.toString('hex', 1, 17);
     return {
       sessionId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
       contextId: body.toString('hex', 17, 25),
       place,
-      occupant: body.toString('hex', 34, 42),
-      gen: body.readUInt32BE(42),
-      issuedAt: body.readUIntBE(46, 6),
-      createdAt: body.readUIntBE(52, 6),
+      occupant: body.toString('hex', 26, 34),
+      gen: body.readUInt32BE(34),
+      issuedAt: body.readUIntBE(38, 6),
+      createdAt: body.readUIntBE(44, 6),
     };
   }
 
