@@ -116,10 +116,24 @@ export class SignalGateway {
     const address = this.#clientAddress(req);
     const count = this.#perAddress.get(address) ?? 0;
     if (count >= this.#limits.socketsPerAddress) return this.#refuse(socket, 429);
-    // Reserve the address slot now: many upgrades may be in flight at once.
+    // Reserve the address slot now: many upgrades may be in flight at once. If ws refuses the
+    // handshake itself (bad key or version), the slot is given back when the socket closes.
     this.#perAddress.set(address, count + 1);
+    let accepted = false;
     socket.on('error', () => {});
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, address));
+    socket.once('close', () => {
+      if (!accepted) this.#release(address);
+    });
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      accepted = true;
+      this.#accept(ws, address);
+    });
+  }
+
+  #release(address: string): void {
+    const left = (this.#perAddress.get(address) ?? 1) - 1;
+    if (left <= 0) this.#perAddress.delete(address);
+    else this.#perAddress.set(address, left);
   }
 
   /** Refuses new upgrades and closes every socket with 1012; resolves when all are closed. */
@@ -269,9 +283,7 @@ export class SignalGateway {
     if (!this.#sockets.delete(state)) return;
     this.#options.metrics.socketClosed();
     if (state.joinTimer !== null) this.#clock.clearTimeout(state.joinTimer);
-    const left = (this.#perAddress.get(state.address) ?? 1) - 1;
-    if (left <= 0) this.#perAddress.delete(state.address);
-    else this.#perAddress.set(state.address, left);
+    this.#release(state.address);
     // Rule 6: only a close frame with 1000/1001 is a deliberate leave; anything else is a drop.
     const clean = code === CloseCode.NORMAL || code === CloseCode.GOING_AWAY;
     this.#service.closed(state.conn, clean);
