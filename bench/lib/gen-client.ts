@@ -1,0 +1,62 @@
+/** The orchestrator's handle on a load-generator process (bench/load-gen.ts) over IPC. */
+import type { ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnNode } from './proc.js';
+
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export class Generator {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(readonly child: ChildProcess) {
+    child.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
+      if (m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      if (p === undefined) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(`generator: ${m.error}`));
+      else p.resolve(m.result);
+    });
+    child.on('exit', (code, signal) => {
+      for (const p of this.pending.values()) p.reject(new Error(`generator exited (${code ?? signal})`));
+      this.pending.clear();
+    });
+  }
+
+  /** Starts a generator aimed at `url`, trusting `ca`. */
+  static async start(url: string, ca: string): Promise<Generator> {
+    // A large heap: 50k+ TLS client sockets live in this one process.
+    const child = spawnNode(['--max-old-space-size=8192', '--import', 'tsx', join(benchDir, 'load-gen.ts')], {
+      ipc: true,
+      cwd: join(benchDir, '..'),
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('generator did not start within 30 s')), 30_000);
+      child.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`generator exited with ${code} at start`)));
+    });
+    const gen = new Generator(child);
+    await gen.call('init', { url, ca });
+    return gen;
+  }
+
+  call<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, cmd, ...args });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+}

@@ -1,0 +1,129 @@
+/** Starting and stopping the two measured servers: HomeCall (production build) and the floor. */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CertFiles } from './cert.js';
+import { readCpuSeconds, readRss, spawnNode, stopChild, waitForListening } from './proc.js';
+
+export const repoDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const benchDir = join(repoDir, 'bench');
+export const serverEntry = join(repoDir, 'dist', 'server', 'main.js');
+
+export type TargetName = 'homecall' | 'floor';
+
+/**
+ * Capacity-type limits raised for the load test, and only those: the default 50 sockets per
+ * client address would refuse a load generator that is, to the server, a handful of
+ * addresses, and the default node capacity is below the socket counts measured here.
+ * Frame-rate limits, sizes, timeouts and every validation stay at their defaults.
+ */
+export const HOMECALL_LOAD_FLAGS = [
+  '--sockets-per-address',
+  '1000000',
+  '--max-sockets',
+  '1000000',
+  '--max-sessions',
+  '1000000',
+];
+
+export interface RunningServer {
+  target: TargetName;
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  logFile: string;
+  lagFile: string;
+  rss(): number;
+  cpu(): number;
+  /** Event-loop delay since the previous call (first call just resets). */
+  lag(): Promise<LagSample | null>;
+  stop(): Promise<void>;
+}
+
+export interface LagSample {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface StartOptions {
+  cert: CertFiles;
+  workDir: string;
+  label: string;
+  /** Directory for `node --cpu-prof`, when profiling. */
+  cpuProfDir?: string;
+}
+
+export async function startServer(target: TargetName, opts: StartOptions): Promise<RunningServer> {
+  const logFile = join(opts.workDir, `${opts.label}.log`);
+  const lagFile = join(opts.workDir, `${opts.label}.lag.jsonl`);
+  rmSync(lagFile, { force: true });
+  const probe = ['--import', join(benchDir, 'lag-probe.mjs')];
+  const prof = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir];
+  const common = [
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--tls-cert',
+    opts.cert.certFile,
+    '--tls-key',
+    opts.cert.keyFile,
+  ];
+  const args =
+    target === 'homecall'
+      ? [
+          ...prof,
+          ...probe,
+          serverEntry,
+          ...common,
+          '--state-dir',
+          join(opts.workDir, 'state'),
+          '--log-level',
+          'info',
+          ...HOMECALL_LOAD_FLAGS,
+        ]
+      : [...prof, '--import', 'tsx', ...probe, join(benchDir, 'floor-relay.ts'), ...common];
+  const child = spawnNode(args, {
+    stdoutFile: logFile,
+    cwd: repoDir,
+    env: { ...process.env, BENCH_LAG_FILE: lagFile, NODE_ENV: 'production' },
+  });
+  let url: string;
+  try {
+    url = await waitForListening(child, logFile);
+  } catch (e) {
+    await stopChild(child, 1000);
+    throw e;
+  }
+  const pid = child.pid!;
+  let lagLines = 0;
+  return {
+    target,
+    child,
+    pid,
+    url,
+    logFile,
+    lagFile,
+    rss: () => readRss(pid),
+    cpu: () => readCpuSeconds(pid),
+    async lag() {
+      child.kill('SIGUSR2');
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        const lines = existsSync(lagFile) ? readFileSync(lagFile, 'utf8').trim().split('\n').filter(Boolean) : [];
+        if (lines.length > lagLines) {
+          lagLines = lines.length;
+          return JSON.parse(lines[lines.length - 1]!) as LagSample;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return null;
+    },
+    // SIGKILL is enough for a measurement run; a profiled server needs SIGTERM and time to
+    // write its profile on exit.
+    stop: () => (opts.cpuProfDir === undefined ? stopChild(child, 0) : stopChild(child, 20_000)),
+  };
+}
