@@ -1,0 +1,132 @@
+import { isIPv6 } from 'node:net';
+import type { DestinationStream } from 'pino';
+import { type Config, resolveTokenSecret } from './config.js';
+import { SignalGateway } from './gateway/signal-gateway.js';
+import { createHttpServer } from './http/http-server.js';
+import { createRoutes } from './http/routes.js';
+import { createStaticFiles } from './http/static-files.js';
+import { createIceServerProvider } from './ice-servers.js';
+import { createLogger, type Logger } from './logger.js';
+import { PromMetrics } from './metrics.js';
+import { MemoryRegistry } from './sessions/memory-registry.js';
+import { loadTlsMaterial } from './tls.js';
+
+/** A running server. */
+export interface App {
+  /** The URL to open, e.g. https://localhost:8443/. */
+  url: string;
+  port: number;
+  /** Graceful stop: no new connections, 1012 to every signalling socket, then everything closed (within 5 s). */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Where log lines go; stdout by default. */
+  logDestination?: DestinationStream;
+  /** Directory of the built web client; default dist/web. */
+  webRoot?: string;
+}
+
+/** The whole close must finish within this, whatever the gateway does. */
+const CLOSE_BUDGET_MS = 5000;
+/** The share of that budget the gateway gets to say goodbye (1012) to its sockets. */
+const GATEWAY_SHUTDOWN_BUDGET_MS = 3500;
+const LOG_FLUSH_BUDGET_MS = 500;
+
+/** Builds and wires every part (style.md §2: only the entry point constructs things) and listens. */
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
+  const metrics = new PromMetrics();
+  const tls = await loadTlsMaterial(config, { logger });
+  const { limits } = config;
+  const registry = new MemoryRegistry({
+    maxSessions: limits.maxSessions,
+    tombstoneMs: limits.sessionLifetimeMs,
+    queue: { frames: limits.queueFrames, bytes: limits.queueBytes },
+  });
+  const gateway = new SignalGateway({
+    limits,
+    logger,
+    metrics,
+    registry,
+    tokenSecret: resolveTokenSecret(config),
+    iceServers: createIceServerProvider(config),
+    trustProxy: config.trustProxy,
+    allowedOrigins: config.allowedOrigins,
+  });
+  const server = createHttpServer({
+    tls,
+    limits,
+    trustProxy: config.trustProxy,
+    handleRequest: createRoutes({
+      staticFiles: createStaticFiles(options.webRoot === undefined ? {} : { root: options.webRoot }),
+      metrics,
+      logger,
+    }),
+    gateway,
+    logger,
+    metrics,
+  });
+
+  let address: Awaited<ReturnType<typeof server.listen>>;
+  try {
+    address = await server.listen(config.port, config.host);
+  } catch (error) {
+    await gateway.shutdown();
+    await server.close();
+    throw error;
+  }
+  const url = publicUrl(config.host, address.port);
+  logger.info({ url }, 'listening');
+  // The line operators (and tests) wait for: do not leave it in a buffer.
+  logger.flush();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= shutdown(server, gateway, logger);
+    return closing;
+  };
+  return { url, port: address.port, close };
+}
+
+async function shutdown(
+  server: ReturnType<typeof createHttpServer>,
+  gateway: SignalGateway,
+  logger: Logger,
+): Promise<void> {
+  const started = performance.now();
+  server.stopAccepting();
+  logger.info('shutting down');
+  const gatewayDone = await withTimeout(
+    gateway.shutdown().then(() => true),
+    GATEWAY_SHUTDOWN_BUDGET_MS,
+    false,
+  ).catch((error: unknown) => {
+    logger.error({ err: error }, 'gateway shutdown failed');
+    return false;
+  });
+  if (!gatewayDone) logger.warn('gateway did not finish closing its sockets in time; cutting them');
+  await server.close();
+  logger.info({ ms: Math.round(performance.now() - started) }, 'closed');
+  const remaining = Math.max(0, CLOSE_BUDGET_MS - (performance.now() - started) - 100);
+  await withTimeout(
+    new Promise<void>((resolve) => logger.flush(() => resolve())),
+    Math.min(LOG_FLUSH_BUDGET_MS, remaining),
+    undefined,
+  );
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(resolve, ms, fallback);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The URL to print: localhost when bound to every interface, the host otherwise. */
+export function publicUrl(host: string | undefined, port: number): string {
+  const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `https://${isIPv6(name) ? `[${name}]` : name}:${port}/`;
+}

@@ -1,0 +1,200 @@
+import {
+  createServer as createPlainServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  STATUS_CODES,
+} from 'node:http';
+import { createServer as createTlsServer, type Server as HttpsServer } from 'node:https';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Limits } from '../../shared/protocol/limits.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { RequestHandler } from './static-files.js';
+import { sendText } from './static-files.js';
+
+/** The one WebSocket endpoint; matched exactly (no `/signal/`, `/SIGNAL`, `/signal%00`). */
+export const SIGNAL_PATH = '/signal';
+
+/** reliability.md, "Defaults and why": HTTP for the upgrade. */
+const REQUEST_TIMEOUT_MS = 15_000;
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+const MAX_HEADER_BYTES = 8 * 1024;
+const MAX_HEADERS_COUNT = 100;
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
+/** First byte of a TLS record carrying a handshake (the ClientHello). */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+const HOST_HEADER = /^(?:[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/i;
+
+/** What the server needs of the signalling gateway. */
+export interface UpgradeHandler {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export interface HttpServerOptions {
+  tls: { key: string; cert: string };
+  limits: Pick<Limits, 'tlsHandshakeMs' | 'headersTimeoutMs'>;
+  /** Serve plain requests that carry `X-Forwarded-Proto: https` (TLS ended at a trusted proxy). */
+  trustProxy: boolean;
+  handleRequest: RequestHandler;
+  gateway: UpgradeHandler;
+  logger: Logger;
+  metrics: Pick<Metrics, 'upgradeRefused'>;
+}
+
+/** One port: TLS connections go to HTTPS, anything else to a plain server that only redirects. */
+export interface HomeCallHttpServer {
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Closes the listening socket; open connections carry on. */
+  stopAccepting(): void;
+  /** Stops accepting and cuts every connection still open. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the single-port server. A `net.Server` reads the first byte of each connection:
+ * a TLS handshake record goes to the HTTPS server; anything else is plain HTTP, which is
+ * redirected to https (pages) or refused with 426 (WebSocket upgrades) before any session
+ * state is touched, unless trust-proxy is on and the request came through the TLS proxy.
+ */
+export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer {
+  const { limits, logger, metrics, gateway } = options;
+  const httpOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    // Node refuses a headers timeout longer than the request timeout.
+    requestTimeout: Math.max(REQUEST_TIMEOUT_MS, limits.headersTimeoutMs),
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    maxHeaderSize: MAX_HEADER_BYTES,
+  };
+  const serve = (req: IncomingMessage, res: Parameters<RequestHandler>[1]) => {
+    options.handleRequest(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'http request failed');
+      res.destroy();
+    });
+  };
+
+  const refuseUpgrade = (socket: Duplex, status: number, text: string) => {
+    metrics.upgradeRefused(status);
+    refuse(socket, status, text);
+  };
+  const routeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (pathOf(req) === SIGNAL_PATH) gateway.handleUpgrade(req, socket, head);
+    else refuseUpgrade(socket, 404, 'Not found');
+  };
+
+  const tlsServer: HttpsServer = createTlsServer(
+    {
+      ...httpOptions,
+      key: options.tls.key,
+      cert: options.tls.cert,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: limits.tlsHandshakeMs,
+    },
+    serve,
+  );
+  tlsServer.on('upgrade', routeUpgrade);
+  tlsServer.on('tlsClientError', (error: NodeJS.ErrnoException, socket) => {
+    logger.debug({ code: error.code }, 'tls handshake failed');
+    socket.destroy();
+  });
+
+  const isTrusted = (req: IncomingMessage) => options.trustProxy && forwardedProto(req) === 'https';
+  const plainServer: HttpServer = createPlainServer(httpOptions, (req, res) => {
+    if (isTrusted(req)) return serve(req, res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return sendText(res, req, 405, 'Method not allowed; use https');
+    }
+    const host = req.headers.host;
+    if (host === undefined || !HOST_HEADER.test(host)) return sendText(res, req, 400, 'Bad request; use https');
+    // The same port speaks TLS, so the redirect keeps host and port.
+    res.writeHead(308, {
+      Location: `https://${host}${req.url ?? '/'}`,
+      'Content-Length': 0,
+      'Cache-Control': 'no-store',
+    });
+    res.end();
+  });
+  plainServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (isTrusted(req)) return routeUpgrade(req, socket, head);
+    refuseUpgrade(socket, 426, 'Use wss:// (TLS)');
+  });
+
+  for (const inner of [tlsServer, plainServer]) {
+    inner.maxHeadersCount = MAX_HEADERS_COUNT;
+    // These servers never listen themselves; 'listening' is what starts Node's per-server
+    // connection tracking, without which headersTimeout and requestTimeout are never enforced.
+    inner.emit('listening');
+  }
+
+  const sockets = new Set<Socket>();
+  const server: NetServer = createNetServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    // A connection that never sends its first byte is cut like a stalled handshake (H9).
+    const onIdle = () => socket.destroy();
+    socket.setTimeout(limits.tlsHandshakeMs, onIdle);
+    socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0);
+      socket.off('timeout', onIdle);
+      socket.pause();
+      socket.unshift(chunk);
+      if (chunk[0] === TLS_HANDSHAKE_RECORD) {
+        // TLSSocket reads the unshifted bytes itself on its first tick: no resume() here.
+        tlsServer.emit('connection', socket);
+      } else {
+        plainServer.emit('connection', socket);
+        socket.resume();
+      }
+    });
+  });
+
+  let accepting = false;
+  const stopAccepting = () => {
+    if (accepting) server.close();
+    accepting = false;
+  };
+
+  return {
+    listen: (port, host) =>
+      new Promise<AddressInfo>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port, host }, () => {
+          server.off('error', reject);
+          accepting = true;
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    stopAccepting,
+    close: async () => {
+      stopAccepting();
+      for (const inner of [tlsServer, plainServer]) {
+        inner.close();
+        inner.closeAllConnections();
+      }
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '').split('?', 1)[0] ?? '';
+}
+
+function forwardedProto(req: IncomingMessage): string | undefined {
+  const value = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(value) ? value[0] : value)?.split(',', 1)[0];
+  return first?.trim().toLowerCase();
+}
+
+/** Answers an upgrade request on the raw socket, then closes it. */
+function refuse(socket: Duplex, status: number, text: string): void {
+  const body = `${text}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}

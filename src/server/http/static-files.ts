@@ -1,0 +1,163 @@
+import { createReadStream, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { applySecurityHeaders } from './security-headers.js';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.wasm': 'application/wasm',
+  '.mp3': 'audio/mpeg',
+  '.ogg': 'audio/ogg',
+};
+
+/** Vite puts content-hashed names under /assets/: they never change, so caches may keep them. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Everything else (index.html, sw.js, the manifest) must be revalidated, or updates never arrive. */
+const REVALIDATE = 'no-cache';
+
+// No inline script or style: the CSP would refuse them.
+const PLACEHOLDER_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>HomeCall</title></head>
+<body>
+<h1>HomeCall</h1>
+<p>The server is running, but the web client is not built yet. Run <code>npm run build</code>, then reload this page.</p>
+<p lang="ru">Сервер работает, но веб-клиент ещё не собран. Выполните <code>npm run build</code> и обновите страницу.</p>
+</body>
+</html>
+`;
+
+/**
+ * Where the built client lives: `dist/web` beside `dist/server` when running compiled, and
+ * `<repo>/dist/web` when running the sources through tsx (never `src/web`, the sources).
+ */
+export function defaultWebRoot(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const compiled = here.endsWith(`${sep}dist${sep}server${sep}http${sep}`);
+  return fileURLToPath(new URL(compiled ? '../../web/' : '../../../dist/web/', import.meta.url));
+}
+
+export interface StaticFilesOptions {
+  /** Absolute directory of the built client; default: defaultWebRoot(). */
+  root?: string;
+}
+
+/**
+ * Serves the built client for GET/HEAD: files by path (no traversal, no dotfiles), and
+ * index.html for any page route (a path without an extension, such as `/?session=...`).
+ * Until the client is built, page routes get a short placeholder page.
+ */
+export function createStaticFiles(options: StaticFilesOptions = {}): RequestHandler {
+  const root = options.root ?? defaultWebRoot();
+  const rootPrefix = root.endsWith(sep) ? root : `${root}${sep}`;
+
+  return async (req, res) => {
+    const rawPath = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      return sendText(res, req, 400, 'Bad request');
+    }
+    if (!path.startsWith('/') || path.includes('\0') || path.includes('\\')) {
+      return sendText(res, req, 400, 'Bad request');
+    }
+    const segments = path.split('/').filter((s) => s.length > 0);
+    // `..` would leave the root; dotfiles are never part of a build.
+    if (segments.some((s) => s.startsWith('.'))) return sendText(res, req, 404, 'Not found');
+    const file = join(rootPrefix, ...segments);
+    if (!file.startsWith(rootPrefix)) return sendText(res, req, 404, 'Not found');
+
+    const found = await statFile(file);
+    if (found) return sendFile(req, res, file, found, cacheControlFor(segments));
+    const last = segments.at(-1) ?? '';
+    if (extname(last) !== '') return sendText(res, req, 404, 'Not found');
+
+    const indexFile = join(rootPrefix, 'index.html');
+    const index = await statFile(indexFile);
+    if (index) return sendFile(req, res, indexFile, index, REVALIDATE);
+    applySecurityHeaders(res);
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES['.html'],
+      'Content-Length': Buffer.byteLength(PLACEHOLDER_PAGE),
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : PLACEHOLDER_PAGE);
+  };
+}
+
+function cacheControlFor(segments: readonly string[]): string {
+  return segments[0] === 'assets' && segments.length > 1 ? IMMUTABLE : REVALIDATE;
+}
+
+async function statFile(file: string): Promise<Stats | undefined> {
+  try {
+    const s = await stat(file);
+    return s.isFile() ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: string,
+  stats: Stats,
+  cacheControl: string,
+): Promise<void> {
+  const etag = `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
+  applySecurityHeaders(res);
+  res.setHeader('Cache-Control', cacheControl);
+  res.setHeader('ETag', etag);
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304);
+    res.end();
+    return;
+  }
+  res.writeHead(200, {
+    'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': stats.size,
+  });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(createReadStream(file), res);
+  } catch {
+    // The client went away, or the file vanished mid-read (a rebuild): nothing to repair.
+    res.destroy();
+  }
+}
+
+/** A short plain-text reply with the security headers. */
+export function sendText(res: ServerResponse, req: IncomingMessage, status: number, text: string): void {
+  applySecurityHeaders(res);
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(req.method === 'HEAD' ? undefined : text);
+}
