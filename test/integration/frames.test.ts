@@ -1,0 +1,191 @@
+// Bad frames over real wss: reliability.md F1, F2, M1–M4, M8, M11, M13; protocol.md "Error codes".
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { closeAllClients, TestClient } from '../helpers/client.js';
+import { countFaults, type FaultCounter } from '../helpers/faults.js';
+import { uuid } from '../helpers/ids.js';
+import { assertError, expectError, joinPair, offer, sleep } from '../helpers/protocol.js';
+import { type RunningServer, startServer, stopAllServers } from '../helpers/server.js';
+
+let server: RunningServer;
+let faults: FaultCounter;
+
+const MAX_FRAME = 65_536; // the default --max-frame-bytes
+
+before(async () => {
+  faults = countFaults();
+  server = await startServer({ '--sockets-per-address': '500', '--join-timeout': '3s' });
+});
+afterEach(() => closeAllClients());
+after(async () => {
+  await closeAllClients();
+  await stopAllServers();
+  faults.dispose();
+});
+
+const connect = () => TestClient.connect(server.wsUrl);
+
+/** Sends each text on a fresh joined socket (error replies are throttled per socket) and checks the reply. */
+async function expectBadMessage(texts: string[], joined: boolean) {
+  for (const text of texts) {
+    const s = await connect();
+    const id = uuid();
+    if (joined) await s.join(id);
+    // SESSION_ID in a text stands for the id this socket joined (rule 4 would refuse another id first).
+    s.send(text.replaceAll('SESSION_ID', id));
+    const f = await s.next();
+    assert.equal(f.type, 'error', `for ${JSON.stringify(text.slice(0, 60))}: ${JSON.stringify(f)}`);
+    assertError(f, 'BAD_MESSAGE', joined ? [id, null] : null, text);
+    await sleep(20);
+    assert.ok(s.isOpen, `closed after ${JSON.stringify(text.slice(0, 60))}`);
+    s.ws.terminate();
+  }
+}
+
+describe('malformed text frames (M1–M4): BAD_MESSAGE, no echo, the socket stays open', () => {
+  const notJson = ['', ' ', '{', '\u0000', '\uFEFF{"type":"ping"}', `${'a'.repeat(60_000)}`, "{'type':'join'}"];
+  const notObject = ['null', 'true', '0', '"x"', '[]', '[{}]'];
+  const badType = (id: string) =>
+    [
+      undefined,
+      5,
+      'OFFER',
+      ' offer ',
+      'offer\u0000',
+      'x'.repeat(10_000),
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      'joined',
+      'error',
+    ].map((type) => JSON.stringify({ type, sessionId: id, sdp: 'v=0' }));
+
+  test('M1: not JSON, before join', () => expectBadMessage(notJson, false));
+  test('M1: not JSON, after join', () => expectBadMessage(notJson, true));
+  test('M2: JSON that is not an object (the seed server crashes on null)', () => expectBadMessage(notObject, true));
+  test('M3/M4: unknown, ill-typed and prototype-named types, never echoed', () =>
+    expectBadMessage(badType(uuid()), true));
+  test('M3/M4: the same before join are BAD_MESSAGE too (not NOT_JOINED)', () =>
+    expectBadMessage(badType(uuid()).slice(5, 10), false));
+
+  test('M8: 32,000 levels of nesting inside candidate (under the frame limit) is BAD_MESSAGE; the server survives', async () => {
+    const { id, a, b } = await joinPair(server.wsUrl);
+    const depth = 32_000;
+    a.send(`{"type":"candidate","sessionId":"${id}","candidate":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    await expectError(a, 'BAD_MESSAGE', [id, null]);
+    await b.expectNoFrame(100);
+    a.send(offer(id, 'after-nesting'));
+    assert.deepEqual(await b.next('offer'), offer(id, 'after-nesting'));
+  });
+
+  test('M5: prototype-pollution payloads do not pollute the server process', async () => {
+    const { id, a, b } = await joinPair(server.wsUrl);
+    a.send(`{"type":"offer","sessionId":"${id}","sdp":"v=0","__proto__":{"polluted":1}}`);
+    a.send(`{"type":"offer","sessionId":"${id}","sdp":"v=0","constructor":{"prototype":{"polluted":1}}}`);
+    a.send(`{"__proto__":{"type":"offer"},"sessionId":"${id}","sdp":"v=0"}`);
+    await b.next('offer');
+    await b.next('offer');
+    await expectError(a, 'BAD_MESSAGE', [id, null]);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(({} as Record<string, unknown>).type, undefined);
+  });
+});
+
+describe('error replies (M11, M13)', () => {
+  test('M11: 40 bad frames at once get a small burst of error replies, not 40', async () => {
+    const s = await connect();
+    const id = uuid();
+    await s.join(id);
+    for (let i = 0; i < 40; i++) s.send('{');
+    await sleep(700);
+    const errors = s.pending().filter((f) => f.type === 'error');
+    assert.ok(errors.length >= 1 && errors.length <= 7, `${errors.length} error replies`);
+    for (const f of errors) assertError(f, 'BAD_MESSAGE', [id, null]);
+  });
+
+  test('M13: error replies never echo a long input', async () => {
+    const marker = 'ECHO-CANARY-0123456789abcdefghij';
+    await expectBadMessage(
+      [
+        `{"type":"${marker}","sessionId":"${uuid()}"}`,
+        `{"type":"offer","sessionId":"SESSION_ID","sdp":{"x":"${marker}"}}`,
+      ],
+      true,
+    );
+    const s = await connect();
+    s.send(`{"type":"join","sessionId":"${marker}"}`);
+    const f = await s.next('error');
+    assert.ok(!JSON.stringify(f).includes('CANARY'));
+  });
+});
+
+describe('binary and oversized frames (F1, F2)', () => {
+  test('F2: a binary frame (even of valid JSON) gets BAD_MESSAGE then close 1003, before join', async () => {
+    const s = await connect();
+    s.sendBinary(Buffer.from(JSON.stringify({ type: 'join', sessionId: uuid() })));
+    await expectError(s, 'BAD_MESSAGE', null);
+    assert.equal((await s.waitClose()).code, 1003);
+  });
+
+  test('F2: a binary frame after join gets BAD_MESSAGE then close 1003; nothing relayed', async () => {
+    const { id, a, b } = await joinPair(server.wsUrl);
+    a.sendBinary(Buffer.from(JSON.stringify(offer(id, 'bin'))));
+    await expectError(a, 'BAD_MESSAGE', [id, null]);
+    assert.equal((await a.waitClose()).code, 1003);
+    assert.deepEqual(
+      b.pending().filter((f) => f.type === 'offer'),
+      [],
+    );
+  });
+
+  test('F1: a frame of exactly --max-frame-bytes is accepted and relayed (padding stripped)', async () => {
+    const { id, a, b } = await joinPair(server.wsUrl);
+    const head = `{"type":"offer","sessionId":"${id}","sdp":"v=0 big","pad":"`;
+    const text = `${head}${'p'.repeat(MAX_FRAME - head.length - 2)}"}`;
+    assert.equal(Buffer.byteLength(text), MAX_FRAME);
+    a.send(text);
+    assert.deepEqual(await b.next('offer'), { type: 'offer', sessionId: id, sdp: 'v=0 big' });
+    assert.ok(a.isOpen);
+  });
+
+  test('F1: one byte over --max-frame-bytes gets TOO_LARGE then close 1009; nothing relayed', async () => {
+    const { id, a, b } = await joinPair(server.wsUrl);
+    const head = `{"type":"offer","sessionId":"${id}","sdp":"v=0 big","pad":"`;
+    const text = `${head}${'p'.repeat(MAX_FRAME + 1 - head.length - 2)}"}`;
+    assert.equal(Buffer.byteLength(text), MAX_FRAME + 1);
+    a.send(text);
+    await expectError(a, 'TOO_LARGE', [id, null], text);
+    assert.equal((await a.waitClose()).code, 1009);
+    assert.deepEqual(
+      b.pending().filter((f) => f.type === 'offer'),
+      [],
+    );
+  });
+
+  test('F1: far over the limit (3× the frame size) is closed 1009', async () => {
+    const s = await connect();
+    s.send('a'.repeat(3 * MAX_FRAME));
+    assert.equal((await s.waitClose()).code, 1009);
+  });
+
+  test('F1/S3: a socket refused as third that at once sends an oversized frame does not hurt the server', async () => {
+    const { id, a, b } = await joinPair(server.wsUrl);
+    const c = await connect();
+    c.send({ type: 'join', sessionId: id });
+    c.send('a'.repeat(MAX_FRAME + 10));
+    await c.waitClose();
+    a.send(offer(id, 'fine'));
+    assert.deepEqual(await b.next('offer'), offer(id, 'fine'));
+  });
+});
+
+test('survives: a fresh session connects after all of the above', async () => {
+  const s = await connect();
+  assert.equal((await s.join(uuid())).peer, false);
+});
+
+test('X6: no uncaughtException or unhandledRejection during this file', () => {
+  assert.equal(faults.count, 0, String(faults.errors[0]));
+});
