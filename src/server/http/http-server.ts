@@ -124,6 +124,7 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
 
   for (const inner of [tlsServer, plainServer]) {
     inner.maxHeadersCount = MAX_HEADERS_COUNT;
+    inner.on('clientError', handleClientError);
     // These servers never listen themselves; 'listening' is what starts Node's per-server
     // connection tracking, without which headersTimeout and requestTimeout are never enforced.
     inner.emit('listening');
@@ -178,6 +179,19 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/**
+ * Node's default answer to a malformed or oversized request writes and destroys in one go,
+ * which over TLS drops the answer; end() first, so the client learns why (431, 408, 400).
+ */
+function handleClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (socket as Socket).bytesWritten > 0 || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  refuse(socket, status, STATUS_CODES[status] ?? 'Bad request');
 }
 
 function pathOf(req: IncomingMessage): string {

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
+import { after, before, test } from 'node:test';
+import { SECURITY_HEADERS } from './security-headers.js';
+import { createStaticFiles, defaultWebRoot } from './static-files.js';
+
+let dir: string;
+let base: string;
+let servers: Server[] = [];
+
+function serve(root: string): Promise<string> {
+  const handler = createStaticFiles({ root });
+  const server = createServer((req, res) => void handler(req, res));
+  servers.push(server);
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      assert.ok(address && typeof address === 'object');
+      resolve(`http://127.0.0.1:${address.port}`);
+    });
+  });
+}
+
+/** Sends the path exactly as written (fetch would normalise `..` away). */
+function rawGet(url: string, path: string): Promise<{ status: number; body: string }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.end(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      text += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ status: Number(text.split(' ')[1]), body: text }));
+  });
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'homecall-static-'));
+  const root = join(dir, 'web');
+  mkdirSync(join(root, 'assets'), { recursive: true });
+  writeFileSync(join(dir, 'secret.txt'), 'TOP-SECRET');
+  writeFileSync(join(root, '.env'), 'DOTFILE-SECRET');
+  writeFileSync(join(root, 'index.html'), '<!doctype html><title>HomeCall</title>');
+  writeFileSync(join(root, 'sw.js'), 'self.addEventListener("fetch", () => {});');
+  writeFileSync(join(root, 'manifest.webmanifest'), '{"name":"HomeCall"}');
+  writeFileSync(join(root, 'assets', 'index-3f2a9c1b.js'), 'console.log(1);');
+  writeFileSync(join(root, 'assets', 'index-3f2a9c1b.css'), 'body{}');
+  base = await serve(root);
+});
+
+after(() => {
+  for (const s of servers) s.close();
+  servers = [];
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('path traversal and dotfiles are refused', async () => {
+  for (const path of [
+    '/../secret.txt',
+    '/assets/../../secret.txt',
+    '/%2e%2e/secret.txt',
+    '/assets/..%2f..%2fsecret.txt',
+    '/..%5csecret.txt',
+    '/.env',
+    '/%2eenv',
+    '/index.html%00.js',
+    '/%E0%A4%A',
+  ]) {
+    const { status, body } = await rawGet(base, path);
+    assert.ok(status === 400 || status === 404, `${path} -> ${status}`);
+    assert.ok(!body.includes('SECRET'), `${path} leaked a file`);
+  }
+});
+
+test('cache headers: index.html, sw.js and the manifest revalidate; hashed assets are immutable', async () => {
+  for (const path of ['/', '/index.html', '/sw.js', '/manifest.webmanifest']) {
+    const res = await fetch(base + path);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get('cache-control'), 'no-cache', path);
+  }
+  const asset = await fetch(`${base}/assets/index-3f2a9c1b.js`);
+  assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+});
+
+test('content types, including .webmanifest and .js', async () => {
+  const cases: Array<[string, string]> = [
+    ['/', 'text/html; charset=utf-8'],
+    ['/sw.js', 'text/javascript; charset=utf-8'],
+    ['/assets/index-3f2a9c1b.js', 'text/javascript; charset=utf-8'],
+    ['/assets/index-3f2a9c1b.css', 'text/css; charset=utf-8'],
+    ['/manifest.webmanifest', 'application/manifest+json; charset=utf-8'],
+  ];
+  for (const [path, type] of cases) assert.equal((await fetch(base + path)).headers.get('content-type'), type, path);
+});
+
+test('security headers are on every response', async () => {
+  for (const path of ['/', '/assets/index-3f2a9c1b.js', '/missing.png']) {
+    const res = await fetch(base + path);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      assert.equal(res.headers.get(name), value, `${path}: ${name}`);
+    }
+  }
+  assert.match(SECURITY_HEADERS['Content-Security-Policy'] ?? '', /script-src 'self'; style-src 'self'/);
+});
+
+test('page routes serve index.html; a missing file with an extension is 404', async () => {
+  const page = await fetch(`${base}/?session=0b7e3f9a-2c1d-4e5f-8a9b-0c1d2e3f4a5b`);
+  assert.equal(await page.text(), '<!doctype html><title>HomeCall</title>');
+  const route = await fetch(`${base}/call/anything`);
+  assert.equal(route.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.equal((await fetch(`${base}/missing.png`)).status, 404);
+  assert.equal((await fetch(`${base}/assets/missing-1234.js`)).status, 404);
+});
+
+test('ETag revalidation answers 304; HEAD has headers and no body', async () => {
+  const first = await fetch(`${base}/sw.js`);
+  const etag = first.headers.get('etag');
+  assert.ok(etag);
+  const again = await fetch(`${base}/sw.js`, { headers: { 'If-None-Match': etag } });
+  assert.equal(again.status, 304);
+  const head = await fetch(`${base}/sw.js`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), '');
+  assert.equal(
+    head.headers.get('content-length'),
+    String(Buffer.byteLength('self.addEventListener("fetch", () => {});')),
+  );
+});
+
+test('before the client is built, pages get a placeholder with no inline script or style', async () => {
+  const empty = join(dir, 'empty');
+  mkdirSync(empty);
+  const url = await serve(empty);
+  const res = await fetch(`${url}/?session=x`);
+  assert.equal(res.status, 200);
+  const html = await res.text();
+  assert.match(html, /not built/);
+  assert.doesNotMatch(html, /<script|<style|style=/);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+});
+
+test('the default web root is dist/web, never the src/web sources', () => {
+  assert.ok(defaultWebRoot().endsWith(`${sep}dist${sep}web${sep}`), defaultWebRoot());
+});
