@@ -271,7 +271,7 @@ export function usage(): string {
 /** The README's settings table (Markdown), derived from SETTINGS. */
 export function settingsTable(): string {
   const rows = SETTINGS.map((s) => {
-    const def = s.defaultText ?? s.default ?? '';
+    const def = s.defaultText === undefined ? `\`${s.default ?? ''}\`` : s.defaultText.replaceAll('<', '&lt;');
     return `| \`${s.flag}\` | \`${s.env}\` | ${def} | ${s.help.replaceAll('|', '\\|')} |`;
   });
   return ['| flag | environment | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');

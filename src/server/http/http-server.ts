@@ -198,10 +198,10 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? '').split('?', 1)[0] ?? '';
 }
 
+/** Exactly what our proxy sets (nginx: `X-Forwarded-Proto https`); the gateway checks the same way. */
 function forwardedProto(req: IncomingMessage): string | undefined {
   const value = req.headers['x-forwarded-proto'];
-  const first = (Array.isArray(value) ? value[0] : value)?.split(',', 1)[0];
-  return first?.trim().toLowerCase();
+  return Array.isArray(value) ? undefined : value;
 }
 
 /** Answers an upgrade request on the raw socket, then closes it. */
