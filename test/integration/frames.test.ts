@@ -181,6 +181,37 @@ describe('binary and oversized frames (F1, F2)', () => {
   });
 });
 
+describe('protocol-level faults (F3, F5)', () => {
+  test('F3: invalid UTF-8 in a text frame closes 1007; the pair of another session is untouched', async () => {
+    const other = await joinPair(server.wsUrl);
+    const s = await connect();
+    await s.join(uuid());
+    s.ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
+    assert.equal((await s.waitClose()).code, 1007);
+    other.a.send(offer(other.id, 'utf8'));
+    assert.deepEqual(await other.b.next('offer'), offer(other.id, 'utf8'));
+  });
+
+  test('F5: a message in 64 fragments is accepted and relayed; 65 fragments close 1008', async () => {
+    const { id, a, b } = await joinPair(server.wsUrl);
+    const send = (text: string, parts: number) => {
+      const size = Math.ceil(text.length / parts);
+      for (let i = 0; i < parts; i++) {
+        a.ws.send(text.slice(i * size, (i + 1) * size), { fin: i === parts - 1 });
+      }
+    };
+    const frame = JSON.stringify(offer(id, `fragments-${'f'.repeat(400)}`));
+    send(frame, 64);
+    assert.deepEqual(await b.next('offer'), offer(id, `fragments-${'f'.repeat(400)}`));
+    send(JSON.stringify(offer(id, `too-many-${'f'.repeat(400)}`)), 65);
+    assert.equal((await a.waitClose()).code, 1008);
+    assert.deepEqual(
+      b.pending().filter((f) => f.type === 'offer'),
+      [],
+    );
+  });
+});
+
 test('survives: a fresh session connects after all of the above', async () => {
   const s = await connect();
   assert.equal((await s.join(uuid())).peer, false);

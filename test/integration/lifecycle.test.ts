@@ -277,6 +277,29 @@ describe('takeover and stale tokens (rule 1, rule 2, R3, R4, R6)', () => {
   });
 });
 
+describe('resume races (R5)', () => {
+  test('R5: two sockets presenting the same valid token at once: exactly one wins, 10 races', async () => {
+    for (let race = 0; race < 10; race++) {
+      const { id, a, b, jb } = await joinPair(server.wsUrl);
+      b.drop();
+      await a.next('peer', 1500);
+      const [x, y] = await Promise.all([connect(), connect()]);
+      x.send({ type: 'join', sessionId: id, resume: jb.resume });
+      y.send({ type: 'join', sessionId: id, resume: jb.resume });
+      const [fx, fy] = await Promise.all([x.next(), y.next()]);
+      const winners = [fx, fy].filter((f) => f.type === 'joined');
+      assert.equal(winners.length, 1, JSON.stringify([fx.type, fx.code, fy.type, fy.code]));
+      const loser = fx.type === 'joined' ? fy : fx;
+      assert.equal(loser.type, 'error');
+      assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'back' });
+      await a.expectNoFrame(50);
+      a.ws.terminate();
+      x.ws.terminate();
+      y.ws.terminate();
+    }
+  });
+});
+
 describe('alone and lifetime limits (S9, S10)', () => {
   test('S9: alone longer than --alone-timeout gives hangup reason timeout then close 1000; the id is reusable', async () => {
     const id = uuid();

@@ -134,6 +134,40 @@ describe('queue limit (rule 3, S7)', () => {
   });
 });
 
+describe('outbound backlog (D6)', () => {
+  test('D6: a peer that stops reading is dropped once its backlog passes --max-backlog-bytes, as an abrupt drop (away)', async () => {
+    const big = 64 * 1024 * 1024;
+    const s = await startServer({
+      '--max-backlog-bytes': '262144',
+      '--rate-burst-bytes': String(big),
+      '--rate-bytes-per-sec': String(big),
+      '--rate-burst-frames': '10000',
+      '--rate-frames-per-sec': '10000',
+      '--grace': '5s',
+    });
+    const { id, a, b, jb } = await joinPair(s.wsUrl);
+    (b.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const payload = 'x'.repeat(50_000);
+    let sent = 0;
+    const timer = setInterval(() => {
+      for (let i = 0; i < 10 && a.isOpen && sent < 400; i++, sent++)
+        a.send({ type: 'offer', sessionId: id, sdp: payload });
+    }, 20);
+    try {
+      const away = await a.next('peer', 8000);
+      assert.deepEqual(away, { type: 'peer', sessionId: id, state: 'away' });
+    } finally {
+      clearInterval(timer);
+    }
+    // Treated as an abrupt drop: the place is held and the participant may resume.
+    const b2 = await TestClient.connect(s.wsUrl);
+    assert.equal((await b2.join(id, jb.resume as string)).peer, true);
+    // Frames still in flight after the drop queue for the held place until it is full: never silently dropped.
+    for (const f of a.pending().filter((x) => x.type === 'error')) assert.equal(f.code, 'QUEUE_FULL');
+    await s.close();
+  });
+});
+
 test('X6: no uncaughtException or unhandledRejection during this file', () => {
   assert.equal(faults.count, 0, String(faults.errors[0]));
 });

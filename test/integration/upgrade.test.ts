@@ -7,6 +7,7 @@ import { countFaults, type FaultCounter } from '../helpers/faults.js';
 import { uuid } from '../helpers/ids.js';
 import { expectError } from '../helpers/protocol.js';
 import { type RunningServer, startServer, stopAllServers } from '../helpers/server.js';
+import { tlsFiles } from '../helpers/tls.js';
 
 let server: RunningServer;
 let faults: FaultCounter;
@@ -51,9 +52,16 @@ describe('TLS only (H1)', () => {
     assert.match(r.location ?? '', /^https:\/\//);
   });
 
-  test('H1: a wss:// upgrade to the same port works', async () => {
-    const r = await tryUpgrade(server.wsUrl);
+  test('H1: a wss:// upgrade to the same port works, verified against the configured certificate', async () => {
+    const { cert } = await tlsFiles();
+    const r = await tryUpgrade(server.wsUrl, { ca: cert, rejectUnauthorized: true });
+    assert.equal(r.status, 101, JSON.stringify(r));
+  });
+
+  test('H11: permessage-deflate offered by the client is not negotiated', async () => {
+    const r = await tryUpgrade(server.wsUrl, { perMessageDeflate: true });
     assert.equal(r.status, 101);
+    assert.equal(r.headers['sec-websocket-extensions'], undefined);
   });
 });
 
