@@ -1,10 +1,20 @@
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import preact from '@preact/preset-vite';
 import { type Plugin, defineConfig } from 'vite';
 
 const root = resolve(import.meta.dirname, 'src/web');
-const PLACEHOLDER = '"__PRECACHE_MANIFEST__"';
+const publicDir = resolve(root, 'public');
+
+/** Files Vite copies from public/ as they are (manifest, icons): part of the shell too. */
+function publicFiles(dir = publicDir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? publicFiles(join(dir, e.name)) : [`/${relative(publicDir, join(dir, e.name)).split('\\').join('/')}`],
+  );
+}
+// The minifier may re-quote the string, so match either quote.
+const PLACEHOLDER = /["'`]__PRECACHE_MANIFEST__["'`]/;
 const VERSION_PLACEHOLDER = '__PRECACHE_VERSION__';
 
 /**
@@ -23,10 +33,11 @@ function precacheManifest(): Plugin {
       const files = Object.keys(bundle)
         .filter((f) => f !== 'sw.js' && !f.endsWith('.map'))
         .map((f) => (f === 'index.html' ? '/' : `/${f}`))
+        .concat(publicFiles())
         .sort();
       const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 12);
-      if (!sw.code.includes(PLACEHOLDER)) this.error('sw.js lost its precache placeholder');
-      sw.code = sw.code.replace(PLACEHOLDER, JSON.stringify(files)).replaceAll(VERSION_PLACEHOLDER, version);
+      if (!PLACEHOLDER.test(sw.code)) this.error('sw.js lost its precache placeholder');
+      sw.code = sw.code.replace(PLACEHOLDER, () => JSON.stringify(files)).replaceAll(VERSION_PLACEHOLDER, version);
     },
   };
 }
@@ -34,7 +45,7 @@ function precacheManifest(): Plugin {
 export default defineConfig({
   root,
   base: '/',
-  publicDir: resolve(root, 'public'),
+  publicDir,
   plugins: [preact(), precacheManifest()],
   build: {
     outDir: resolve(import.meta.dirname, 'dist/web'),

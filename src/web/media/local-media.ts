@@ -1,0 +1,77 @@
+import { MediaErrorCode, classifyMediaError } from './media-errors.js';
+
+export interface MediaResult {
+  stream: MediaStream | null;
+  /** What went wrong, if anything: the call goes on with what we have. */
+  error: MediaErrorCode | null;
+}
+
+export interface DeviceChoice {
+  audioId?: string;
+  videoId?: string;
+}
+
+/** Phone-friendly: modest resolution and frame rate, the front camera, voice processing on. */
+export function videoConstraints(deviceId?: string): MediaTrackConstraints {
+  return {
+    ...(deviceId ? { deviceId: { exact: deviceId } } : { facingMode: 'user' }),
+    width: { ideal: 640, max: 1280 },
+    height: { ideal: 480, max: 720 },
+    frameRate: { ideal: 24, max: 30 },
+  };
+}
+
+export function audioConstraints(deviceId?: string): MediaTrackConstraints {
+  return {
+    ...(deviceId ? { deviceId: { exact: deviceId } } : {}),
+    echoCancellation: true,
+    noiseSuppression: true,
+    autoGainControl: true,
+  };
+}
+
+async function tryGet(c: MediaStreamConstraints): Promise<{ stream: MediaStream } | { error: MediaErrorCode }> {
+  try {
+    return { stream: await navigator.mediaDevices.getUserMedia(c) };
+  } catch (e) {
+    return { error: classifyMediaError(e) };
+  }
+}
+
+/**
+ * Gets the camera and microphone, degrading step by step: both → microphone only (no camera,
+ * or the camera is refused or busy) → nothing (receive-only). Never throws.
+ */
+export async function acquireMedia(choice: DeviceChoice = {}): Promise<MediaResult> {
+  if (!navigator.mediaDevices?.getUserMedia) return { stream: null, error: MediaErrorCode.UNSUPPORTED };
+  const both = await tryGet({ audio: audioConstraints(choice.audioId), video: videoConstraints(choice.videoId) });
+  if ('stream' in both) return { stream: both.stream, error: null };
+  const audioOnly = await tryGet({ audio: audioConstraints(choice.audioId) });
+  if ('stream' in audioOnly) {
+    return { stream: audioOnly.stream, error: both.error === MediaErrorCode.NO_DEVICES ? MediaErrorCode.NO_CAMERA : both.error };
+  }
+  return { stream: null, error: both.error === MediaErrorCode.DENIED || audioOnly.error === MediaErrorCode.DENIED ? MediaErrorCode.DENIED : audioOnly.error };
+}
+
+/** Opens one device of a kind (camera switch, device choice); the caller stops the old track first. */
+export async function openTrack(kind: 'audio' | 'video', deviceId?: string): Promise<MediaStreamTrack | null> {
+  const r = await tryGet(kind === 'audio' ? { audio: audioConstraints(deviceId) } : { video: videoConstraints(deviceId) });
+  return 'stream' in r ? (r.stream.getTracks()[0] ?? null) : null;
+}
+
+export interface Devices {
+  cameras: MediaDeviceInfo[];
+  microphones: MediaDeviceInfo[];
+}
+
+export async function listDevices(): Promise<Devices> {
+  try {
+    const all = await navigator.mediaDevices.enumerateDevices();
+    return {
+      cameras: all.filter((d) => d.kind === 'videoinput' && d.deviceId),
+      microphones: all.filter((d) => d.kind === 'audioinput' && d.deviceId),
+    };
+  } catch {
+    return { cameras: [], microphones: [] };
+  }
+}

@@ -1,0 +1,44 @@
+// The service worker. Built by Vite as its own entry; the precache list below is written in by
+// the build (vite.config.ts, precacheManifest) from the files the build produced.
+// Typed loosely on purpose: the DOM and WebWorker type libraries cannot share one program.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const sw = self as any;
+const PRECACHE: string[] = "__PRECACHE_MANIFEST__" as unknown as string[];
+const CACHE = 'homecall-__PRECACHE_VERSION__';
+/** Never cached: live endpoints. */
+const BYPASS = ['/signal', '/healthz', '/metrics'];
+
+sw.addEventListener('install', (event: any) => {
+  // No skipWaiting here: the page tells a new worker to take over when no call is running.
+  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(PRECACHE)));
+});
+
+sw.addEventListener('activate', (event: any) => {
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) if (key.startsWith('homecall-') && key !== CACHE) await caches.delete(key);
+      await sw.clients.claim();
+    })(),
+  );
+});
+
+sw.addEventListener('message', (event: any) => {
+  if (event.data?.type === 'skip-waiting') sw.skipWaiting();
+});
+
+sw.addEventListener('fetch', (event: any) => {
+  const req: Request = event.request;
+  const url = new URL(req.url);
+  if (req.method !== 'GET' || url.origin !== sw.location.origin || BYPASS.some((p) => url.pathname.startsWith(p))) return;
+  if (req.mode === 'navigate') {
+    // The page: fresh from the network when online, the cached shell when offline.
+    event.respondWith(
+      fetch(req).catch(async () => (await caches.match('/', { ignoreSearch: true })) ?? Response.error()),
+    );
+    return;
+  }
+  if (PRECACHE.includes(url.pathname)) {
+    event.respondWith(caches.match(url.pathname).then((hit) => hit ?? fetch(req)));
+  }
+});

@@ -1,0 +1,284 @@
+import type { CandidateInit, IceServer } from '../../shared/protocol/index.js';
+import { candidateKey, sdpFingerprint } from './sdp.js';
+
+export type Description = { type: 'offer' | 'answer'; sdp: string };
+export type OutgoingSignal = { kind: 'description'; description: Description } | { kind: 'candidate'; candidate: CandidateInit };
+/** What the peers say to each other directly, so it works while signalling is down. */
+export type ChannelMessage = { t: 'hangup' } | { t: 'state'; mic: boolean; cam: boolean };
+
+export interface PeerSessionOptions {
+  iceServers: IceServer[];
+  /** Yields on offer glare (perfect negotiation); the second joiner is polite. */
+  polite: boolean;
+  /** Sets up the transceivers and the data channel and so makes the first offer. */
+  initiator: boolean;
+  tracks: { audio: MediaStreamTrack | null; video: MediaStreamTrack | null; stream: MediaStream | null };
+  send(signal: OutgoingSignal): void;
+  onRemoteStream(stream: MediaStream): void;
+  onLink(link: 'connected' | 'interrupted'): void;
+  onChannelMessage(message: ChannelMessage): void;
+  onChannelOpen(): void;
+  log?(msg: string, err?: unknown): void;
+}
+
+/** A disconnected ICE link gets this long to recover by itself before we restart ICE. */
+export const DISCONNECTED_RESTART_MS = 2_500;
+type Kind = 'audio' | 'video';
+
+/**
+ * One RTCPeerConnection with perfect negotiation: glare, replays and late candidates never
+ * break it, ICE restarts itself when the path fails, and a data channel carries in-call
+ * messages (hangup, mute state) independently of the signalling server.
+ */
+export class PeerSession {
+  #pc!: RTCPeerConnection;
+  #channel: RTCDataChannel | null = null;
+  #makingOffer = false;
+  #ignoreOffer = false;
+  #pending: CandidateInit[] = [];
+  #seenRemote = new Set<string>();
+  /** SDP texts already applied (browsers re-serialise remoteDescription, so keep our own copy). */
+  #appliedRemote = new Set<string>();
+  #remoteFingerprint: string | null = null;
+  #lastLocal: Description | null = null;
+  #localCandidates: CandidateInit[] = [];
+  #remoteStream = new MediaStream();
+  #work: Promise<void> = Promise.resolve();
+  #restartTimer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+  readonly #o: PeerSessionOptions;
+
+  constructor(options: PeerSessionOptions) {
+    this.#o = options;
+    this.#create(options.initiator);
+  }
+
+  get connectionState(): RTCPeerConnectionState {
+    return this.#pc.connectionState;
+  }
+
+  #create(initiator: boolean): void {
+    const pc = new RTCPeerConnection({ iceServers: this.#o.iceServers as RTCIceServer[], bundlePolicy: 'max-bundle' });
+    this.#pc = pc;
+    this.#makingOffer = this.#ignoreOffer = false;
+    this.#pending = [];
+    this.#seenRemote.clear();
+    this.#appliedRemote.clear();
+    this.#remoteFingerprint = null;
+    this.#lastLocal = null;
+    this.#localCandidates = [];
+    this.#remoteStream = new MediaStream();
+    pc.onnegotiationneeded = () => this.#queue(() => this.#offer(pc));
+    pc.onicecandidate = ({ candidate }) => {
+      if (pc !== this.#pc || !candidate || !candidate.candidate) return;
+      const init = toInit(candidate);
+      this.#localCandidates.push(init);
+      this.#o.send({ kind: 'candidate', candidate: init });
+    };
+    pc.ontrack = ({ track }) => {
+      if (pc !== this.#pc) return;
+      for (const old of this.#remoteStream.getTracks()) if (old.kind === track.kind && old !== track) this.#remoteStream.removeTrack(old);
+      if (!this.#remoteStream.getTracks().includes(track)) this.#remoteStream.addTrack(track);
+      this.#o.onRemoteStream(this.#remoteStream);
+    };
+    pc.onconnectionstatechange = () => pc === this.#pc && this.#handleConnectionState();
+    pc.ondatachannel = ({ channel }) => pc === this.#pc && this.#useChannel(channel);
+    if (initiator) {
+      for (const kind of ['audio', 'video'] as const) {
+        const track = this.#o.tracks[kind];
+        const streams = this.#o.tracks.stream ? [this.#o.tracks.stream] : [];
+        if (track) pc.addTransceiver(track, { direction: 'sendrecv', streams });
+        else pc.addTransceiver(kind, { direction: 'recvonly' });
+      }
+      this.#useChannel(pc.createDataChannel('homecall', { ordered: true }));
+    }
+  }
+
+  #useChannel(channel: RTCDataChannel): void {
+    this.#channel = channel;
+    channel.onopen = () => channel === this.#channel && this.#o.onChannelOpen();
+    channel.onmessage = (ev) => {
+      if (channel !== this.#channel || typeof ev.data !== 'string') return;
+      try {
+        const msg = JSON.parse(ev.data) as ChannelMessage;
+        if (msg.t === 'hangup' || (msg.t === 'state' && typeof msg.mic === 'boolean' && typeof msg.cam === 'boolean')) {
+          this.#o.onChannelMessage(msg);
+        }
+      } catch {
+        // Not ours; ignore.
+      }
+    };
+  }
+
+  /** Remote frames are applied one at a time, in order: SDP operations must not interleave. */
+  #queue(fn: () => Promise<void>): void {
+    this.#work = this.#work.then(fn).catch((e) => this.#o.log?.('negotiation step failed', e));
+  }
+
+  async #offer(pc: RTCPeerConnection): Promise<void> {
+    if (pc !== this.#pc || this.#closed) return;
+    try {
+      this.#makingOffer = true;
+      await pc.setLocalDescription();
+      this.#sendLocal(pc);
+    } finally {
+      this.#makingOffer = false;
+    }
+  }
+
+  #sendLocal(pc: RTCPeerConnection): void {
+    const d = pc.localDescription;
+    if (!d || (d.type !== 'offer' && d.type !== 'answer')) return;
+    this.#lastLocal = { type: d.type, sdp: d.sdp };
+    this.#o.send({ kind: 'description', description: this.#lastLocal });
+  }
+
+  /** Applies a remote offer or answer; a description already applied is a no-op. */
+  handleDescription(desc: Description): void {
+    this.#queue(async () => {
+      if (this.#closed) return;
+      let pc = this.#pc;
+      if (this.#appliedRemote.has(desc.sdp)) return;
+      if (desc.type === 'answer' && pc.signalingState !== 'have-local-offer') return; // a stale or replayed answer
+      const known = this.#remoteFingerprint;
+      if (desc.type === 'offer' && known !== null && known !== sdpFingerprint(desc.sdp)) {
+        // A different RTCPeerConnection on the other side (its page was reloaded while its
+        // place was kept): start over on a fresh connection of ours and answer it.
+        pc.close();
+        this.#create(false);
+        pc = this.#pc;
+      }
+      const collision = desc.type === 'offer' && (this.#makingOffer || pc.signalingState !== 'stable');
+      this.#ignoreOffer = !this.#o.polite && collision;
+      if (this.#ignoreOffer) return;
+      await pc.setRemoteDescription(desc);
+      this.#appliedRemote.add(desc.sdp);
+      this.#remoteFingerprint = sdpFingerprint(desc.sdp);
+      for (const c of this.#pending.splice(0)) await this.#addCandidate(pc, c);
+      if (desc.type === 'offer') {
+        await this.#attachTracksForAnswer(pc);
+        await pc.setLocalDescription();
+        this.#sendLocal(pc);
+      }
+    });
+  }
+
+  /** Adds a remote candidate, buffered until the remote description is set; repeats are no-ops. */
+  handleCandidate(init: CandidateInit): void {
+    this.#queue(async () => {
+      if (this.#closed) return;
+      if (!this.#pc.remoteDescription) {
+        this.#pending.push(init);
+        return;
+      }
+      await this.#addCandidate(this.#pc, init);
+    });
+  }
+
+  async #addCandidate(pc: RTCPeerConnection, init: CandidateInit): Promise<void> {
+    const key = candidateKey(init);
+    if (this.#seenRemote.has(key)) return;
+    this.#seenRemote.add(key);
+    try {
+      await pc.addIceCandidate(init);
+    } catch (e) {
+      // Candidates of an offer we ignored on glare fail to apply; that is expected.
+      if (!this.#ignoreOffer) this.#o.log?.('candidate refused', e);
+    }
+  }
+
+  /** The answerer sends what it has on the transceivers the offer created. */
+  async #attachTracksForAnswer(pc: RTCPeerConnection): Promise<void> {
+    for (const t of pc.getTransceivers()) {
+      const kind = t.receiver.track.kind as Kind;
+      if (t.currentDirection === 'stopped' || t.sender.track) continue;
+      const track = this.#o.tracks[kind];
+      if (track) {
+        await t.sender.replaceTrack(track);
+        if (this.#o.tracks.stream) t.sender.setStreams(this.#o.tracks.stream);
+        t.direction = 'sendrecv';
+      } else if (t.direction === 'sendrecv') {
+        t.direction = 'recvonly';
+      }
+    }
+  }
+
+  /** Seed rule 4: after a reconnect, re-send the last local description and our candidates. */
+  replay(): void {
+    this.#queue(async () => {
+      if (this.#closed || !this.#lastLocal) return;
+      this.#o.send({ kind: 'description', description: this.#lastLocal });
+      for (const c of this.#localCandidates) this.#o.send({ kind: 'candidate', candidate: c });
+    });
+  }
+
+  /** Starts an ICE restart (network changed or the path failed); negotiation does the rest. */
+  restartIce(): void {
+    if (this.#closed) return;
+    this.#localCandidates = [];
+    this.#pc.restartIce();
+  }
+
+  /** Swaps what we send (device change, camera switch, camera granted later). */
+  async setTrack(kind: Kind, track: MediaStreamTrack | null, stream: MediaStream | null): Promise<void> {
+    this.#o.tracks[kind] = track;
+    this.#o.tracks.stream = stream;
+    for (const t of this.#pc.getTransceivers()) {
+      if (t.currentDirection === 'stopped' || t.receiver.track.kind !== kind) continue;
+      await t.sender.replaceTrack(track);
+      if (track && stream) t.sender.setStreams(stream);
+      if (track && t.direction === 'recvonly') t.direction = 'sendrecv';
+    }
+  }
+
+  /** Sends on the data channel; false when it is not open. */
+  sendChannel(message: ChannelMessage): boolean {
+    const ch = this.#channel;
+    if (!ch || ch.readyState !== 'open') return false;
+    ch.send(JSON.stringify(message));
+    return true;
+  }
+
+  getStats(): Promise<RTCStatsReport> {
+    return this.#pc.getStats();
+  }
+
+  #handleConnectionState(): void {
+    const state = this.#pc.connectionState;
+    if (state === 'connected') {
+      this.#clearRestart();
+      this.#o.onLink('connected');
+    } else if (state === 'disconnected') {
+      this.#o.onLink('interrupted');
+      this.#clearRestart();
+      this.#restartTimer = setTimeout(() => {
+        this.#restartTimer = null;
+        if (this.#pc.connectionState === 'disconnected') this.restartIce();
+      }, DISCONNECTED_RESTART_MS);
+    } else if (state === 'failed') {
+      this.#o.onLink('interrupted');
+      this.restartIce();
+    }
+  }
+
+  #clearRestart(): void {
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearRestart();
+    this.#channel?.close();
+    this.#pc.close();
+  }
+}
+
+function toInit(c: RTCIceCandidate): CandidateInit {
+  const init: CandidateInit = { candidate: c.candidate };
+  if (c.sdpMid != null) init.sdpMid = c.sdpMid;
+  if (c.sdpMLineIndex != null) init.sdpMLineIndex = c.sdpMLineIndex;
+  if (c.usernameFragment != null) init.usernameFragment = c.usernameFragment;
+  return init;
+}

@@ -1,0 +1,64 @@
+import QRCode from 'qrcode';
+import { useEffect, useState } from 'preact/hooks';
+import { useI18n } from '../i18n-context.js';
+import { CopyIcon, ShareIcon } from './icons.js';
+
+interface Props {
+  url: string;
+  onCopied: (ok: boolean) => void;
+}
+
+/** The invite: the link, Share (Web Share API), Copy (clipboard), a QR code and one line of help. */
+export function ShareOverlay({ url, onCopied }: Props) {
+  const { t } = useI18n();
+  const [qr, setQr] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
+      .then((svg) => live && setQr(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`))
+      .catch(() => live && setQr(null));
+    return () => {
+      live = false;
+    };
+  }, [url]);
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      onCopied(true);
+    } catch {
+      onCopied(false);
+    }
+  };
+  const share = async () => {
+    if (typeof navigator.share !== 'function') return copy();
+    try {
+      await navigator.share({ title: t('appName'), text: t('shareText'), url });
+    } catch (e) {
+      // The user closed the share sheet: nothing to do. Anything else: fall back to copying.
+      if ((e as DOMException)?.name !== 'AbortError') await copy();
+    }
+  };
+
+  return (
+    <section class="share-card" aria-labelledby="share-title">
+      <h2 id="share-title">{t('waitingTitle')}</h2>
+      <p class="invite-label">{t('inviteLabel')}</p>
+      <p class="invite-url" data-testid="invite-url">
+        {url}
+      </p>
+      <div class="share-actions">
+        <button type="button" class="big-button primary" data-testid="share-link" onClick={share}>
+          <ShareIcon />
+          <span>{t('share')}</span>
+        </button>
+        <button type="button" class="big-button secondary" data-testid="copy-link" onClick={copy}>
+          <CopyIcon />
+          <span>{t('copy')}</span>
+        </button>
+      </div>
+      {qr ? <img class="qr" src={qr} alt={t('qrLabel')} width={168} height={168} /> : <div class="qr" />}
+      <p class="help">{t('waitingHelp')}</p>
+    </section>
+  );
+}

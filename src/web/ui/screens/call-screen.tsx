@@ -1,0 +1,40 @@
+import type { CallView } from '../../core/call-controller.js';
+import { CallControls } from '../components/call-controls.js';
+import { ShareOverlay } from '../components/share-overlay.js';
+import { VideoView } from '../components/video-view.js';
+import { useI18n } from '../i18n-context.js';
+
+interface Props {
+  view: CallView;
+  inviteUrl: string;
+  canSwitch: boolean;
+  onMic: () => void;
+  onCamera: () => void;
+  onSwitch: () => void;
+  onHangup: () => void;
+  onCopied: (ok: boolean) => void;
+  onNeedsTap: () => void;
+}
+
+/** Waiting and active: the other person full-screen with sound, our own preview small and muted. */
+export function CallScreen({ view, inviteUrl, canSwitch, ...on }: Props) {
+  const { t } = useI18n();
+  const s = view.state;
+  const waiting = s.kind === 'call' && s.media === 'none';
+  const alone = s.kind === 'call' && s.peer === 'absent';
+  return (
+    <section class={`screen call${waiting ? ' is-waiting' : ' is-active'}`}>
+      <div class="stage">
+        {!waiting ? (
+          <VideoView stream={view.remote} version={view.streamsVersion} muted={false} className="remote" label={t('remoteView')} onNeedsTap={on.onNeedsTap} />
+        ) : null}
+        {!waiting && !view.remoteCam ? <p class="remote-note">{t('remoteCameraOff')}</p> : null}
+        {!waiting && !view.remoteMic ? <p class="remote-badge">{t('remoteMicOff')}</p> : null}
+        <VideoView stream={view.local} version={view.streamsVersion} muted className={waiting ? 'self self-large' : 'self'} label={t('selfView')} mirrored />
+        {waiting && alone ? <ShareOverlay url={inviteUrl} onCopied={on.onCopied} /> : null}
+        {waiting && !alone ? <p class="connecting">{t('connecting')}</p> : null}
+      </div>
+      <CallControls micOn={view.micOn} camOn={view.camOn} canSwitch={canSwitch} onMic={on.onMic} onCamera={on.onCamera} onSwitch={on.onSwitch} onHangup={on.onHangup} />
+    </section>
+  );
+}
