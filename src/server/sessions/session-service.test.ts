@@ -292,6 +292,22 @@ describe('SessionService', () => {
     assert.deepEqual(again.link.types(), ['error:SESSION_ENDED'], 'ended by hangup: never restored');
   });
 
+  test('rule 7: restoring is possible only within the grace period after the restart', async () => {
+    const clock = new FakeClock();
+    const before = setup({ graceMs: 1000 }, clock);
+    const id = randomUUID();
+    const a = before.peer();
+    await send(before.service, a, { type: 'join', sessionId: id });
+    const token = tokenOf(a.link);
+    clock.advance(10);
+    const after = setup({ graceMs: 1000 }, clock);
+    clock.advance(1001);
+    const late = after.peer();
+    await send(after.service, late, { type: 'join', sessionId: id, resume: token });
+    assert.deepEqual(late.link.types(), ['error:SESSION_ENDED']);
+    assert.equal(after.registry.stats().sessions, 0);
+  });
+
   test('a participant alone longer than the alone limit is sent home with hangup "timeout"', async () => {
     const { service, peer, clock, registry } = setup({ aloneMs: 5000 });
     const id = randomUUID();

@@ -154,7 +154,14 @@ export class SessionService {
       return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, sessionId, true);
     }
     const now = this.#clock.wallNow();
-    const mayRestore = claims.issuedAt < this.#startedAt && now - claims.createdAt < this.#limits.sessionLifetimeMs;
+    // Rule 7. A restart counts as a drop of everyone: a context lost with the process may be
+    // restored from a token issued before it, within the grace period after the start. An
+    // in-memory node keeps nothing on disk, so it cannot tell a context lost in the restart
+    // from one ended by hangup just before it; the window keeps that ambiguity short.
+    const mayRestore =
+      claims.issuedAt < this.#startedAt &&
+      now - this.#startedAt <= this.#limits.graceMs &&
+      now - claims.createdAt < this.#limits.sessionLifetimeMs;
     const result = await this.#registry.resume(claims, conn.link.id, { now, mayRestore });
     if (result.kind !== 'resumed') {
       if (result.kind === 'stale') {
