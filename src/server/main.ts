@@ -67,6 +67,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`homecall: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(EXIT_FATAL);
+  // A ConfigError can also come from the state directory (a corrupt token-secret file).
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`homecall: failed to start: ${message}\n`);
+  process.exit(error instanceof ConfigError ? EXIT_CONFIG : EXIT_FATAL);
 });
