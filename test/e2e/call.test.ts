@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from './helpers/browser.js';
+import { type RunningServer, ensureWebBuild, startServer, startTcpProxy } from './helpers/server.js';
+
+// Two independent browser contexts, "alice" and "bob", with fake camera and microphone,
+// against the real server. Every scenario proves media flows by reading getStats().
+
+let server: RunningServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+before(async () => {
+  ensureWebBuild();
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await server?.stop();
+});
+
+async function page(): Promise<Page> {
+  const context = await newCallContext(browser);
+  contexts.push(context);
+  return context.newPage();
+}
+
+/** Alice presses «Связать»; Bob opens the invite link from her screen. Both reach active. */
+async function startCall(bobBase?: string): Promise<{ alice: Page; bob: Page; link: string }> {
+  const alice = await page();
+  await alice.goto(`${server.url}/`);
+  await waitForState(alice, 'ready');
+  await alice.getByTestId('cta-connect').click();
+  await waitForState(alice, 'waiting');
+  const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+  assert.match(link, /^https:\/\/127\.0\.0\.1:\d+\/\?session=[0-9a-f-]{36}$/);
+  const bob = await page();
+  await bob.goto(bobBase ? link.replace(server.url, bobBase) : link);
+  await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
+  return { alice, bob, link };
+}
+
+async function closePages(...pages: Page[]): Promise<void> {
+  for (const p of pages) await p.context().close();
+}
+
+describe('a call between two browsers', { timeout: 240_000 }, () => {
+  test('1: A presses «Связать», B opens the link: both active, video decodes and audio arrives both ways', async () => {
+    const { alice, bob } = await startCall();
+    await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    await closePages(alice, bob);
+  });
+
+  test('2: A hangs up: both ended quickly, and the same link then starts a fresh session', async () => {
+    const { alice, bob, link } = await startCall();
+    const t0 = Date.now();
+    await alice.getByTestId('hangup').click();
+    await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
+    const elapsed = Date.now() - t0;
+    // The issue asks for "within a second"; the bound is 3 s so a loaded CI machine does not flake.
+    console.log(`hangup reached both sides in ${elapsed} ms`);
+    assert.match((await bob.getByTestId('reason').textContent()) ?? '', /Собеседник завершил/);
+    assert.match((await alice.getByTestId('reason').textContent()) ?? '', /Вы завершили/);
+    // Same link again: a fresh session (waiting, not "ended" or "full"), and a new call connects.
+    await alice.goto(link);
+    await waitForState(alice, 'waiting');
+    await bob.goto(link);
+    await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
+    await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    await closePages(alice, bob);
+  });
+
+  test('3: a third page with the link is refused in plain words, and the call goes on', async () => {
+    const { alice, bob, link } = await startCall();
+    const carol = await page();
+    await carol.goto(link);
+    await waitForState(carol, 'error');
+    assert.match((await carol.getByTestId('reason').textContent()) ?? '', /уже двое участников/);
+    await carol.getByTestId('return-home').waitFor();
+    await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    assert.equal(await alice.locator('.app').getAttribute('data-state'), 'active');
+    await closePages(alice, bob, carol);
+  });
+
+  test('4: B reloads mid-call: the call comes back without A doing anything', async () => {
+    const { alice, bob } = await startCall();
+    await expectMediaFlowing(alice);
+    await bob.reload();
+    await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
+    await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    await closePages(alice, bob);
+  });
+
+  test("5: B's signalling drops mid-call: media keeps flowing, signalling resumes, hangup still works", async () => {
+    const proxy = await startTcpProxy(server.port);
+    try {
+      const { alice, bob } = await startCall(proxy.url);
+      await expectMediaFlowing(bob);
+      proxy.cutAll();
+      await bob.locator('.app[data-signal="offline"]').waitFor({ timeout: 10_000 });
+      await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+      await bob.locator('.app[data-signal="online"]').waitFor({ timeout: 20_000 });
+      assert.equal(await alice.locator('.app').getAttribute('data-state'), 'active');
+      await bob.getByTestId('hangup').click();
+      await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
+      await closePages(alice, bob);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('6: the server restarts mid-call: media keeps flowing; afterwards hangup still ends both sides', async () => {
+    const { alice, bob } = await startCall();
+    await expectMediaFlowing(alice);
+    const { port, secret } = server;
+    await server.stop();
+    await Promise.all([
+      alice.locator('.app[data-signal="offline"]').waitFor({ timeout: 10_000 }),
+      bob.locator('.app[data-signal="offline"]').waitFor({ timeout: 10_000 }),
+    ]);
+    await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    server = await startServer({ port, secret });
+    await Promise.all([
+      alice.locator('.app[data-signal="online"]').waitFor({ timeout: 30_000 }),
+      bob.locator('.app[data-signal="online"]').waitFor({ timeout: 30_000 }),
+    ]);
+    await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    await alice.getByTestId('hangup').click();
+    await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
+    await closePages(alice, bob);
+  });
+});

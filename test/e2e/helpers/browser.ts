@@ -1,0 +1,98 @@
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+
+/** Debian's Chromium, never a downloaded one. */
+export const CHROMIUM = '/usr/bin/chromium';
+const BASE_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-fake-device-for-media-stream',
+  // Keep timers and media running in pages that are not focused (two pages side by side).
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+/** `fakeUi: false` leaves camera/microphone prompts unanswered, which headless Chromium denies. */
+export function launchBrowser(opts: { fakeUi?: boolean } = {}): Promise<Browser> {
+  const args = opts.fakeUi === false ? BASE_ARGS : [...BASE_ARGS, '--use-fake-ui-for-media-stream'];
+  return chromium.launch({ executablePath: CHROMIUM, args, timeout: 30_000 });
+}
+
+export const PHONE = { width: 360, height: 740 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+/**
+ * Test hook, test-only: every RTCPeerConnection a page creates is recorded in
+ * `window.__pcs`, so tests can read getStats() without any hook in the app itself.
+ */
+const RECORD_PEER_CONNECTIONS = `(() => {
+  const Native = window.RTCPeerConnection;
+  if (!Native) return;
+  window.__pcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); window.__pcs.push(this); }
+  };
+})();`;
+
+export async function newCallContext(
+  browser: Browser,
+  opts: { locale?: string; viewport?: { width: number; height: number }; serviceWorkers?: 'allow' | 'block' } = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    locale: opts.locale ?? 'ru-RU',
+    viewport: opts.viewport ?? PHONE,
+    serviceWorkers: opts.serviceWorkers ?? 'block',
+  });
+  await context.addInitScript(RECORD_PEER_CONNECTIONS);
+  return context;
+}
+
+export interface MediaCounters {
+  framesDecoded: number;
+  audioPackets: number;
+  pcState: string;
+}
+
+/** Inbound video frames decoded and audio packets received on the page's live connection. */
+export function mediaCounters(page: Page): Promise<MediaCounters> {
+  return page.evaluate(async () => {
+    const pcs = ((window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? []).filter((pc) => pc.connectionState !== 'closed');
+    const pc = pcs[pcs.length - 1];
+    if (!pc) return { framesDecoded: 0, audioPackets: 0, pcState: 'none' };
+    let framesDecoded = 0;
+    let audioPackets = 0;
+    (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') framesDecoded += Number(s.framesDecoded ?? 0);
+      if (s.kind === 'audio') audioPackets += Number(s.packetsReceived ?? 0);
+    });
+    return { framesDecoded, audioPackets, pcState: pc.connectionState };
+  });
+}
+
+/** Waits until video frames decode and audio packets arrive (both counters grow). */
+export async function expectMediaFlowing(page: Page, what: { video?: boolean; audio?: boolean } = {}, timeoutMs = 20_000): Promise<void> {
+  const video = what.video ?? true;
+  const audio = what.audio ?? true;
+  const start = await mediaCounters(page);
+  const deadline = Date.now() + timeoutMs;
+  let now = start;
+  while (Date.now() < deadline) {
+    await page.waitForTimeout(500);
+    now = await mediaCounters(page);
+    if ((!video || now.framesDecoded > start.framesDecoded) && (!audio || now.audioPackets > start.audioPackets)) return;
+  }
+  throw new Error(`media is not flowing on ${page.url()}: ${JSON.stringify({ start, now })}`);
+}
+
+export const dataState = (page: Page) => page.locator('#app > .app').getAttribute('data-state');
+
+export async function waitForState(page: Page, state: string, timeoutMs = 20_000): Promise<void> {
+  await page.locator(`.app[data-state="${state}"]`).waitFor({ timeout: timeoutMs });
+}

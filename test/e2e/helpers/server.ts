@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const REPO = resolve(import.meta.dirname, '../../..');
+const START_TIMEOUT_MS = 30_000;
+
+/** Builds the web client once if this checkout has no build yet (`npm test` builds first). */
+export function ensureWebBuild(): void {
+  if (existsSync(resolve(REPO, 'dist/web/index.html'))) return;
+  const r = spawnSync(process.execPath, [resolve(REPO, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: REPO, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('vite build failed');
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  secret: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the real server (HTTPS + /signal + dist/web) on 127.0.0.1 and waits for its "listening" line. */
+export async function startServer(opts: { port?: number; secret?: string } = {}): Promise<RunningServer> {
+  const secret = opts.secret ?? randomBytes(32).toString('hex');
+  const args = ['--import', 'tsx', 'src/server/main.ts', '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--token-secret', secret, '--log-level', 'info'];
+  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (d) => stderr.push(String(d)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time: ${stderr.join('')}`)), START_TIMEOUT_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}): ${stderr.join('')}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const rec = JSON.parse(line) as { msg?: string; url?: string };
+        if (rec.msg === 'listening' && rec.url) {
+          clearTimeout(timer);
+          resolveUrl(rec.url.replace(/\/$/, ''));
+        }
+      } catch {
+        // Not a log line.
+      }
+    });
+  });
+  return { url, port: Number(new URL(url).port), secret, stop: () => stopChild(child) };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A plain TCP relay in front of the server (TLS passes through untouched). Cutting its
+ * connections is a real network drop for one browser: no close frame reaches the server.
+ */
+export async function startTcpProxy(targetPort: number): Promise<{ url: string; cutAll(): void; close(): Promise<void> }> {
+  const pairs = new Set<[Socket, Socket]>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    cutAll() {
+      for (const [a, b] of pairs) {
+        a.resetAndDestroy();
+        b.resetAndDestroy();
+      }
+      pairs.clear();
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const [a, b] of pairs) {
+          a.destroy();
+          b.destroy();
+        }
+        server.close(() => r());
+      }),
+  };
+}
