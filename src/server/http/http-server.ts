@@ -111,7 +111,8 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
     if (host === undefined || !HOST_HEADER.test(host)) return sendText(res, req, 400, 'Bad request; use https');
     // The same port speaks TLS, so the redirect keeps host and port.
     res.writeHead(308, {
-      Location: `https://${host}${req.url ?? '/'}`,
+      // Only origin-form targets; an absolute-form one (`GET http://x/`) just goes home.
+      Location: `https://${host}${req.url?.startsWith('/') ? req.url : '/'}`,
       'Content-Length': 0,
       'Cache-Control': 'no-store',
     });
