@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
+import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, ErrorCode, type IceServer, type Limits, errorFrame, readEnvelope } from '../../shared/protocol/index.js';
 import { type Clock, type TimerHandle, systemClock } from '../clock.js';
 import { type Logger, createSessionTagger } from '../logger.js';
@@ -234,14 +234,20 @@ export class SignalGateway {
     metrics.socketOpened();
     state.joinTimer = clock.setTimeout(() => {
       state.joinTimer = null;
-      if (state.conn.isJoined) return;
-      link.sendError(ErrorCode.NOT_JOINED, null, false);
-      link.close(CloseCode.POLICY_VIOLATION, 'join timeout');
+      // A join already received but still in the registry must not race the timeout.
+      void state.conn.chain.then(() => {
+        if (state.conn.isJoined) return;
+        link.sendError(ErrorCode.NOT_JOINED, null, false);
+        link.close(CloseCode.POLICY_VIOLATION, 'join timeout');
+      });
     }, this.#limits.joinTimeoutMs);
     if (this.#shuttingDown) link.close(CloseCode.SERVICE_RESTART, 'server restarting');
   }
 
   #handleMessage(state: SocketState, data: Buffer, isBinary: boolean): void {
+    // Once the server has begun closing a socket (refusal, timeout, hangup), what still
+    // arrives on it is not acted on.
+    if (state.ws.readyState !== WebSocket.OPEN) return;
     state.alive = true;
     const { link } = state;
     if (isBinary) {
