@@ -66,6 +66,7 @@ export class SignalGateway {
   readonly #allowedOrigins: ReadonlySet<string>;
   readonly #heartbeat: NodeJS.Timeout;
   #nextLinkId = 0;
+  #lastSweep: number;
   #shuttingDown = false;
 
   constructor(options: SignalGatewayOptions) {
@@ -97,6 +98,7 @@ export class SignalGateway {
       closeTimeout: 5000,
     };
     this.#wss = new WebSocketServer(serverOptions);
+    this.#lastSweep = this.#clock.now();
     this.#heartbeat = setInterval(() => this.#sweep(), options.limits.pingIntervalMs);
     this.#heartbeat.unref();
   }
@@ -298,8 +300,12 @@ export class SignalGateway {
   /** Liveness: ping everyone; drop whoever has shown no sign of life for `dropAfterMs`. */
   #sweep(): void {
     const now = this.#clock.now();
+    // If our own event loop stalled, the pongs that prove life are still unread in the
+    // poll queue (timers run first): judge nobody this round.
+    const stalled = now - this.#lastSweep > this.#limits.pingIntervalMs * 1.5;
+    this.#lastSweep = now;
     for (const state of this.#sockets) {
-      if (state.alive) {
+      if (state.alive || stalled) {
         state.alive = false;
         state.lastSeen = now;
       } else if (now - state.lastSeen >= this.#limits.dropAfterMs) {
