@@ -13,7 +13,7 @@ export interface CloseInfo {
   reason: string;
 }
 
-const DEFAULT_WAIT_MS = 3000;
+const DEFAULT_WAIT_MS = 5000;
 const clients = new Set<TestClient>();
 
 /**

@@ -13,10 +13,10 @@ export type Flags = Record<string, string>;
 
 /** Short timeouts for the whole suite (protocol.md: "tests shrink the timeouts"). */
 export const FAST_FLAGS: Flags = {
-  '--join-timeout': '400ms',
-  '--grace': '700ms',
-  '--ping-interval': '200ms',
-  '--drop-after': '600ms',
+  '--join-timeout': '5s',
+  '--grace': '2s',
+  '--ping-interval': '500ms',
+  '--drop-after': '1500ms',
 };
 
 export interface ServerOptions {

@@ -117,7 +117,7 @@ describe('queue limit (rule 3, S7)', () => {
   test('rule 3: the queue for a held (away) place is bounded too, and the kept frames arrive on resume', async () => {
     const { id, a, b, jb } = await joinPair(queue.wsUrl);
     b.drop();
-    await a.next('peer', 1500);
+    await a.next('peer');
     for (let i = 1; i <= 6; i++) a.send(offer(id, `h${i}`));
     await expectError(a, 'QUEUE_FULL', [id, null]);
     const b2 = await TestClient.connect(queue.wsUrl);

@@ -7,14 +7,14 @@ import {
   candidateFrame,
   errorFrame,
   hangupFrame,
-  joinFrame,
   joinedFrame,
+  joinFrame,
   offerFrame,
   peerFrame,
   pingFrame,
   pongFrame,
-  rebuildRelayFrame,
   type RelayFrame,
+  rebuildRelayFrame,
 } from './frames.js';
 import { FIELD_LIMITS } from './limits.js';
 import { parseBody, parseClientFrame, parseServerFrame, readEnvelope } from './parse.js';
@@ -50,7 +50,18 @@ after(() => {
 });
 
 describe('envelope: JSON, an object, a known type (protocol.md "Error codes": BAD_MESSAGE)', () => {
-  const notJson = ['', ' ', '{', '}', '\u0000', 'a'.repeat(65536), '\uFEFF{"type":"ping"}', "{'type':'ping'}", 'undefined', 'NaN'];
+  const notJson = [
+    '',
+    ' ',
+    '{',
+    '}',
+    '\u0000',
+    'a'.repeat(65536),
+    '\uFEFF{"type":"ping"}',
+    "{'type':'ping'}",
+    'undefined',
+    'NaN',
+  ];
   for (const text of notJson) {
     test(`M1: not JSON is BAD_MESSAGE: ${j(text.slice(0, 20))}`, () => {
       refused(text, ErrorCode.BAD_MESSAGE, null);
@@ -58,7 +69,17 @@ describe('envelope: JSON, an object, a known type (protocol.md "Error codes": BA
     });
   }
 
-  for (const text of ['null', 'true', 'false', '0', '1e308', '"x"', '[]', '[{}]', `[${j({ type: 'ping', sessionId: ID })}]`]) {
+  for (const text of [
+    'null',
+    'true',
+    'false',
+    '0',
+    '1e308',
+    '"x"',
+    '[]',
+    '[{}]',
+    `[${j({ type: 'ping', sessionId: ID })}]`,
+  ]) {
     test(`M2: JSON that is not an object is BAD_MESSAGE: ${text.slice(0, 30)}`, () => {
       refused(text, ErrorCode.BAD_MESSAGE, null);
     });
@@ -240,8 +261,14 @@ describe('bodies (M6: field validation; errors carry the normalised id)', () => 
   });
 
   test('M6: the empty-candidate end-of-candidates marker is valid', () => {
-    const f = okFrame(j({ type: 'candidate', sessionId: ID, candidate: { candidate: '', sdpMid: '0', sdpMLineIndex: 0 } }));
-    assert.deepEqual(f, { type: 'candidate', sessionId: ID, candidate: { candidate: '', sdpMid: '0', sdpMLineIndex: 0 } });
+    const f = okFrame(
+      j({ type: 'candidate', sessionId: ID, candidate: { candidate: '', sdpMid: '0', sdpMLineIndex: 0 } }),
+    );
+    assert.deepEqual(f, {
+      type: 'candidate',
+      sessionId: ID,
+      candidate: { candidate: '', sdpMid: '0', sdpMLineIndex: 0 },
+    });
   });
 
   test('M6: null sdpMid, sdpMLineIndex and usernameFragment (browser serialisation) are accepted and dropped', () => {
@@ -257,8 +284,16 @@ describe('bodies (M6: field validation; errors carry the normalised id)', () => 
   });
 
   test('M6: candidate.candidate of exactly 1 KiB and sdpMid of 64 characters are accepted', () => {
-    const c = { candidate: 'c'.repeat(FIELD_LIMITS.candidateChars), sdpMid: 'm'.repeat(FIELD_LIMITS.sdpMidChars), sdpMLineIndex: 65535 };
-    assert.deepEqual(okFrame(j({ type: 'candidate', sessionId: ID, candidate: c })), { type: 'candidate', sessionId: ID, candidate: c });
+    const c = {
+      candidate: 'c'.repeat(FIELD_LIMITS.candidateChars),
+      sdpMid: 'm'.repeat(FIELD_LIMITS.sdpMidChars),
+      sdpMLineIndex: 65535,
+    };
+    assert.deepEqual(okFrame(j({ type: 'candidate', sessionId: ID, candidate: c })), {
+      type: 'candidate',
+      sessionId: ID,
+      candidate: c,
+    });
   });
 
   const badCandidates: Array<[string, unknown]> = [
@@ -279,7 +314,10 @@ describe('bodies (M6: field validation; errors carry the normalised id)', () => 
     ['sdpMLineIndex a string', { candidate: CAND, sdpMLineIndex: '0' }],
     ['sdpMid over 64 characters', { candidate: CAND, sdpMid: 'm'.repeat(FIELD_LIMITS.sdpMidChars + 1) }],
     ['sdpMid a number', { candidate: CAND, sdpMid: 0 }],
-    ['usernameFragment over its limit', { candidate: CAND, usernameFragment: 'u'.repeat(FIELD_LIMITS.usernameFragmentChars + 1) }],
+    [
+      'usernameFragment over its limit',
+      { candidate: CAND, usernameFragment: 'u'.repeat(FIELD_LIMITS.usernameFragmentChars + 1) },
+    ],
     ['usernameFragment a number', { candidate: CAND, usernameFragment: 1 }],
   ];
   for (const [name, candidate] of badCandidates) {
@@ -291,9 +329,17 @@ describe('bodies (M6: field validation; errors carry the normalised id)', () => 
   }
 
   test('M9: sdpMLineIndex 1e999 (Infinity) is refused; -0 is relayed as valid JSON', () => {
-    refused(`{"type":"candidate","sessionId":"${ID}","candidate":{"candidate":"c","sdpMLineIndex":1e999}}`, ErrorCode.BAD_MESSAGE, ID);
+    refused(
+      `{"type":"candidate","sessionId":"${ID}","candidate":{"candidate":"c","sdpMLineIndex":1e999}}`,
+      ErrorCode.BAD_MESSAGE,
+      ID,
+    );
     const f = okFrame(`{"type":"candidate","sessionId":"${ID}","candidate":{"candidate":"c","sdpMLineIndex":-0}}`);
-    assert.deepEqual(JSON.parse(j(f)), { type: 'candidate', sessionId: ID, candidate: { candidate: 'c', sdpMLineIndex: 0 } });
+    assert.deepEqual(JSON.parse(j(f)), {
+      type: 'candidate',
+      sessionId: ID,
+      candidate: { candidate: 'c', sdpMLineIndex: 0 },
+    });
   });
 
   test('M9: a lone surrogate inside sdp survives a JSON round trip', () => {
@@ -303,8 +349,16 @@ describe('bodies (M6: field validation; errors carry the normalised id)', () => 
 
   test('hangup with and without reason; reason over its limit or ill-typed is BAD_MESSAGE', () => {
     assert.deepEqual(okFrame(j({ type: 'hangup', sessionId: ID })), { type: 'hangup', sessionId: ID });
-    assert.deepEqual(okFrame(j({ type: 'hangup', sessionId: ID, reason: 'user' })), { type: 'hangup', sessionId: ID, reason: 'user' });
-    refused(j({ type: 'hangup', sessionId: ID, reason: 'r'.repeat(FIELD_LIMITS.reasonChars + 1) }), ErrorCode.BAD_MESSAGE, ID);
+    assert.deepEqual(okFrame(j({ type: 'hangup', sessionId: ID, reason: 'user' })), {
+      type: 'hangup',
+      sessionId: ID,
+      reason: 'user',
+    });
+    refused(
+      j({ type: 'hangup', sessionId: ID, reason: 'r'.repeat(FIELD_LIMITS.reasonChars + 1) }),
+      ErrorCode.BAD_MESSAGE,
+      ID,
+    );
     refused(j({ type: 'hangup', sessionId: ID, reason: 1 }), ErrorCode.BAD_MESSAGE, ID);
     refused(j({ type: 'hangup', sessionId: ID, reason: { x: 1 } }), ErrorCode.BAD_MESSAGE, ID);
   });
@@ -353,7 +407,17 @@ describe('unknown fields and prototype keys never reach the output (M5, M7)', ()
   });
 
   test('M5: 10,000 generated prototype-pollution payloads never pollute and never leak keys', () => {
-    const key = fc.constantFrom('__proto__', 'constructor', 'prototype', 'polluted', 'sdp', 'candidate', 'type', 'toString', 'x');
+    const key = fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      'polluted',
+      'sdp',
+      'candidate',
+      'type',
+      'toString',
+      'x',
+    );
     const { value } = fc.letrec<{ value: string; obj: string }>((tie) => ({
       value: fc.oneof(
         { depthSize: 'small', withCrossShrink: true },
@@ -364,34 +428,44 @@ describe('unknown fields and prototype keys never reach the output (M5, M7)', ()
         .array(fc.tuple(key, tie('value')), { maxLength: 4 })
         .map((pairs) => `{${pairs.map(([k, v]) => `${j(k)}:${v}`).join(',')}}`),
     }));
-    const extraPairs = fc.array(fc.tuple(key, value), { maxLength: 4 }).map((pairs) => pairs.map(([k, v]) => `,${j(k)}:${v}`).join(''));
+    const extraPairs = fc
+      .array(fc.tuple(key, value), { maxLength: 4 })
+      .map((pairs) => pairs.map(([k, v]) => `,${j(k)}:${v}`).join(''));
     fc.assert(
-      fc.property(fc.constantFrom('join', 'offer', 'candidate', 'hangup', 'ping'), extraPairs, extraPairs, (type, outer, inner) => {
-        const text = `{"type":"${type}","sessionId":"${ID}","sdp":"v=0","candidate":{"candidate":"c"${inner}}${outer}}`;
-        const r = parseClientFrame(text);
-        if (r.ok) {
-          const f = r.value as unknown as Record<string, unknown>;
-          const allowed: Record<string, string[]> = {
-            join: ['type', 'sessionId', 'resume'],
-            offer: ['type', 'sessionId', 'sdp'],
-            candidate: ['type', 'sessionId', 'candidate'],
-            hangup: ['type', 'sessionId', 'reason'],
-            ping: ['type', 'sessionId'],
-          };
-          for (const k of Object.keys(f)) assert.ok(allowed[type]?.includes(k), `key ${k} leaked into ${type}`);
-          assert.equal(f.type, type);
-          assert.equal(f.sessionId, ID);
-          if (type === 'candidate') {
-            for (const k of Object.keys(f.candidate as object)) {
-              assert.ok(['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'].includes(k), `key ${k} leaked into candidate`);
+      fc.property(
+        fc.constantFrom('join', 'offer', 'candidate', 'hangup', 'ping'),
+        extraPairs,
+        extraPairs,
+        (type, outer, inner) => {
+          const text = `{"type":"${type}","sessionId":"${ID}","sdp":"v=0","candidate":{"candidate":"c"${inner}}${outer}}`;
+          const r = parseClientFrame(text);
+          if (r.ok) {
+            const f = r.value as unknown as Record<string, unknown>;
+            const allowed: Record<string, string[]> = {
+              join: ['type', 'sessionId', 'resume'],
+              offer: ['type', 'sessionId', 'sdp'],
+              candidate: ['type', 'sessionId', 'candidate'],
+              hangup: ['type', 'sessionId', 'reason'],
+              ping: ['type', 'sessionId'],
+            };
+            for (const k of Object.keys(f)) assert.ok(allowed[type]?.includes(k), `key ${k} leaked into ${type}`);
+            assert.equal(f.type, type);
+            assert.equal(f.sessionId, ID);
+            if (type === 'candidate') {
+              for (const k of Object.keys(f.candidate as object)) {
+                assert.ok(
+                  ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'].includes(k),
+                  `key ${k} leaked into candidate`,
+                );
+              }
             }
+          } else {
+            assert.ok(isErrorCode(r.error.code));
           }
-        } else {
-          assert.ok(isErrorCode(r.error.code));
-        }
-        assert.equal(({} as Record<string, unknown>).polluted, undefined);
-        assert.equal(protoSnapshot(), baseline);
-      }),
+          assert.equal(({} as Record<string, unknown>).polluted, undefined);
+          assert.equal(protoSnapshot(), baseline);
+        },
+      ),
       { numRuns: 10_000 },
     );
   });
@@ -431,7 +505,9 @@ describe('builders (frames.ts): exactly the protocol fields', () => {
   });
 
   test('candidateFrame drops undefined optional fields and copies only the four known ones', () => {
-    const smuggled = { candidate: 'c', sdpMid: undefined, foo: 'bar' } as unknown as Parameters<typeof candidateFrame>[1];
+    const smuggled = { candidate: 'c', sdpMid: undefined, foo: 'bar' } as unknown as Parameters<
+      typeof candidateFrame
+    >[1];
     const f = candidateFrame(ID, smuggled);
     assert.deepEqual(f, { type: 'candidate', sessionId: ID, candidate: { candidate: 'c' } });
     assert.deepEqual(Object.keys(f.candidate), ['candidate']);
@@ -446,12 +522,27 @@ describe('builders (frames.ts): exactly the protocol fields', () => {
     const smuggle = (f: object) => ({ ...f, from: 'x', to: 'y', __extra: 1 }) as unknown as RelayFrame;
     assert.deepEqual(rebuildRelayFrame(smuggle(offerFrame(ID, SDP))), { type: 'offer', sessionId: ID, sdp: SDP });
     assert.deepEqual(rebuildRelayFrame(smuggle(answerFrame(ID, SDP))), { type: 'answer', sessionId: ID, sdp: SDP });
-    const cand = { type: 'candidate', sessionId: ID, candidate: { candidate: CAND, sdpMid: '0', evil: 1 }, x: 2 } as unknown as RelayFrame;
-    assert.deepEqual(rebuildRelayFrame(cand), { type: 'candidate', sessionId: ID, candidate: { candidate: CAND, sdpMid: '0' } });
+    const cand = {
+      type: 'candidate',
+      sessionId: ID,
+      candidate: { candidate: CAND, sdpMid: '0', evil: 1 },
+      x: 2,
+    } as unknown as RelayFrame;
+    assert.deepEqual(rebuildRelayFrame(cand), {
+      type: 'candidate',
+      sessionId: ID,
+      candidate: { candidate: CAND, sdpMid: '0' },
+    });
   });
 
   test('server frames have exactly their fields', () => {
-    assert.deepEqual(Object.keys(joinedFrame(ID, true, 'tok', [])), ['type', 'sessionId', 'peer', 'resume', 'iceServers']);
+    assert.deepEqual(Object.keys(joinedFrame(ID, true, 'tok', [])), [
+      'type',
+      'sessionId',
+      'peer',
+      'resume',
+      'iceServers',
+    ]);
     assert.deepEqual(peerFrame(ID, 'away'), { type: 'peer', sessionId: ID, state: 'away' });
     assert.deepEqual(pingFrame(ID), { type: 'ping', sessionId: ID });
     assert.deepEqual(pongFrame(ID), { type: 'pong', sessionId: ID });
@@ -496,14 +587,21 @@ describe('error messages (protocol.md "Error codes": short human text, no intern
 
   test('isErrorCode accepts the codes only', () => {
     for (const code of Object.values(ErrorCode)) assert.equal(isErrorCode(code), true);
-    for (const x of ['', 'bad_message', '__proto__', 'constructor', 1, null, undefined]) assert.equal(isErrorCode(x), false);
+    for (const x of ['', 'bad_message', '__proto__', 'constructor', 1, null, undefined])
+      assert.equal(isErrorCode(x), false);
   });
 });
 
 describe('parseServerFrame (the client side of the wire)', () => {
   const valid = [
     { type: 'joined', sessionId: ID, peer: false, resume: 'tok', iceServers: [{ urls: 'stun:stun.example.org' }] },
-    { type: 'joined', sessionId: ID, peer: true, resume: 'tok', iceServers: [{ urls: ['turn:a', 'turn:b'], username: 'u', credential: 'c' }] },
+    {
+      type: 'joined',
+      sessionId: ID,
+      peer: true,
+      resume: 'tok',
+      iceServers: [{ urls: ['turn:a', 'turn:b'], username: 'u', credential: 'c' }],
+    },
     { type: 'peer', sessionId: ID, state: 'joined' },
     { type: 'peer', sessionId: ID, state: 'away' },
     { type: 'peer', sessionId: ID, state: 'back' },
@@ -525,10 +623,14 @@ describe('parseServerFrame (the client side of the wire)', () => {
   }
 
   test('drops unknown fields and prototype keys', () => {
-    const f = parseServerFrame(`{"type":"peer","sessionId":"${ID}","state":"back","extra":1,"__proto__":{"polluted":1}}`);
+    const f = parseServerFrame(
+      `{"type":"peer","sessionId":"${ID}","state":"back","extra":1,"__proto__":{"polluted":1}}`,
+    );
     assert.deepEqual(f, { type: 'peer', sessionId: ID, state: 'back' });
     assert.deepEqual(Object.keys(f as object), ['type', 'sessionId', 'state']);
-    const c = parseServerFrame(j({ type: 'candidate', sessionId: ID, candidate: { candidate: 'c', sdpMid: null, x: 1 } }));
+    const c = parseServerFrame(
+      j({ type: 'candidate', sessionId: ID, candidate: { candidate: 'c', sdpMid: null, x: 1 } }),
+    );
     assert.deepEqual(c, { type: 'candidate', sessionId: ID, candidate: { candidate: 'c' } });
   });
 

@@ -76,9 +76,7 @@ describe('session id (protocol.md "Frames": a UUID, case-insensitive, normalised
 
   test('H5: 10,000 generated strings are classified exactly as the reference regex', () => {
     const hex = fc.constantFrom(...'0123456789abcdefABCDEFgG-\u0430 {}%');
-    const nearUuid = fc
-      .array(hex, { minLength: 30, maxLength: 40 })
-      .map((chars) => chars.join(''));
+    const nearUuid = fc.array(hex, { minLength: 30, maxLength: 40 }).map((chars) => chars.join(''));
     const mutatedUuid = fc
       .tuple(fc.uuid(), fc.nat(35), fc.constantFrom('', 'x', '-', 'A', ' ', '0', '\u0430', 'ff'))
       .map(([id, at, ins]) => id.slice(0, at) + ins + id.slice(at + 1));
