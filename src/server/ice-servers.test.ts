@@ -51,7 +51,8 @@ test('TURN credential never outlives the session', () => {
 
 test('each call returns a fresh list (a caller mutating it cannot change the next one)', () => {
   const provide = createIceServerProvider({ ...base, stunUrls: ['stun:a.example.org'] });
-  const first = provide(NOW);
-  (first[0]?.urls as string[]).push('stun:evil.example');
+  const urls = provide(NOW)[0]?.urls;
+  assert.ok(Array.isArray(urls));
+  urls.push('stun:evil.example');
   assert.deepEqual(provide(NOW), [{ urls: ['stun:a.example.org'] }]);
 });
