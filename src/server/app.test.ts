@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { publicUrl, startApp } from './app.js';
+import { loadConfig } from './config.js';
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { rejectUnauthorized: false, timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('startApp: dev certificate, one "listening" line with the real port, /healthz, close() well within 5 s', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'homecall-app-'));
+  const lines: string[] = [];
+  try {
+    const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--state-dir', stateDir], {});
+    const app = await startApp(config, { logDestination: { write: (chunk: string) => void lines.push(chunk) } });
+    try {
+      assert.ok(app.port > 0);
+      assert.equal(app.url, `https://127.0.0.1:${app.port}/`);
+      const listening = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'listening');
+      assert.deepEqual(
+        listening.map((l) => l.url),
+        [app.url],
+      );
+      const health = await get(`${app.url}healthz`);
+      assert.deepEqual(health, { status: 200, body: '{"status":"ok"}' });
+    } finally {
+      const started = performance.now();
+      await app.close();
+      assert.ok(performance.now() - started < 5000);
+    }
+    await assert.rejects(get(`${app.url}healthz`));
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('publicUrl: localhost for all interfaces, brackets for IPv6, the host otherwise', () => {
+  assert.equal(publicUrl(undefined, 8443), 'https://localhost:8443/');
+  assert.equal(publicUrl('0.0.0.0', 1), 'https://localhost:1/');
+  assert.equal(publicUrl('::', 1), 'https://localhost:1/');
+  assert.equal(publicUrl('::1', 9), 'https://[::1]:9/');
+  assert.equal(publicUrl('call.example.org', 443), 'https://call.example.org:443/');
+});
