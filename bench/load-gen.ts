@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
 import { type ClientOptions, WebSocket } from 'ws';
 import { answerFrame, candidateFrame, hangupFrame, joinFrame, offerFrame } from '../src/shared/protocol/frames.js';
 import { makeCandidate, makeSdp } from './lib/frames.js';
@@ -26,6 +26,29 @@ let url = '';
 // CA into) a fresh context per handshake, which would make the generator, not the server,
 // the bottleneck.
 let secureContext: SecureContext | null = null;
+/**
+ * TLS session resumption, on by default: a browser opens /signal right after loading the page
+ * from the same origin, so its wss handshake resumes the page's TLS session. `--full-tls` on
+ * the orchestrator turns it off (every socket then pays a full handshake on both sides).
+ */
+let resumeTls = true;
+let tlsSession: Buffer | undefined;
+
+function connectTls(options: ConnectionOptions & { path?: string }) {
+  options.path = undefined;
+  options.servername = '';
+  const socket = tlsConnect({
+    ...options,
+    secureContext: secureContext ?? undefined,
+    session: resumeTls ? tlsSession : undefined,
+  });
+  if (resumeTls) {
+    socket.once('session', (session: Buffer) => {
+      tlsSession = session;
+    });
+  }
+  return socket;
+}
 let nextSource = 0;
 const counters = { errors: new Map<string, number>() };
 const countError = (what: string) => counters.errors.set(what, (counters.errors.get(what) ?? 0) + 1);
@@ -79,9 +102,9 @@ class Conn {
 
   static open(): Promise<Conn> {
     const localAddress = `127.0.0.${2 + (nextSource++ % SOURCE_ADDRESSES)}`;
-    // ws hands the TLS options to tls.connect; its types omit `secureContext`.
+    // ws's types declare a net-only `createConnection`; it is handed the TLS options.
     const options = {
-      secureContext: secureContext ?? undefined,
+      createConnection: connectTls,
       localAddress,
       perMessageDeflate: false,
       handshakeTimeout: CONNECT_TIMEOUT_MS,
@@ -414,6 +437,7 @@ async function handle(m: Command): Promise<unknown> {
     case 'init':
       url = String(m.url);
       secureContext = createSecureContext({ ca: String(m.ca) });
+      resumeTls = m.resumeTls !== false;
       return { pid: process.pid };
     case 'idle':
       return idle(Number(m.n), Number(m.concurrency ?? 200));

@@ -8,7 +8,7 @@
  *
  * Flags: --parts memory,calls,latency,capacity,browser  --reps N  --targets homecall,floor
  *        --out DIR (results; default bench/results)  --no-docs (do not rewrite docs/performance.md)
- *        --no-build  --profile
+ *        --no-build  --profile  --full-tls (no TLS session resumption in the generator)
  * Writes bench/results/<date>.json and .svg and, for a full run, docs/performance.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -44,6 +44,7 @@ const { values: flags } = parseArgs({
     'no-docs': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'full-tls': { type: 'boolean', default: false },
   },
 });
 
@@ -87,8 +88,8 @@ const CFG: {
       memorySizes: [1000, 10_000, 50_000],
       callConcurrency: [50, 200],
       callWarmupMs: 1500,
-      callWindowMs: 8000,
-      latency: { idlePairs: 1000, activePairs: 100, framesPerSec: 1000, warmupMs: 1000, durationMs: 10_000 },
+      callWindowMs: 6000,
+      latency: { idlePairs: 1000, activePairs: 100, framesPerSec: 1000, warmupMs: 1000, durationMs: 8000 },
       // Held long enough for one full server ping round (15 s) at capacity.
       capacity: { rssLimitBytes: 2 * 1024 ** 3, batch: 5000, maxSockets: 240_000, maxMs: 150_000, holdMs: 16_000 },
       browserRuns: 10,
@@ -104,6 +105,9 @@ const socketCapNote =
     ? null
     : `this machine's hard RLIMIT_NOFILE is ${fdLimit} and cannot be raised (no CAP_SYS_RESOURCE), so one server process holds at most ~${socketCap.toLocaleString('en-US')} sockets: larger counts are measured at ${socketCap.toLocaleString('en-US')}, and capacity within 2 GiB is extrapolated from the cost per socket there`;
 const wantedMemorySizes = CFG.memorySizes;
+// When one process cannot hold enough sockets to reach 2 GiB, a separate capacity ramp would
+// stop at the same count as the memory run: the first memory repetition holds and samples lag.
+const capacityFromMemory = parts.has('memory') && parts.has('capacity') && fdLimit < NOFILE;
 CFG.memorySizes = [...new Set(CFG.memorySizes.map((n) => Math.min(n, socketCap)))];
 CFG.capacity.maxSockets = Math.min(CFG.capacity.maxSockets, socketCap);
 
@@ -168,7 +172,7 @@ async function withServer<T>(
   let gen: Generator | null = null;
   try {
     await sleep(300);
-    gen = await Generator.start(server.url, cert.cert);
+    gen = await Generator.start(server.url, cert.cert, !flags['full-tls']);
     return await fn(server, gen);
   } finally {
     // The server first: its sockets then close from its side, so the generator's loopback
@@ -192,14 +196,16 @@ interface MemoryRun {
     stillOpen: number;
     openMs: number;
   }>;
+  capacity?: CapacityRun;
 }
 
-async function measureMemory(target: TargetName, rep: number): Promise<MemoryRun> {
+async function measureMemory(target: TargetName, rep: number, withCapacity: boolean): Promise<MemoryRun> {
   return withServer(target, `memory-${target}-${rep}`, async (server, gen) => {
     await sleep(CFG.settleMs);
     const baselineRssBytes = server.rss();
     const points: MemoryRun['points'] = [];
     let have = 0;
+    const t0 = Date.now();
     for (const n of CFG.memorySizes) {
       const r = await gen.call<{ opened: number; failed: number; stillOpen: number; ms: number }>('idle', {
         n: n - have,
@@ -220,8 +226,60 @@ async function measureMemory(target: TargetName, rep: number): Promise<MemoryRun
         `  memory ${target} rep ${rep}: ${n} waiting -> ${round((rss - baselineRssBytes) / n / 1024)} KiB each (failed ${r.failed}, open ${r.stillOpen}, ${r.ms} ms)`,
       );
     }
-    return { target, rep, baselineRssBytes, points };
+    const run: MemoryRun = { target, rep, baselineRssBytes, points };
+    if (withCapacity) {
+      // The descriptor cap stops the capacity ramp at the memory run's top count anyway, so the
+      // capacity figure is taken here: held at the top count, extrapolated to 2 GiB.
+      const top = points[points.length - 1]!;
+      run.capacity = await holdForCapacity(
+        server,
+        target,
+        baselineRssBytes,
+        top.n - top.failed,
+        top.failed,
+        top.stillOpen,
+        'descriptor cap',
+        Date.now() - t0,
+      );
+    }
+    return run;
   });
+}
+
+async function holdForCapacity(
+  server: RunningServer,
+  target: TargetName,
+  baselineRssBytes: number,
+  held: number,
+  failed: number,
+  stillOpen: number,
+  stoppedBy: string,
+  rampMs: number,
+): Promise<CapacityRun> {
+  const c = CFG.capacity;
+  log(
+    `  capacity ${target}: ${held} waiting, RSS ${round(server.rss() / 1024 ** 2, 0)} MiB (${stoppedBy}); holding ${c.holdMs / 1000} s for event-loop lag`,
+  );
+  await server.lag();
+  await sleep(c.holdMs);
+  const lag = await server.lag();
+  const rss = server.rss();
+  const kibPerSocket = held > 0 ? (rss - baselineRssBytes) / held / 1024 : 0;
+  return {
+    target,
+    baselineRssBytes,
+    held,
+    rssBytes: rss,
+    reachedLimit: rss >= c.rssLimitBytes,
+    stoppedBy,
+    kibPerSocket: round(kibPerSocket),
+    estimatedCapacity: kibPerSocket > 0 ? Math.floor((c.rssLimitBytes - baselineRssBytes) / (kibPerSocket * 1024)) : 0,
+    failed,
+    stillOpen,
+    lag,
+    lagUnder50Ms: lag === null ? null : lag.p99Ms < 50,
+    rampMs,
+  };
 }
 
 // ---- 2. call setup cost and throughput ----------------------------------------------------------
@@ -367,31 +425,7 @@ async function measureCapacity(target: TargetName): Promise<CapacityRun> {
         break;
       }
     }
-    const rampMs = Date.now() - t0;
-    log(
-      `  capacity ${target}: ${held} waiting, RSS ${round(rss / 1024 ** 2, 0)} MiB (${stoppedBy}); holding ${c.holdMs / 1000} s for event-loop lag`,
-    );
-    await server.lag();
-    await sleep(c.holdMs);
-    const lag = await server.lag();
-    rss = server.rss();
-    const kibPerSocket = held > 0 ? (rss - baselineRssBytes) / held / 1024 : 0;
-    return {
-      target,
-      baselineRssBytes,
-      held,
-      rssBytes: rss,
-      reachedLimit: rss >= c.rssLimitBytes,
-      stoppedBy,
-      kibPerSocket: round(kibPerSocket),
-      estimatedCapacity:
-        kibPerSocket > 0 ? Math.floor((c.rssLimitBytes - baselineRssBytes) / (kibPerSocket * 1024)) : 0,
-      failed,
-      stillOpen,
-      lag,
-      lagUnder50Ms: lag === null ? null : lag.p99Ms < 50,
-      rampMs,
-    };
+    return holdForCapacity(server, target, baselineRssBytes, held, failed, stillOpen, stoppedBy, Date.now() - t0);
   });
 }
 
@@ -418,7 +452,9 @@ try {
   );
   if (parts.has('memory')) {
     log('1. memory per waiting participant');
-    for (let rep = 1; rep <= reps; rep++) for (const t of targets) memoryRuns.push(await measureMemory(t, rep));
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const t of targets) memoryRuns.push(await measureMemory(t, rep, capacityFromMemory && rep === 1));
+    }
   }
   if (parts.has('calls')) {
     log('2. call setup cost and throughput');
@@ -435,8 +471,13 @@ try {
     for (let rep = 1; rep <= reps; rep++) for (const t of targets) latencyRuns.push(await measureLatency(t, rep));
   }
   if (parts.has('capacity')) {
-    log('4. capacity within 2 GiB RSS');
-    for (const t of targets) capacityRuns.push(await measureCapacity(t));
+    if (capacityFromMemory) {
+      log('4. capacity within 2 GiB RSS: taken in the first memory repetition (descriptor cap)');
+      for (const m of memoryRuns) if (m.capacity !== undefined) capacityRuns.push(m.capacity);
+    } else {
+      log('4. capacity within 2 GiB RSS');
+      for (const t of targets) capacityRuns.push(await measureCapacity(t));
+    }
   }
   if (parts.has('browser')) {
     log('5. browser: second page opens the link -> first decoded remote frame on both sides');
@@ -551,6 +592,7 @@ Object.assign(results, {
       }
     })(),
     homecallFlags: ['--log-level', 'info', ...HOMECALL_LOAD_FLAGS],
+    tlsSessionResumption: !flags['full-tls'],
     fdLimit,
     socketCap,
     socketCapNote,

@@ -26,7 +26,7 @@ export class Generator {
   }
 
   /** Starts a generator aimed at `url`, trusting `ca`. */
-  static async start(url: string, ca: string): Promise<Generator> {
+  static async start(url: string, ca: string, resumeTls = true): Promise<Generator> {
     // A large heap: 50k+ TLS client sockets live in this one process.
     const child = spawnNode(['--max-old-space-size=8192', '--import', 'tsx', join(benchDir, 'load-gen.ts')], {
       ipc: true,
@@ -41,7 +41,7 @@ export class Generator {
       child.once('exit', (code) => reject(new Error(`generator exited with ${code} at start`)));
     });
     const gen = new Generator(child);
-    await gen.call('init', { url, ca });
+    await gen.call('init', { url, ca, resumeTls });
     return gen;
   }
 
