@@ -1,5 +1,6 @@
 // Handshake and session identity over real wss: protocol.md rules 1, 2 and 4, reliability.md H5, S2, S4, R2.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { closeAllClients, TestClient } from '../helpers/client.js';
 import { countFaults, type FaultCounter } from '../helpers/faults.js';
@@ -113,6 +114,33 @@ describe('join (rule 1)', () => {
     a.send(offer(id, 'still'));
     assert.deepEqual(await b.next('offer'), offer(id, 'still'));
     assert.ok(a.isOpen);
+  });
+});
+
+describe('iceServers in joined (protocol.md "Frames", T1)', () => {
+  test('joined carries the configured STUN and TURN servers; TURN credentials are coturn REST (HMAC-SHA1) and end no later than the session', async () => {
+    const turnSecret = 'turn-static-auth-secret-for-tests';
+    const s = await startServer({
+      '--stun-urls': 'stun:stun.example.org:3478',
+      '--turn-urls': 'turn:turn.example.org:3478?transport=udp',
+      '--turn-secret': turnSecret,
+      '--session-lifetime': '1h',
+    });
+    const c = await TestClient.connect(s.wsUrl);
+    const before = Date.now();
+    const j = await c.join(uuid());
+    const servers = j.iceServers as Array<{ urls: string | string[]; username?: string; credential?: string }>;
+    const urls = servers.flatMap((x) => (Array.isArray(x.urls) ? x.urls : [x.urls]));
+    assert.ok(urls.includes('stun:stun.example.org:3478'), JSON.stringify(urls));
+    assert.ok(urls.includes('turn:turn.example.org:3478?transport=udp'), JSON.stringify(urls));
+    const turn = servers.find((x) => [x.urls].flat().some((u) => u.startsWith('turn:')));
+    assert.ok(turn?.username && turn.credential, 'TURN entry has a username and a credential');
+    assert.equal(turn.credential, createHmac('sha1', turnSecret).update(turn.username).digest('base64'));
+    const expiry = Number(turn.username.split(':')[0]) * 1000;
+    assert.ok(expiry > before, 'not already expired');
+    assert.ok(expiry <= before + 3600_000 + 5000, 'expires no later than the session lifetime');
+    assert.ok(!c.raw.join('').includes(turnSecret), 'the TURN secret never reaches a client');
+    await s.close();
   });
 });
 

@@ -46,6 +46,22 @@ describe('TLS only (H1)', () => {
     assert.equal(r.status, 426, JSON.stringify(r));
   });
 
+  test('H1: X-Forwarded-Proto: https is not trusted without --trust-proxy (426)', async () => {
+    const r = await tryUpgrade(`ws://127.0.0.1:${server.port}/signal`, { headers: { 'X-Forwarded-Proto': 'https' } });
+    assert.equal(r.status, 426, JSON.stringify(r));
+  });
+
+  test('H1: with --trust-proxy, plain HTTP is accepted only when the proxy says X-Forwarded-Proto: https', async () => {
+    const s = await startServer({ '--trust-proxy': '' });
+    const plain = `ws://127.0.0.1:${s.port}/signal`;
+    assert.equal((await tryUpgrade(plain)).status, 426);
+    assert.equal((await tryUpgrade(plain, { headers: { 'X-Forwarded-Proto': 'http' } })).status, 426);
+    assert.equal((await tryUpgrade(plain, { headers: { 'X-Forwarded-Proto': 'https' } })).status, 101);
+    const c = await TestClient.connect(plain, { headers: { 'X-Forwarded-Proto': 'https' } });
+    assert.equal((await c.join(uuid())).peer, false);
+    await s.close();
+  });
+
   test('H1: a plain-HTTP page request is redirected to https', async () => {
     const r = await plainHttp(server.port, '/?session=x', { Accept: 'text/html' });
     assert.ok([301, 302, 307, 308].includes(r.status), JSON.stringify(r));
