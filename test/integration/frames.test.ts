@@ -105,6 +105,20 @@ describe('error replies (M11, M13)', () => {
     for (const f of errors) assertError(f, 'BAD_MESSAGE', [id, null]);
   });
 
+  test('M1/M11/D7: a flood of 300 bad frames counts against the rate limiter (close 1008), with few error replies and few log lines', async () => {
+    const s = await connect();
+    await s.join(uuid());
+    const logsBefore = server.logs.length;
+    for (let i = 0; i < 300; i++) s.send('{');
+    assert.equal((await s.waitClose()).code, 1008);
+    await sleep(100);
+    const errors = s.frames.filter((f) => f.type === 'error');
+    assert.ok(errors.length >= 1 && errors.length <= 8, `${errors.length} error replies`);
+    for (const f of errors) assert.ok(['BAD_MESSAGE', 'RATE_LIMITED'].includes(f.code as string), JSON.stringify(f));
+    const added = server.logs.slice(logsBefore);
+    assert.ok(added.length <= 20, `${added.length} log lines for one flooding socket`);
+  });
+
   test('M13: error replies never echo a long input', async () => {
     const marker = 'ECHO-CANARY-0123456789abcdefghij';
     await expectBadMessage(
