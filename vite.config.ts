@@ -10,7 +10,9 @@ const publicDir = resolve(root, 'public');
 /** Files Vite copies from public/ as they are (manifest, icons): part of the shell too. */
 function publicFiles(dir = publicDir): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? publicFiles(join(dir, e.name)) : [`/${relative(publicDir, join(dir, e.name)).split('\\').join('/')}`],
+    e.isDirectory()
+      ? publicFiles(join(dir, e.name))
+      : [`/${relative(publicDir, join(dir, e.name)).split('\\').join('/')}`],
   );
 }
 // The minifier may re-quote the string, so match either quote.
@@ -29,7 +31,7 @@ function precacheManifest(): Plugin {
     enforce: 'post',
     generateBundle(_options, bundle) {
       const sw = bundle['sw.js'];
-      if (!sw || sw.type !== 'chunk') this.error('sw.js was not built');
+      if (sw?.type !== 'chunk') this.error('sw.js was not built');
       const files = Object.keys(bundle)
         .filter((f) => f !== 'sw.js' && !f.endsWith('.map'))
         .map((f) => (f === 'index.html' ? '/' : `/${f}`))

@@ -96,7 +96,9 @@ else if (intent.kind === 'bad-link') controller.dispatch({ type: 'bad-link' });
 
 addEventListener('online', () => controller.networkChanged());
 addEventListener('offline', () => controller.toasts.show('offline', 'warn'));
-(navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () => controller.networkChanged());
+(navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
+  controller.networkChanged(),
+);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState !== 'visible') return;
   controller.nudge();
@@ -123,4 +125,8 @@ if (root) {
   );
 }
 
-registerServiceWorker({ isInCall: () => controller.isInCall, onCallEnd: (cb) => controller.subscribe(cb), onUpdateWaiting: () => controller.toasts.show('updateReady') });
+registerServiceWorker({
+  isInCall: () => controller.isInCall,
+  onCallEnd: (cb) => controller.subscribe(cb),
+  onUpdateWaiting: () => controller.toasts.show('updateReady'),
+});

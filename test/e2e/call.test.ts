@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from './helpers/browser.js';
-import { type RunningServer, ensureWebBuild, startServer, startTcpProxy } from './helpers/server.js';
+import { ensureWebBuild, type RunningServer, startServer, startTcpProxy } from './helpers/server.js';
 
 // Two independent browser contexts, "alice" and "bob", with fake camera and microphone,
 // against the real server. Every scenario proves media flows by reading getStats().

@@ -1,10 +1,4 @@
-import {
-  type IceServer,
-  answerFrame,
-  candidateFrame,
-  hangupFrame,
-  offerFrame,
-} from '../../shared/protocol/index.js';
+import { type IceServer, answerFrame, candidateFrame, hangupFrame, offerFrame } from '../../shared/protocol/index.js';
 import type { MessageKey } from '../i18n/i18n.js';
 import type { MediaErrorCode } from '../media/media-errors.js';
 import type { ChannelMessage, OutgoingSignal, PeerSessionOptions } from '../rtc/peer-session.js';
@@ -150,7 +144,8 @@ export class CallController {
       case 'send-hangup':
         this.#hangupSent = true;
         this.#peer?.sendChannel({ t: 'hangup' });
-        if (this.#state.kind === 'ended' || this.#state.kind === 'call') this.#signal?.send(hangupFrame(this.#state.sessionId));
+        if (this.#state.kind === 'ended' || this.#state.kind === 'call')
+          this.#signal?.send(hangupFrame(this.#state.sessionId));
         return;
       case 'forget-resume':
         this.#tokens?.clear();
@@ -225,7 +220,10 @@ export class CallController {
     if (this.#state.kind !== 'call') return;
     const id = this.#state.sessionId;
     if (s.kind === 'candidate') this.#signal?.send(candidateFrame(id, s.candidate));
-    else this.#signal?.send(s.description.type === 'offer' ? offerFrame(id, s.description.sdp) : answerFrame(id, s.description.sdp));
+    else
+      this.#signal?.send(
+        s.description.type === 'offer' ? offerFrame(id, s.description.sdp) : answerFrame(id, s.description.sdp),
+      );
   }
 
   #startPeer(initiator: boolean, polite: boolean): void {

@@ -49,7 +49,10 @@ test('roles from order: the first joiner offers when the peer joins', () => {
     { type: 'peer', state: 'joined' },
   ]);
   assert.equal(call(state).first, true);
-  assert.deepEqual(effects.find((e) => e.type === 'start-peer'), { type: 'start-peer', initiator: true, polite: false });
+  assert.deepEqual(
+    effects.find((e) => e.type === 'start-peer'),
+    { type: 'start-peer', initiator: true, polite: false },
+  );
 });
 
 test('roles from order: the second joiner waits for the offer and is the polite one', () => {
@@ -58,7 +61,10 @@ test('roles from order: the second joiner waits for the offer and is the polite 
     { type: 'joined', peer: true, resumed: false },
   ]);
   assert.equal(call(state).first, false);
-  assert.deepEqual(effects.find((e) => e.type === 'start-peer'), { type: 'start-peer', initiator: false, polite: true });
+  assert.deepEqual(
+    effects.find((e) => e.type === 'start-peer'),
+    { type: 'start-peer', initiator: false, polite: true },
+  );
 });
 
 test('media connected → active; interruption keeps the call active with a toast', () => {
@@ -107,7 +113,10 @@ test('a reloaded page that resumed its place offers afresh', () => {
     { type: 'start', sessionId: ID },
     { type: 'joined', peer: true, resumed: true },
   ]);
-  assert.deepEqual(effects.find((e) => e.type === 'start-peer'), { type: 'start-peer', initiator: true, polite: true });
+  assert.deepEqual(
+    effects.find((e) => e.type === 'start-peer'),
+    { type: 'start-peer', initiator: true, polite: true },
+  );
 });
 
 test('hangup (local): hangup sent, everything released, token forgotten', () => {
@@ -123,8 +132,16 @@ test('hangup (local): hangup sent, everything released, token forgotten', () => 
 });
 
 test('remote hangup reasons: timeout and lifetime from the server, otherwise the other person', () => {
-  const start: CallEvent[] = [{ type: 'start', sessionId: ID }, { type: 'joined', peer: false, resumed: false }];
-  for (const [reason, expected] of [['timeout', 'timeout'], ['lifetime', 'lifetime'], [undefined, 'remote'], ['x', 'remote']]) {
+  const start: CallEvent[] = [
+    { type: 'start', sessionId: ID },
+    { type: 'joined', peer: false, resumed: false },
+  ];
+  for (const [reason, expected] of [
+    ['timeout', 'timeout'],
+    ['lifetime', 'lifetime'],
+    [undefined, 'remote'],
+    ['x', 'remote'],
+  ]) {
     const { state } = run([...start, { type: 'remote-hangup', reason }]);
     assert.equal(state.kind === 'ended' && state.reason, expected);
   }
@@ -190,11 +207,7 @@ test('signalling loss is one toast, not one per retry', () => {
 });
 
 test('ended → start on the same link begins a fresh call', () => {
-  const { state } = run([
-    { type: 'start', sessionId: ID },
-    { type: 'hangup' },
-    { type: 'start', sessionId: ID },
-  ]);
+  const { state } = run([{ type: 'start', sessionId: ID }, { type: 'hangup' }, { type: 'start', sessionId: ID }]);
   assert.equal(call(state).fresh, true);
   assert.equal(screenState(state), 'waiting');
 });
@@ -202,7 +215,10 @@ test('ended → start on the same link begins a fresh call', () => {
 const eventArb: fc.Arbitrary<CallEvent> = fc.oneof(
   fc.constant<CallEvent>({ type: 'start', sessionId: ID }),
   fc.constant<CallEvent>({ type: 'bad-link' }),
-  fc.constantFrom<CallEvent>({ type: 'signal-status', status: 'connecting' }, { type: 'signal-status', status: 'offline' }),
+  fc.constantFrom<CallEvent>(
+    { type: 'signal-status', status: 'connecting' },
+    { type: 'signal-status', status: 'offline' },
+  ),
   fc.record({ type: fc.constant('joined' as const), peer: fc.boolean(), resumed: fc.boolean() }),
   fc.record({ type: fc.constant('peer' as const), state: fc.constantFrom('joined', 'away', 'back', 'left' as const) }),
   fc.constant<CallEvent>({ type: 'remote-offer-without-peer' }),

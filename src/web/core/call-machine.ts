@@ -136,7 +136,10 @@ function onJoined(s: InCall, peer: boolean, resumed: boolean): Transition {
     };
   }
   if (!resumed) {
-    return { state: { ...base, first: true, peer: 'absent', hasPeer: false, media: 'none' }, effects: [...back, { type: 'close-peer' }] };
+    return {
+      state: { ...base, first: true, peer: 'absent', hasPeer: false, media: 'none' },
+      effects: [...back, { type: 'close-peer' }],
+    };
   }
   return { state: { ...base, peer: 'absent' }, effects: back };
 }
@@ -251,11 +254,7 @@ function startCall(sessionId: string): Transition {
   };
   return {
     state,
-    effects: [
-      { type: 'set-url', sessionId },
-      { type: 'acquire-media' },
-      { type: 'open-signal', sessionId },
-    ],
+    effects: [{ type: 'set-url', sessionId }, { type: 'acquire-media' }, { type: 'open-signal', sessionId }],
   };
 }
 
@@ -269,7 +268,10 @@ export function transition(state: CallState, event: CallEvent): Transition {
       if (event.type === 'start') return startCall(event.sessionId);
       if (event.type === 'bad-link') return same({ kind: 'not-found' });
       if (event.type === 'go-home') {
-        return { state: { kind: 'home' }, effects: state.kind === 'home' ? [] : [{ type: 'set-url', sessionId: null }] };
+        return {
+          state: { kind: 'home' },
+          effects: state.kind === 'home' ? [] : [{ type: 'set-url', sessionId: null }],
+        };
       }
       return same(state);
     case 'call':

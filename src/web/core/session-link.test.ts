@@ -15,7 +15,13 @@ test('a UUID in any case joins, normalised to lower case', () => {
 });
 
 test('a malformed id is a bad link (not-found screen)', () => {
-  for (const bad of ['?session=', '?session=123', `?session=${ID}x`, `?session={${ID}}`, '?session=00000000-0000-0000-0000-000000000000']) {
+  for (const bad of [
+    '?session=',
+    '?session=123',
+    `?session=${ID}x`,
+    `?session={${ID}}`,
+    '?session=00000000-0000-0000-0000-000000000000',
+  ]) {
     assert.deepEqual(readSessionLink(bad), { kind: 'bad-link' }, bad);
   }
 });

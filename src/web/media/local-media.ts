@@ -48,14 +48,25 @@ export async function acquireMedia(choice: DeviceChoice = {}): Promise<MediaResu
   if ('stream' in both) return { stream: both.stream, error: null };
   const audioOnly = await tryGet({ audio: audioConstraints(choice.audioId) });
   if ('stream' in audioOnly) {
-    return { stream: audioOnly.stream, error: both.error === MediaErrorCode.NO_DEVICES ? MediaErrorCode.NO_CAMERA : both.error };
+    return {
+      stream: audioOnly.stream,
+      error: both.error === MediaErrorCode.NO_DEVICES ? MediaErrorCode.NO_CAMERA : both.error,
+    };
   }
-  return { stream: null, error: both.error === MediaErrorCode.DENIED || audioOnly.error === MediaErrorCode.DENIED ? MediaErrorCode.DENIED : audioOnly.error };
+  return {
+    stream: null,
+    error:
+      both.error === MediaErrorCode.DENIED || audioOnly.error === MediaErrorCode.DENIED
+        ? MediaErrorCode.DENIED
+        : audioOnly.error,
+  };
 }
 
 /** Opens one device of a kind (camera switch, device choice); the caller stops the old track first. */
 export async function openTrack(kind: 'audio' | 'video', deviceId?: string): Promise<MediaStreamTrack | null> {
-  const r = await tryGet(kind === 'audio' ? { audio: audioConstraints(deviceId) } : { video: videoConstraints(deviceId) });
+  const r = await tryGet(
+    kind === 'audio' ? { audio: audioConstraints(deviceId) } : { video: videoConstraints(deviceId) },
+  );
   return 'stream' in r ? (r.stream.getTracks()[0] ?? null) : null;
 }
 

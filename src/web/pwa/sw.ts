@@ -2,19 +2,35 @@
 // the build (vite.config.ts, precacheManifest) from the files the build produced.
 // Typed loosely on purpose: the DOM and WebWorker type libraries cannot share one program.
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const sw = self as any;
-const PRECACHE: string[] = "__PRECACHE_MANIFEST__" as unknown as string[];
+interface WaitEvent extends Event {
+  waitUntil(p: Promise<unknown>): void;
+}
+interface FetchEvent extends Event {
+  request: Request;
+  respondWith(r: Promise<Response> | Response): void;
+}
+interface MessageEvent extends Event {
+  data?: { type?: string };
+}
+interface WorkerScope {
+  location: Location;
+  clients: { claim(): Promise<void> };
+  skipWaiting(): Promise<void>;
+  addEventListener(type: string, fn: (e: Event) => void): void;
+}
+const sw = self as unknown as WorkerScope;
+const on = <E extends Event>(type: string, fn: (e: E) => void) => sw.addEventListener(type, fn as (e: Event) => void);
+const PRECACHE: string[] = '__PRECACHE_MANIFEST__' as unknown as string[];
 const CACHE = 'homecall-__PRECACHE_VERSION__';
 /** Never cached: live endpoints. */
 const BYPASS = ['/signal', '/healthz', '/metrics'];
 
-sw.addEventListener('install', (event: any) => {
+on<WaitEvent>('install', (event) => {
   // No skipWaiting here: the page tells a new worker to take over when no call is running.
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(PRECACHE)));
 });
 
-sw.addEventListener('activate', (event: any) => {
+on<WaitEvent>('activate', (event) => {
   event.waitUntil(
     (async () => {
       for (const key of await caches.keys()) if (key.startsWith('homecall-') && key !== CACHE) await caches.delete(key);
@@ -23,14 +39,15 @@ sw.addEventListener('activate', (event: any) => {
   );
 });
 
-sw.addEventListener('message', (event: any) => {
-  if (event.data?.type === 'skip-waiting') sw.skipWaiting();
+on<MessageEvent>('message', (event) => {
+  if (event.data?.type === 'skip-waiting') void sw.skipWaiting();
 });
 
-sw.addEventListener('fetch', (event: any) => {
+on<FetchEvent>('fetch', (event) => {
   const req: Request = event.request;
   const url = new URL(req.url);
-  if (req.method !== 'GET' || url.origin !== sw.location.origin || BYPASS.some((p) => url.pathname.startsWith(p))) return;
+  if (req.method !== 'GET' || url.origin !== sw.location.origin || BYPASS.some((p) => url.pathname.startsWith(p)))
+    return;
   if (req.mode === 'navigate') {
     // The page: fresh from the network when online, the cached shell when offline.
     event.respondWith(

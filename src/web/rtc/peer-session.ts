@@ -2,7 +2,9 @@ import type { CandidateInit, IceServer } from '../../shared/protocol/index.js';
 import { candidateKey, sdpFingerprint } from './sdp.js';
 
 export type Description = { type: 'offer' | 'answer'; sdp: string };
-export type OutgoingSignal = { kind: 'description'; description: Description } | { kind: 'candidate'; candidate: CandidateInit };
+export type OutgoingSignal =
+  | { kind: 'description'; description: Description }
+  | { kind: 'candidate'; candidate: CandidateInit };
 /** What the peers say to each other directly, so it works while signalling is down. */
 export type ChannelMessage = { t: 'hangup' } | { t: 'state'; mic: boolean; cam: boolean };
 
@@ -77,7 +79,8 @@ export class PeerSession {
     };
     pc.ontrack = ({ track }) => {
       if (pc !== this.#pc) return;
-      for (const old of this.#remoteStream.getTracks()) if (old.kind === track.kind && old !== track) this.#remoteStream.removeTrack(old);
+      for (const old of this.#remoteStream.getTracks())
+        if (old.kind === track.kind && old !== track) this.#remoteStream.removeTrack(old);
       if (!this.#remoteStream.getTracks().includes(track)) this.#remoteStream.addTrack(track);
       this.#o.onRemoteStream(this.#remoteStream);
     };
@@ -234,7 +237,7 @@ export class PeerSession {
   /** Sends on the data channel; false when it is not open. */
   sendChannel(message: ChannelMessage): boolean {
     const ch = this.#channel;
-    if (!ch || ch.readyState !== 'open') return false;
+    if (ch?.readyState !== 'open') return false;
     ch.send(JSON.stringify(message));
     return true;
   }

@@ -7,6 +7,11 @@ export function sdpFingerprint(sdp: string): string | null {
 }
 
 /** A stable key for a candidate, so a replayed one is recognised as already applied. */
-export function candidateKey(c: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null }): string {
+export function candidateKey(c: {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}): string {
   return `${c.usernameFragment ?? ''}|${c.sdpMid ?? ''}|${c.sdpMLineIndex ?? ''}|${c.candidate}`;
 }

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { hangupFrame, offerFrame } from '../../shared/protocol/index.js';
 import { jitteredBackoff } from '../core/reconnect-policy.js';
-import { CLOSE_LIVENESS, type Clock, SignalClient, type SignalEvent, type SocketLike, type TokenStore } from './signal-client.js';
+import {
+  CLOSE_LIVENESS,
+  type Clock,
+  SignalClient,
+  type SignalEvent,
+  type SocketLike,
+  type TokenStore,
+} from './signal-client.js';
 
 const ID = '7d3f1c52-8a7e-4b41-9f0e-2a6c1d9b3e55';
 const OTHER = '11111111-2222-4333-8444-555555555555';

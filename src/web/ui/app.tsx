@@ -1,3 +1,4 @@
+import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { CallController } from '../core/call-controller.js';
 import { type EndReason, screenState } from '../core/call-machine.js';
@@ -91,7 +92,7 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
     if (next) await choose('video', next.deviceId);
   };
 
-  let screen;
+  let screen: JSX.Element;
   switch (state.kind) {
     case 'home':
       screen = <HomeScreen onConnect={() => controller.dispatch({ type: 'start', sessionId: newSessionId() })} />;
@@ -112,10 +113,24 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
       );
       break;
     case 'ended':
-      screen = <MessageScreen kind="ended" title={t('endedTitle')} text={t(END_TEXT[state.reason])} onHome={() => controller.dispatch({ type: 'go-home' })} />;
+      screen = (
+        <MessageScreen
+          kind="ended"
+          title={t('endedTitle')}
+          text={t(END_TEXT[state.reason])}
+          onHome={() => controller.dispatch({ type: 'go-home' })}
+        />
+      );
       break;
     case 'not-found':
-      screen = <MessageScreen kind="not-found" title={t('notFoundTitle')} text={t('notFoundText')} onHome={() => controller.dispatch({ type: 'go-home' })} />;
+      screen = (
+        <MessageScreen
+          kind="not-found"
+          title={t('notFoundTitle')}
+          text={t('notFoundText')}
+          onHome={() => controller.dispatch({ type: 'go-home' })}
+        />
+      );
       break;
     case 'refused':
       screen = (
@@ -131,7 +146,11 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
 
   return (
     <I18nContext.Provider value={i18n}>
-      <div class={`app state-${dataState}`} data-state={dataState} data-signal={state.kind === 'call' ? state.signal : 'none'}>
+      <div
+        class={`app state-${dataState}`}
+        data-state={dataState}
+        data-signal={state.kind === 'call' ? state.signal : 'none'}
+      >
         <SettingsButton variant={state.kind === 'call' ? 'dark' : 'light'} onOpen={() => setSettingsOpen(true)} />
         <main class="main">{screen}</main>
         <ToastLayer toasts={controller.toasts.items} onDismiss={(id) => controller.toasts.dismiss(id)} />

@@ -1,4 +1,4 @@
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium, never a downloaded one. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -11,6 +11,9 @@ const BASE_ARGS = [
   '--disable-sync',
   '--no-first-run',
   '--use-fake-device-for-media-stream',
+  // The test server's self-signed certificate: without this, service worker registration is
+  // refused even where the context ignores HTTPS errors for pages.
+  '--ignore-certificate-errors',
   // Keep timers and media running in pages that are not focused (two pages side by side).
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',
@@ -62,7 +65,9 @@ export interface MediaCounters {
 /** Inbound video frames decoded and audio packets received on the page's live connection. */
 export function mediaCounters(page: Page): Promise<MediaCounters> {
   return page.evaluate(async () => {
-    const pcs = ((window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? []).filter((pc) => pc.connectionState !== 'closed');
+    const pcs = ((window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? []).filter(
+      (pc) => pc.connectionState !== 'closed',
+    );
     const pc = pcs[pcs.length - 1];
     if (!pc) return { framesDecoded: 0, audioPackets: 0, pcState: 'none' };
     let framesDecoded = 0;
@@ -77,7 +82,11 @@ export function mediaCounters(page: Page): Promise<MediaCounters> {
 }
 
 /** Waits until video frames decode and audio packets arrive (both counters grow). */
-export async function expectMediaFlowing(page: Page, what: { video?: boolean; audio?: boolean } = {}, timeoutMs = 20_000): Promise<void> {
+export async function expectMediaFlowing(
+  page: Page,
+  what: { video?: boolean; audio?: boolean } = {},
+  timeoutMs = 20_000,
+): Promise<void> {
   const video = what.video ?? true;
   const audio = what.audio ?? true;
   const start = await mediaCounters(page);
@@ -86,7 +95,8 @@ export async function expectMediaFlowing(page: Page, what: { video?: boolean; au
   while (Date.now() < deadline) {
     await page.waitForTimeout(500);
     now = await mediaCounters(page);
-    if ((!video || now.framesDecoded > start.framesDecoded) && (!audio || now.audioPackets > start.audioPackets)) return;
+    if ((!video || now.framesDecoded > start.framesDecoded) && (!audio || now.audioPackets > start.audioPackets))
+      return;
   }
   throw new Error(`media is not flowing on ${page.url()}: ${JSON.stringify({ start, now })}`);
 }

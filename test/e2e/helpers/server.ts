@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer, type Server, type Socket, connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -11,7 +11,10 @@ const START_TIMEOUT_MS = 30_000;
 /** Builds the web client once if this checkout has no build yet (`npm test` builds first). */
 export function ensureWebBuild(): void {
   if (existsSync(resolve(REPO, 'dist/web/index.html'))) return;
-  const r = spawnSync(process.execPath, [resolve(REPO, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: REPO, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [resolve(REPO, 'node_modules/vite/bin/vite.js'), 'build'], {
+    cwd: REPO,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) throw new Error('vite build failed');
 }
 
@@ -25,12 +28,27 @@ export interface RunningServer {
 /** Starts the real server (HTTPS + /signal + dist/web) on 127.0.0.1 and waits for its "listening" line. */
 export async function startServer(opts: { port?: number; secret?: string } = {}): Promise<RunningServer> {
   const secret = opts.secret ?? randomBytes(32).toString('hex');
-  const args = ['--import', 'tsx', 'src/server/main.ts', '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--token-secret', secret, '--log-level', 'info'];
+  const args = [
+    '--import',
+    'tsx',
+    'src/server/main.ts',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(opts.port ?? 0),
+    '--token-secret',
+    secret,
+    '--log-level',
+    'info',
+  ];
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (d) => stderr.push(String(d)));
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time: ${stderr.join('')}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in time: ${stderr.join('')}`)),
+      START_TIMEOUT_MS,
+    );
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited (${code}): ${stderr.join('')}`));
@@ -63,7 +81,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * A plain TCP relay in front of the server (TLS passes through untouched). Cutting its
  * connections is a real network drop for one browser: no close frame reaches the server.
  */
-export async function startTcpProxy(targetPort: number): Promise<{ url: string; cutAll(): void; close(): Promise<void> }> {
+export async function startTcpProxy(
+  targetPort: number,
+): Promise<{ url: string; cutAll(): void; close(): Promise<void> }> {
   const pairs = new Set<[Socket, Socket]>();
   const server: Server = createServer((client) => {
     const upstream = connect(targetPort, '127.0.0.1');

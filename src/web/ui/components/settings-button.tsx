@@ -4,7 +4,13 @@ import { GearIcon } from './icons.js';
 export function SettingsButton({ onOpen, variant = 'light' }: { onOpen: () => void; variant?: 'light' | 'dark' }) {
   const { t } = useI18n();
   return (
-    <button type="button" class={`settings-button settings-${variant}`} data-testid="open-settings" aria-label={t('settings')} onClick={onOpen}>
+    <button
+      type="button"
+      class={`settings-button settings-${variant}`}
+      data-testid="open-settings"
+      aria-label={t('settings')}
+      onClick={onOpen}
+    >
       <GearIcon />
       <span>{t('settings')}</span>
     </button>

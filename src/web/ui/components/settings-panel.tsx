@@ -16,12 +16,20 @@ export function SettingsPanel(p: Props) {
   const { t, lang } = useI18n();
   const [devices, setDevices] = useState<Devices>({ cameras: [], microphones: [] });
   const closeRef = useRef<HTMLButtonElement>(null);
+  const backdropRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
+    // A tap outside the dialog closes it (keyboard users have Escape and the Close button).
+    const backdrop = backdropRef.current;
+    const onBackdrop = (e: MouseEvent) => e.target === backdrop && p.onClose();
+    backdrop?.addEventListener('click', onBackdrop);
     void listDevices().then(setDevices);
     closeRef.current?.focus();
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && p.onClose();
     document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      backdrop?.removeEventListener('click', onBackdrop);
+    };
   }, []);
 
   const group = (kind: 'audio' | 'video', title: string, list: MediaDeviceInfo[], current: string | null) => (
@@ -47,8 +55,14 @@ export function SettingsPanel(p: Props) {
     ['en', 'English'],
   ];
   return (
-    <div class="backdrop" onClick={(e) => e.target === e.currentTarget && p.onClose()}>
-      <div class="settings" role="dialog" aria-modal="true" aria-labelledby="settings-title" data-testid="settings-panel">
+    <div class="backdrop" ref={backdropRef}>
+      <div
+        class="settings"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="settings-title"
+        data-testid="settings-panel"
+      >
         <header class="settings-head">
           <h2 id="settings-title">{t('settings')}</h2>
           <button type="button" ref={closeRef} class="choice close" onClick={p.onClose}>
@@ -60,7 +74,14 @@ export function SettingsPanel(p: Props) {
         <fieldset class="settings-group">
           <legend>{t('language')}</legend>
           {langs.map(([code, name]) => (
-            <button type="button" key={code} lang={code} class={`choice${code === lang ? ' chosen' : ''}`} aria-pressed={code === lang} onClick={() => p.onLanguage(code)}>
+            <button
+              type="button"
+              key={code}
+              lang={code}
+              class={`choice${code === lang ? ' chosen' : ''}`}
+              aria-pressed={code === lang}
+              onClick={() => p.onLanguage(code)}
+            >
               {name}
             </button>
           ))}

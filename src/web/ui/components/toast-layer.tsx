@@ -7,7 +7,13 @@ export function ToastLayer({ toasts, onDismiss }: { toasts: readonly Toast[]; on
   return (
     <div class="toasts" data-testid="toast" role="status" aria-live="polite">
       {toasts.map((toast) => (
-        <button type="button" key={toast.id} class={`toast toast-${toast.tone}`} data-key={toast.key} onClick={() => onDismiss(toast.id)}>
+        <button
+          type="button"
+          key={toast.id}
+          class={`toast toast-${toast.tone}`}
+          data-key={toast.key}
+          onClick={() => onDismiss(toast.id)}
+        >
           {t(toast.key)}
         </button>
       ))}

@@ -26,15 +26,37 @@ export function CallScreen({ view, inviteUrl, canSwitch, ...on }: Props) {
     <section class={`screen call${waiting ? ' is-waiting' : ' is-active'}`}>
       <div class="stage">
         {!waiting ? (
-          <VideoView stream={view.remote} version={view.streamsVersion} muted={false} className="remote" label={t('remoteView')} onNeedsTap={on.onNeedsTap} />
+          <VideoView
+            stream={view.remote}
+            version={view.streamsVersion}
+            muted={false}
+            className="remote"
+            label={t('remoteView')}
+            onNeedsTap={on.onNeedsTap}
+          />
         ) : null}
         {!waiting && !view.remoteCam ? <p class="remote-note">{t('remoteCameraOff')}</p> : null}
         {!waiting && !view.remoteMic ? <p class="remote-badge">{t('remoteMicOff')}</p> : null}
-        <VideoView stream={view.local} version={view.streamsVersion} muted className={waiting ? 'self self-large' : 'self'} label={t('selfView')} mirrored />
+        <VideoView
+          stream={view.local}
+          version={view.streamsVersion}
+          muted
+          className={waiting ? 'self self-large' : 'self'}
+          label={t('selfView')}
+          mirrored
+        />
         {waiting && alone ? <ShareOverlay url={inviteUrl} onCopied={on.onCopied} /> : null}
         {waiting && !alone ? <p class="connecting">{t('connecting')}</p> : null}
       </div>
-      <CallControls micOn={view.micOn} camOn={view.camOn} canSwitch={canSwitch} onMic={on.onMic} onCamera={on.onCamera} onSwitch={on.onSwitch} onHangup={on.onHangup} />
+      <CallControls
+        micOn={view.micOn}
+        camOn={view.camOn}
+        canSwitch={canSwitch}
+        onMic={on.onMic}
+        onCamera={on.onCamera}
+        onSwitch={on.onSwitch}
+        onHangup={on.onHangup}
+      />
     </section>
   );
 }
