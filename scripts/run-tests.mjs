@@ -37,6 +37,14 @@ if (files.length === 0) {
   console.error(`no test files found for group "${group}"`);
   process.exit(1);
 }
-const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...process.argv.slice(3), ...files];
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  '--test-concurrency=2',
+  ...process.argv.slice(3),
+  ...files,
+];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -30,22 +30,38 @@ export const noopMetrics: Metrics = {
 /** Prometheus metrics, exposed by the HTTP layer at /metrics. */
 export class PromMetrics implements Metrics {
   readonly registry = new Registry();
-  readonly #sockets = new Gauge({ name: 'homecall_sockets', help: 'Open signalling sockets', registers: [this.registry] });
+  readonly #sockets = new Gauge({
+    name: 'homecall_sockets',
+    help: 'Open signalling sockets',
+    registers: [this.registry],
+  });
   readonly #refused = new Counter({
     name: 'homecall_upgrades_refused_total',
     help: 'WebSocket upgrades refused, by HTTP status',
     labelNames: ['status'],
     registers: [this.registry],
   });
-  readonly #sessions = new Gauge({ name: 'homecall_sessions', help: 'Live session contexts', registers: [this.registry] });
+  readonly #sessions = new Gauge({
+    name: 'homecall_sessions',
+    help: 'Live session contexts',
+    registers: [this.registry],
+  });
   readonly #ended = new Counter({
     name: 'homecall_sessions_ended_total',
     help: 'Session contexts ended, by reason',
     labelNames: ['reason'],
     registers: [this.registry],
   });
-  readonly #relayed = new Counter({ name: 'homecall_frames_relayed_total', help: 'Frames relayed live', registers: [this.registry] });
-  readonly #queued = new Counter({ name: 'homecall_frames_queued_total', help: 'Frames queued for an absent participant', registers: [this.registry] });
+  readonly #relayed = new Counter({
+    name: 'homecall_frames_relayed_total',
+    help: 'Frames relayed live',
+    registers: [this.registry],
+  });
+  readonly #queued = new Counter({
+    name: 'homecall_frames_queued_total',
+    help: 'Frames queued for an absent participant',
+    registers: [this.registry],
+  });
   readonly #errors = new Counter({
     name: 'homecall_errors_sent_total',
     help: 'Error frames sent, by code',
@@ -57,19 +73,37 @@ export class PromMetrics implements Metrics {
     if (collectDefaults) collectDefaultMetrics({ register: this.registry });
   }
 
-  socketOpened() { this.#sockets.inc(); }
-  socketClosed() { this.#sockets.dec(); }
-  upgradeRefused(status: number) { this.#refused.inc({ status: String(status) }); }
-  sessionStarted() { this.#sessions.inc(); }
+  socketOpened() {
+    this.#sockets.inc();
+  }
+  socketClosed() {
+    this.#sockets.dec();
+  }
+  upgradeRefused(status: number) {
+    this.#refused.inc({ status: String(status) });
+  }
+  sessionStarted() {
+    this.#sessions.inc();
+  }
   sessionEnded(reason: EndReason) {
     this.#sessions.dec();
     this.#ended.inc({ reason });
   }
-  frameRelayed() { this.#relayed.inc(); }
-  frameQueued() { this.#queued.inc(); }
-  errorSent(code: ErrorCode) { this.#errors.inc({ code }); }
+  frameRelayed() {
+    this.#relayed.inc();
+  }
+  frameQueued() {
+    this.#queued.inc();
+  }
+  errorSent(code: ErrorCode) {
+    this.#errors.inc({ code });
+  }
 
   /** The text exposition for /metrics. */
-  render(): Promise<string> { return this.registry.metrics(); }
-  get contentType(): string { return this.registry.contentType; }
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 }

@@ -2,7 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
-import { CloseCode, ErrorCode, type IceServer, type Limits, errorFrame, readEnvelope } from '../../shared/protocol/index.js';
+import {
+  CloseCode,
+  ErrorCode,
+  type IceServer,
+  type Limits,
+  errorFrame,
+  readEnvelope,
+} from '../../shared/protocol/index.js';
 import { type Clock, type TimerHandle, systemClock } from '../clock.js';
 import { type Logger, createSessionTagger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -193,7 +200,9 @@ export class SignalGateway {
     this.#log.debug({ event: 'upgrade-refused', status });
     const text = STATUS_TEXT[status] ?? 'Error';
     socket.on('error', () => {});
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
+    );
     // A client that never closes its side is cut shortly after.
     setTimeout(() => socket.destroy(), 1000).unref();
   }

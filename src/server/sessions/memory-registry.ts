@@ -93,9 +93,18 @@ export class MemoryRegistry implements SessionRegistry {
     const ctx = this.#contexts.get(sessionId);
     if (ctx === undefined) {
       if (this.#contexts.size >= this.#maxSessions) return { kind: 'busy' };
-      const created: ContextRecord = { contextId: randomId(), createdAt: now, restored: false, places: [freePlace(), freePlace()] };
+      const created: ContextRecord = {
+        contextId: randomId(),
+        createdAt: now,
+        restored: false,
+        places: [freePlace(), freePlace()],
+      };
       this.#contexts.set(sessionId, created);
-      return { kind: 'admitted', admission: this.#admit(sessionId, created, 0, randomId(), 1, linkId, true), tookOver: false };
+      return {
+        kind: 'admitted',
+        admission: this.#admit(sessionId, created, 0, randomId(), 1, linkId, true),
+        tookOver: false,
+      };
     }
     const [a, b] = ctx.places;
     let place: Place;
@@ -116,7 +125,11 @@ export class MemoryRegistry implements SessionRegistry {
     return { kind: 'admitted', admission: this.#admit(sessionId, ctx, place, randomId(), 1, linkId, false), tookOver };
   }
 
-  async resume(claims: TokenClaims, linkId: string, options: { now: number; mayRestore: boolean }): Promise<ResumeResult> {
+  async resume(
+    claims: TokenClaims,
+    linkId: string,
+    options: { now: number; mayRestore: boolean },
+  ): Promise<ResumeResult> {
     const { sessionId, contextId } = claims;
     let ctx = this.#contexts.get(sessionId);
     if (ctx === undefined) {
@@ -161,7 +174,8 @@ export class MemoryRegistry implements SessionRegistry {
     if (other.status === 'attached' && other.linkId !== null) return { kind: 'deliver', link: other.linkId };
     // Rule 3: bounded FIFO; the newest frame is refused so the earlier ones (the offer) survive.
     const queue = other.queue ?? [];
-    if (queue.length >= this.#queue.frames || other.queueBytes + bytes > this.#queue.bytes) return { kind: 'queue-full' };
+    if (queue.length >= this.#queue.frames || other.queueBytes + bytes > this.#queue.bytes)
+      return { kind: 'queue-full' };
     queue.push(text);
     other.queue = queue;
     other.queueBytes += bytes;

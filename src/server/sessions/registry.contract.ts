@@ -126,7 +126,11 @@ export function registryContract(factory: RegistryFactory): void {
       assert.deepEqual([restored.admission.seat.place, restored.admission.other], [1, 'held']);
       const done = await reg.end(lost.sessionId, lost.contextId);
       assert.equal(done.kind, 'ended');
-      assert.equal((await reg.resume(lost, 'r2', { now: 4, mayRestore: true })).kind, 'ended', 'ended after restore: never again');
+      assert.equal(
+        (await reg.resume(lost, 'r2', { now: 4, mayRestore: true })).kind,
+        'ended',
+        'ended after restore: never again',
+      );
     });
 
     test('capacity: a new context beyond maxSessions is refused as busy', async () => {

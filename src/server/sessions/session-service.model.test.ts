@@ -9,7 +9,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
-import { DEFAULT_LIMITS, type ErrorCode, type ServerFrame, errorFrame, readEnvelope } from '../../shared/protocol/index.js';
+import {
+  DEFAULT_LIMITS,
+  type ErrorCode,
+  type ServerFrame,
+  errorFrame,
+  readEnvelope,
+} from '../../shared/protocol/index.js';
 import { noopMetrics } from '../metrics.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import type { Connection, PeerLink } from './connection.js';
@@ -141,7 +147,11 @@ const commands = [
     cmd(`resume(${i})`, async (w) => {
       await drop(w, i, false);
       const c = open(w, i);
-      await feed(w, c, c.token ? { type: 'join', sessionId: w.id, resume: c.token } : { type: 'join', sessionId: w.id });
+      await feed(
+        w,
+        c,
+        c.token ? { type: 'join', sessionId: w.id, resume: c.token } : { type: 'join', sessionId: w.id },
+      );
     }),
   ),
   socketIndex.map((i) =>

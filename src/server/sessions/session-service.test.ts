@@ -41,13 +41,16 @@ class FakeLink implements PeerLink {
     return this.frames.splice(0);
   }
   types(): string[] {
-    return this.take().map((f) => (f.type === 'peer' ? `peer:${f.state}` : f.type === 'error' ? `error:${f.code}` : f.type));
+    return this.take().map((f) =>
+      f.type === 'peer' ? `peer:${f.state}` : f.type === 'error' ? `error:${f.code}` : f.type,
+    );
   }
 }
 
 function setup(limits: Partial<Limits> = {}, clock = new FakeClock(), registry?: MemoryRegistry) {
   const all: Limits = { ...DEFAULT_LIMITS, graceMs: 1000, aloneMs: 60_000, sessionLifetimeMs: 600_000, ...limits };
-  const reg = registry ?? new MemoryRegistry({ maxSessions: 100, queue: { frames: all.queueFrames, bytes: all.queueBytes } });
+  const reg =
+    registry ?? new MemoryRegistry({ maxSessions: 100, queue: { frames: all.queueFrames, bytes: all.queueBytes } });
   const service = new SessionService({
     registry: reg,
     tokens: new ResumeTokens(SECRET),
@@ -95,13 +98,16 @@ describe('SessionService', () => {
     await send(service, a, { type: 'join', sessionId: id });
     const joinedA = a.link.take();
     assert.equal(joinedA.length, 1);
-    assert.deepEqual({ ...joinedA[0], resume: '' }, {
-      type: 'joined',
-      sessionId: id,
-      peer: false,
-      resume: '',
-      iceServers: [{ urls: 'stun:127.0.0.1:3478' }],
-    });
+    assert.deepEqual(
+      { ...joinedA[0], resume: '' },
+      {
+        type: 'joined',
+        sessionId: id,
+        peer: false,
+        resume: '',
+        iceServers: [{ urls: 'stun:127.0.0.1:3478' }],
+      },
+    );
     await send(service, b, { type: 'join', sessionId: id });
     assert.deepEqual(b.link.types(), ['joined']);
     assert.deepEqual(a.link.types(), ['peer:joined']);
@@ -118,12 +124,19 @@ describe('SessionService', () => {
     const [a, b] = [peer(), peer()];
     await send(service, a, { type: 'join', sessionId: id });
     await send(service, a, { type: 'offer', sessionId: id, sdp: 'o1', from: 'x' });
-    for (let i = 0; i < 3; i++) await send(service, a, { type: 'candidate', sessionId: id, candidate: { candidate: `c${i}`, sdpMid: '0' } });
+    for (let i = 0; i < 3; i++)
+      await send(service, a, { type: 'candidate', sessionId: id, candidate: { candidate: `c${i}`, sdpMid: '0' } });
     await send(service, b, { type: 'join', sessionId: id });
     const got = b.link.take();
-    assert.deepEqual(got.map((f) => f.type), ['joined', 'offer', 'candidate', 'candidate', 'candidate']);
+    assert.deepEqual(
+      got.map((f) => f.type),
+      ['joined', 'offer', 'candidate', 'candidate', 'candidate'],
+    );
     assert.deepEqual(got[1], { type: 'offer', sessionId: id, sdp: 'o1' }, 'rebuilt from validated fields only');
-    assert.deepEqual(got.slice(2).map((f) => (f.type === 'candidate' ? f.candidate.candidate : '')), ['c0', 'c1', 'c2']);
+    assert.deepEqual(
+      got.slice(2).map((f) => (f.type === 'candidate' ? f.candidate.candidate : '')),
+      ['c0', 'c1', 'c2'],
+    );
   });
 
   test('rule 3: an overflowing frame is refused with QUEUE_FULL and the earlier ones are kept', async () => {
@@ -135,7 +148,10 @@ describe('SessionService', () => {
     for (const sdp of ['1', '2', '3']) await send(service, a, { type: 'offer', sessionId: id, sdp });
     assert.deepEqual(a.link.types(), ['error:QUEUE_FULL']);
     await send(service, b, { type: 'join', sessionId: id });
-    assert.deepEqual(b.link.take().map((f) => (f.type === 'offer' ? f.sdp : f.type)), ['joined', '1', '2']);
+    assert.deepEqual(
+      b.link.take().map((f) => (f.type === 'offer' ? f.sdp : f.type)),
+      ['joined', '1', '2'],
+    );
   });
 
   test('rule 4: frames before join get NOT_JOINED; a frame for another id gets SIGNAL_NOT_FOUND and is not relayed', async () => {
@@ -203,7 +219,10 @@ describe('SessionService', () => {
     await send(service, a, { type: 'candidate', sessionId: id, candidate: { candidate: 'during-gap' } });
     await send(service, b2, { type: 'join', sessionId: id, resume: token });
     const got = b2.link.take();
-    assert.deepEqual(got.map((f) => f.type), ['joined', 'candidate']);
+    assert.deepEqual(
+      got.map((f) => f.type),
+      ['joined', 'candidate'],
+    );
     assert.notEqual((got[0] as { resume: string }).resume, token, 'a fresh token');
     assert.deepEqual(a.link.types(), ['peer:back']);
     // The earlier token of that place stops working.
@@ -241,7 +260,10 @@ describe('SessionService', () => {
     await close(service, b, false);
     a.link.take();
     await send(service, c, { type: 'join', sessionId: id });
-    assert.deepEqual(c.link.take().map((f) => (f.type === 'joined' ? f.peer : f.type)), [true]);
+    assert.deepEqual(
+      c.link.take().map((f) => (f.type === 'joined' ? f.peer : f.type)),
+      [true],
+    );
     assert.deepEqual(a.link.types(), ['peer:joined']);
     await send(service, b2, { type: 'join', sessionId: id, resume: token });
     assert.deepEqual(b2.link.types(), ['error:SESSION_FULL']);
@@ -280,7 +302,10 @@ describe('SessionService', () => {
     const after = setup({}, clock);
     const [a2, b2] = [after.peer(), after.peer()];
     await send(after.service, a2, { type: 'join', sessionId: id, resume: tokenA });
-    assert.deepEqual(a2.link.take().map((f) => (f.type === 'joined' ? `joined:${f.peer}` : f.type === 'peer' ? f.state : f.type)), ['joined:true', 'away']);
+    assert.deepEqual(
+      a2.link.take().map((f) => (f.type === 'joined' ? `joined:${f.peer}` : f.type === 'peer' ? f.state : f.type)),
+      ['joined:true', 'away'],
+    );
     await send(after.service, b2, { type: 'join', sessionId: id, resume: tokenB });
     assert.deepEqual(b2.link.types(), ['joined']);
     assert.deepEqual(a2.link.types(), ['peer:back']);

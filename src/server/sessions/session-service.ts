@@ -78,12 +78,16 @@ export class SessionService {
 
   /** Handles one envelope from a socket, after every earlier one of that socket. */
   receive(conn: Connection, envelope: Envelope, bytes: number): void {
-    conn.chain = conn.chain.then(() => this.#handle(conn, envelope, bytes)).catch((error: unknown) => this.#internal(conn, error));
+    conn.chain = conn.chain
+      .then(() => this.#handle(conn, envelope, bytes))
+      .catch((error: unknown) => this.#internal(conn, error));
   }
 
   /** The socket closed; `clean` when the peer sent close 1000/1001. */
   closed(conn: Connection, clean: boolean): void {
-    conn.chain = conn.chain.then(() => this.#handleClose(conn, clean)).catch((error: unknown) => this.#internal(conn, error));
+    conn.chain = conn.chain
+      .then(() => this.#handleClose(conn, clean))
+      .catch((error: unknown) => this.#internal(conn, error));
   }
 
   /** Cancels every timer (server shutdown). */
@@ -122,7 +126,9 @@ export class SessionService {
     const frame: ClientFrame = parsed.value;
     switch (frame.type) {
       case 'join':
-        return frame.resume === undefined ? this.#join(conn, frame.sessionId) : this.#resume(conn, frame.sessionId, frame.resume);
+        return frame.resume === undefined
+          ? this.#join(conn, frame.sessionId)
+          : this.#resume(conn, frame.sessionId, frame.resume);
       case 'offer':
       case 'answer':
       case 'candidate':
@@ -141,7 +147,12 @@ export class SessionService {
     const seat = admission.seat;
     if (admission.created) this.#started(seat);
     if (tookOver) this.#cancelGrace(seat.sessionId, seat.place);
-    this.#log.info({ session: this.#tag(sessionId), event: admission.created ? 'created' : 'joined', place: seat.place, tookOver });
+    this.#log.info({
+      session: this.#tag(sessionId),
+      event: admission.created ? 'created' : 'joined',
+      place: seat.place,
+      tookOver,
+    });
     this.#admit(conn, admission, admission.other === 'held' ? 'away' : null);
     this.#notifyOther(admission, 'joined');
   }
@@ -287,7 +298,9 @@ export class SessionService {
     if (result.dropped) return this.#forget(seat.sessionId, 'left');
     if (result.kind === 'held') this.#startGrace(seat);
     if (result.otherLink !== null) {
-      this.#connections.get(result.otherLink)?.deliver(JSON.stringify(peerFrame(seat.sessionId, clean ? 'left' : 'away')));
+      this.#connections
+        .get(result.otherLink)
+        ?.deliver(JSON.stringify(peerFrame(seat.sessionId, clean ? 'left' : 'away')));
       if (clean) this.#startAlone(seat);
     }
   }
@@ -318,10 +331,15 @@ export class SessionService {
     this.#metrics.sessionStarted();
     const timers = this.#timersOf(seat);
     const remaining = seat.createdAt + this.#limits.sessionLifetimeMs - this.#clock.wallNow();
-    timers.lifetime = this.#clock.setTimeout(() => {
-      this.#log.info({ session: this.#tag(seat.sessionId), event: 'lifetime-reached' });
-      void this.#end(seat.sessionId, seat.contextId, 'lifetime', 'lifetime').catch((e: unknown) => this.#internal(null, e));
-    }, Math.max(0, remaining));
+    timers.lifetime = this.#clock.setTimeout(
+      () => {
+        this.#log.info({ session: this.#tag(seat.sessionId), event: 'lifetime-reached' });
+        void this.#end(seat.sessionId, seat.contextId, 'lifetime', 'lifetime').catch((e: unknown) =>
+          this.#internal(null, e),
+        );
+      },
+      Math.max(0, remaining),
+    );
   }
 
   #startAlone(seat: Seat): void {
@@ -370,7 +388,8 @@ export class SessionService {
   }
 
   #clearTimers(timers: SessionTimers): void {
-    for (const handle of [timers.alone, timers.lifetime, ...timers.grace]) if (handle !== null) this.#clock.clearTimeout(handle);
+    for (const handle of [timers.alone, timers.lifetime, ...timers.grace])
+      if (handle !== null) this.#clock.clearTimeout(handle);
   }
 
   /** The context is gone: drop its timers and count it. */

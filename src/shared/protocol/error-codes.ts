@@ -28,8 +28,7 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
 };
 
 const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
-export const isErrorCode = (value: unknown): value is ErrorCode =>
-  typeof value === 'string' && CODES.has(value);
+export const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && CODES.has(value);
 
 /** WebSocket close codes the server uses (RFC 6455 and the IANA registry). */
 export const CloseCode = {

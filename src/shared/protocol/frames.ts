@@ -34,12 +34,35 @@ export interface IceServer {
   credential?: string;
 }
 
-export interface JoinFrame { type: 'join'; sessionId: string; resume?: string }
-export interface OfferFrame { type: 'offer'; sessionId: string; sdp: string }
-export interface AnswerFrame { type: 'answer'; sessionId: string; sdp: string }
-export interface CandidateFrame { type: 'candidate'; sessionId: string; candidate: CandidateInit }
-export interface HangupFrame { type: 'hangup'; sessionId: string; reason?: string }
-export interface PingFrame { type: 'ping'; sessionId: string }
+export interface JoinFrame {
+  type: 'join';
+  sessionId: string;
+  resume?: string;
+}
+export interface OfferFrame {
+  type: 'offer';
+  sessionId: string;
+  sdp: string;
+}
+export interface AnswerFrame {
+  type: 'answer';
+  sessionId: string;
+  sdp: string;
+}
+export interface CandidateFrame {
+  type: 'candidate';
+  sessionId: string;
+  candidate: CandidateInit;
+}
+export interface HangupFrame {
+  type: 'hangup';
+  sessionId: string;
+  reason?: string;
+}
+export interface PingFrame {
+  type: 'ping';
+  sessionId: string;
+}
 
 /** Frames a participant sends to the other through the server. */
 export type RelayFrame = OfferFrame | AnswerFrame | CandidateFrame;
@@ -52,9 +75,21 @@ export interface JoinedFrame {
   resume: string;
   iceServers: IceServer[];
 }
-export interface PeerFrame { type: 'peer'; sessionId: string; state: PeerState }
-export interface PongFrame { type: 'pong'; sessionId: string }
-export interface ErrorFrame { type: 'error'; sessionId: string | null; code: ErrorCode; message: string }
+export interface PeerFrame {
+  type: 'peer';
+  sessionId: string;
+  state: PeerState;
+}
+export interface PongFrame {
+  type: 'pong';
+  sessionId: string;
+}
+export interface ErrorFrame {
+  type: 'error';
+  sessionId: string | null;
+  code: ErrorCode;
+  message: string;
+}
 
 export type ServerFrame = JoinedFrame | PeerFrame | RelayFrame | HangupFrame | PongFrame | ErrorFrame;
 
