@@ -26,7 +26,10 @@ after(async () => {
 async function page(): Promise<Page> {
   const context = await newCallContext(browser);
   contexts.push(context);
-  return context.newPage();
+  const p = await context.newPage();
+  // The app's own warnings, to make a failure readable.
+  p.on('console', (m) => m.type() === 'warning' && console.log(`[page ${contexts.length}] ${m.text()}`));
+  return p;
 }
 
 /** Alice presses «Связать»; Bob opens the invite link from her screen. Both reach active. */
@@ -107,6 +110,23 @@ describe('a call between two browsers', { timeout: 240_000 }, () => {
       assert.equal(await alice.locator('.app').getAttribute('data-state'), 'active');
       await bob.getByTestId('hangup').click();
       await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
+      await closePages(alice, bob);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("5b: B's signalling stays down: B's hangup still reaches A, over the data channel", async () => {
+    const proxy = await startTcpProxy(server.port);
+    try {
+      const { alice, bob } = await startCall(proxy.url);
+      await expectMediaFlowing(bob);
+      proxy.block(true);
+      proxy.cutAll();
+      await bob.locator('.app[data-signal="offline"]').waitFor({ timeout: 10_000 });
+      await bob.getByTestId('hangup').click();
+      await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
+      assert.match((await alice.getByTestId('reason').textContent()) ?? '', /Собеседник завершил/);
       await closePages(alice, bob);
     } finally {
       await proxy.close();

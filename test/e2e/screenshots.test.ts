@@ -95,7 +95,16 @@ for (const [lang, locale] of [
       await alice.getByTestId('open-settings').click();
       await alice.getByTestId('settings-panel').waitFor();
       await shoot(alice, lang, 'settings');
+      // The language choice is live: switch to the other language and back.
+      const [other, otherCta] = lang === 'ru' ? ['English', 'Connect'] : ['Русский', 'Связать'];
+      await alice.getByTestId('settings-panel').getByRole('button', { name: other }).click();
+      assert.equal(await alice.getByTestId('cta-connect').textContent(), otherCta);
+      await alice
+        .getByTestId('settings-panel')
+        .getByRole('button', { name: lang === 'ru' ? 'Русский' : 'English' })
+        .click();
       await alice.keyboard.press('Escape');
+      await alice.getByTestId('settings-panel').waitFor({ state: 'detached' });
 
       await alice.getByTestId('cta-connect').click();
       await waitForState(alice, 'waiting');
@@ -107,6 +116,10 @@ for (const [lang, locale] of [
       await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
       await expectMediaFlowing(bob);
       await bob.getByTestId('toggle-mic').click();
+      // Mute state travels over the data channel: Alice is told Bob's microphone is off.
+      await alice
+        .getByText(lang === 'ru' ? 'Собеседник выключил микрофон' : 'Their microphone is off')
+        .waitFor({ timeout: 5_000 });
       await dismissToasts(bob);
       await shoot(bob, lang, 'active');
 

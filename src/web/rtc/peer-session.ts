@@ -34,7 +34,11 @@ type Kind = 'audio' | 'video';
  */
 export class PeerSession {
   #pc!: RTCPeerConnection;
-  #channel: RTCDataChannel | null = null;
+  /**
+   * Data channels of the current connection. Usually one; after offer glare each side may have
+   * created its own, so messages are taken from any of them and sent on an open one.
+   */
+  #channels: RTCDataChannel[] = [];
   #makingOffer = false;
   #ignoreOffer = false;
   #pending: CandidateInit[] = [];
@@ -70,6 +74,7 @@ export class PeerSession {
     this.#lastLocal = null;
     this.#localCandidates = [];
     this.#remoteStream = new MediaStream();
+    this.#channels = [];
     pc.onnegotiationneeded = () => this.#queue(() => this.#offer(pc));
     pc.onicecandidate = ({ candidate }) => {
       if (pc !== this.#pc || !candidate || !candidate.candidate) return;
@@ -85,7 +90,7 @@ export class PeerSession {
       this.#o.onRemoteStream(this.#remoteStream);
     };
     pc.onconnectionstatechange = () => pc === this.#pc && this.#handleConnectionState();
-    pc.ondatachannel = ({ channel }) => pc === this.#pc && this.#useChannel(channel);
+    pc.ondatachannel = ({ channel }) => pc === this.#pc && this.#useChannel(pc, channel);
     if (initiator) {
       for (const kind of ['audio', 'video'] as const) {
         const track = this.#o.tracks[kind];
@@ -93,15 +98,15 @@ export class PeerSession {
         if (track) pc.addTransceiver(track, { direction: 'sendrecv', streams });
         else pc.addTransceiver(kind, { direction: 'recvonly' });
       }
-      this.#useChannel(pc.createDataChannel('homecall', { ordered: true }));
+      this.#useChannel(pc, pc.createDataChannel('homecall', { ordered: true }));
     }
   }
 
-  #useChannel(channel: RTCDataChannel): void {
-    this.#channel = channel;
-    channel.onopen = () => channel === this.#channel && this.#o.onChannelOpen();
+  #useChannel(pc: RTCPeerConnection, channel: RTCDataChannel): void {
+    this.#channels.push(channel);
+    channel.onopen = () => pc === this.#pc && this.#o.onChannelOpen();
     channel.onmessage = (ev) => {
-      if (channel !== this.#channel || typeof ev.data !== 'string') return;
+      if (pc !== this.#pc || typeof ev.data !== 'string') return;
       try {
         const msg = JSON.parse(ev.data) as ChannelMessage;
         if (msg.t === 'hangup' || (msg.t === 'state' && typeof msg.mic === 'boolean' && typeof msg.cam === 'boolean')) {
@@ -236,8 +241,8 @@ export class PeerSession {
 
   /** Sends on the data channel; false when it is not open. */
   sendChannel(message: ChannelMessage): boolean {
-    const ch = this.#channel;
-    if (ch?.readyState !== 'open') return false;
+    const ch = this.#channels.findLast((c) => c.readyState === 'open');
+    if (!ch) return false;
     ch.send(JSON.stringify(message));
     return true;
   }
@@ -273,7 +278,7 @@ export class PeerSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearRestart();
-    this.#channel?.close();
+    for (const ch of this.#channels) ch.close();
     this.#pc.close();
   }
 }

@@ -83,9 +83,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
  */
 export async function startTcpProxy(
   targetPort: number,
-): Promise<{ url: string; cutAll(): void; close(): Promise<void> }> {
+): Promise<{ url: string; cutAll(): void; block(on: boolean): void; close(): Promise<void> }> {
   const pairs = new Set<[Socket, Socket]>();
+  let blocked = false;
   const server: Server = createServer((client) => {
+    if (blocked) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = connect(targetPort, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -102,6 +107,10 @@ export async function startTcpProxy(
   const port = (server.address() as { port: number }).port;
   return {
     url: `https://127.0.0.1:${port}`,
+    /** While blocked, new connections are reset at once: the network is down for this browser. */
+    block(on: boolean) {
+      blocked = on;
+    },
     cutAll() {
       for (const [a, b] of pairs) {
         a.resetAndDestroy();
