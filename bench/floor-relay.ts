@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,9 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    // Diagnosis only: put HomeCall's front (a net.Server that reads the first byte and hands
+    // the socket to the TLS server) before the floor, to measure that front's own cost.
+    sniff: { type: 'boolean', default: false },
   },
   strict: false,
 });
@@ -122,8 +125,18 @@ wss.on('connection', (ws) => {
   });
 });
 
-server.listen(Number(values.port), String(values.host), () => {
-  const { port } = server.address() as AddressInfo;
+const front = values.sniff
+  ? createNetServer({ noDelay: true }, (socket) => {
+      socket.on('error', () => {});
+      socket.once('data', (chunk: Buffer) => {
+        socket.pause();
+        socket.unshift(chunk);
+        server.emit('connection', socket);
+      });
+    })
+  : server;
+front.listen(Number(values.port), String(values.host), () => {
+  const { port } = front.address() as AddressInfo;
   process.stdout.write(`${JSON.stringify({ msg: 'listening', url: `https://${values.host}:${port}/` })}\n`);
 });
 const stop = () => {

@@ -61,7 +61,7 @@ export function targetRows(r: Results): TargetRow[] {
   const rows: TargetRow[] = [];
   const mem = s.memory ?? {};
   for (const n of r.meta.config.memorySizes as number[]) {
-    if (mem.homecall?.[n] === undefined || mem.floor?.[n] === undefined) continue;
+    if (!mem.homecall?.[n] || !mem.floor?.[n]) continue;
     rows.push(
       ratioRow(
         `memory per waiting participant, ${n.toLocaleString('en-US')}`,
@@ -76,7 +76,7 @@ export function targetRows(r: Results): TargetRow[] {
   for (const c of r.meta.config.callConcurrency as number[]) {
     const h = calls.homecall?.[c];
     const f = calls.floor?.[c];
-    if (h === undefined || f === undefined) continue;
+    if (!h?.cpuSPer1000Calls || !f?.cpuSPer1000Calls) continue;
     rows.push(
       ratioRow(`server CPU per 1000 calls, c=${c}`, 'CPU-s', h.cpuSPer1000Calls?.median, f.cpuSPer1000Calls?.median, {
         max: 1.3,
@@ -95,7 +95,7 @@ export function targetRows(r: Results): TargetRow[] {
     );
   }
   const lat = s.latency ?? {};
-  if (lat.homecall !== undefined && lat.floor !== undefined) {
+  if (lat.homecall?.p99Us && lat.floor?.p99Us) {
     rows.push(
       ratioRow(
         'relay latency p99',
@@ -279,12 +279,15 @@ function detailTables(r: Results): string {
     }
     out.push('');
   }
-  if (r.profile) {
-    out.push('### Profile of HomeCall under call load (`node --cpu-prof`, top self time)', '');
-    out.push('| self % | function | where |', '| --- | --- | --- |');
-    for (const f of r.profile.top.slice(0, 20)) out.push(`| ${fmt(f.selfPct, 1)} | \`${f.name}\` | ${f.where} |`);
-    out.push('', '| self % | area |', '| --- | --- |');
-    for (const a of r.profile.byArea) out.push(`| ${fmt(a.selfPct, 1)} | ${a.area} |`);
+  for (const [t, p] of Object.entries(r.profile ?? {}) as Array<[string, Results]>) {
+    out.push(
+      `### Profile of ${name(t)} under call load (\`node --cpu-prof\`, c=${p.calls.concurrency}, ${fmt(p.calls.cpuSPer1000Calls, 3)} CPU-s per 1000 calls in that run; self time, % of busy samples)`,
+      '',
+    );
+    out.push('| self % | area |', '| --- | --- |');
+    for (const a of p.byArea.slice(0, 15)) out.push(`| ${fmt(a.selfPct, 1)} | ${a.area} |`);
+    out.push('', '| self % | function | where |', '| --- | --- | --- |');
+    for (const f of p.top.slice(0, 15)) out.push(`| ${fmt(f.selfPct, 1)} | \`${f.name}\` | ${f.where} |`);
     out.push('');
   }
   return out.join('\n');

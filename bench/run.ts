@@ -112,6 +112,15 @@ CFG.memorySizes = [...new Set(CFG.memorySizes.map((n) => Math.min(n, socketCap))
 CFG.capacity.maxSockets = Math.min(CFG.capacity.maxSockets, socketCap);
 
 const started = new Date();
+/** Parts not started by then are skipped (and reported as such): the run must end within 15 min. */
+const PART_DEADLINE_MS = 13 * 60_000;
+const skipped: string[] = [];
+const timeLeft = (part: string) => {
+  if (Date.now() - started.getTime() < PART_DEADLINE_MS) return true;
+  skipped.push(part);
+  log(`skipping ${part}: the run is past ${PART_DEADLINE_MS / 60_000} minutes`);
+  return false;
+};
 const log = (msg: string) =>
   process.stdout.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
 
@@ -206,7 +215,10 @@ async function measureMemory(target: TargetName, rep: number, withCapacity: bool
     const points: MemoryRun['points'] = [];
     let have = 0;
     const t0 = Date.now();
-    for (const n of CFG.memorySizes) {
+    // The largest count takes most of the part's time; within the 15-minute budget it is
+    // measured in the first repetition only (it also gives the capacity figure there).
+    const sizes = rep === 1 || smoke ? CFG.memorySizes : CFG.memorySizes.slice(0, -1);
+    for (const n of sizes) {
       const r = await gen.call<{ opened: number; failed: number; stillOpen: number; ms: number }>('idle', {
         n: n - have,
         concurrency: 200,
@@ -450,13 +462,13 @@ try {
   log(
     `mode ${smoke ? 'smoke' : 'full'}; parts ${[...parts].join(', ')}; ${reps} repetition(s); targets ${targets.join(', ')}; work dir ${workDir}`,
   );
-  if (parts.has('memory')) {
+  if (parts.has('memory') && timeLeft('memory')) {
     log('1. memory per waiting participant');
     for (let rep = 1; rep <= reps; rep++) {
       for (const t of targets) memoryRuns.push(await measureMemory(t, rep, capacityFromMemory && rep === 1));
     }
   }
-  if (parts.has('calls')) {
+  if (parts.has('calls') && timeLeft('calls')) {
     log('2. call setup cost and throughput');
     for (let rep = 1; rep <= reps; rep++) {
       for (const t of targets) {
@@ -466,11 +478,11 @@ try {
       }
     }
   }
-  if (parts.has('latency')) {
+  if (parts.has('latency') && timeLeft('latency')) {
     log('3. relay latency');
     for (let rep = 1; rep <= reps; rep++) for (const t of targets) latencyRuns.push(await measureLatency(t, rep));
   }
-  if (parts.has('capacity')) {
+  if (parts.has('capacity') && timeLeft('capacity')) {
     if (capacityFromMemory) {
       log('4. capacity within 2 GiB RSS: taken in the first memory repetition (descriptor cap)');
       for (const m of memoryRuns) if (m.capacity !== undefined) capacityRuns.push(m.capacity);
@@ -479,7 +491,7 @@ try {
       for (const t of targets) capacityRuns.push(await measureCapacity(t));
     }
   }
-  if (parts.has('browser')) {
+  if (parts.has('browser') && timeLeft('browser')) {
     log('5. browser: second page opens the link -> first decoded remote frame on both sides');
     const webMissing = targets.includes('homecall') ? ensureWebBuild() : null;
     if (webMissing !== null) unavailable.browserHomecall = webMissing;
@@ -490,24 +502,24 @@ try {
       log,
     });
   }
-  if (flags.profile && targets.includes('homecall')) {
-    log('profile: HomeCall under call load with node --cpu-prof');
-    const profDir = join(workDir, 'cpu-prof');
-    mkdirSync(profDir, { recursive: true });
-    const run = await withServer(
-      'homecall',
-      'profile-homecall',
-      (s, g) => runCalls(s, g, 'homecall', 0, CFG.callConcurrency.at(-1)!),
-      profDir,
-    );
-    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    if (file !== undefined) {
-      profile = { calls: run, ...(await summarizeProfile(join(profDir, file), repoDir)) };
-      const keep = join(flags.out ?? join(benchDir, 'results'), 'profiles');
-      mkdirSync(keep, { recursive: true });
-      execFileSync('cp', [join(profDir, file), join(keep, 'homecall-calls.cpuprofile')]);
-    } else {
-      log('profile: no .cpuprofile was written (did the server exit cleanly on SIGTERM?)');
+  if (flags.profile) {
+    // Both servers, same load, so the profile can be read as a difference.
+    const keep = join(flags.out ?? join(benchDir, 'results'), 'profiles');
+    mkdirSync(keep, { recursive: true });
+    profile = {};
+    for (const t of targets) {
+      log(`profile: ${t} under call load with node --cpu-prof`);
+      const profDir = join(workDir, `cpu-prof-${t}`);
+      mkdirSync(profDir, { recursive: true });
+      const run = await withServer(t, `profile-${t}`, (s, g) => runCalls(s, g, t, 0, CFG.callConcurrency[0]!), profDir);
+      const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file === undefined) {
+        log(`profile: no .cpuprofile from ${t} (did it exit cleanly on SIGTERM?)`);
+        continue;
+      }
+      const kept = join(keep, `${t}-calls.cpuprofile`);
+      execFileSync('cp', [join(profDir, file), kept]);
+      profile[t] = { calls: run, ...(await summarizeProfile(kept, repoDir)) };
     }
   }
 } finally {
@@ -598,6 +610,7 @@ Object.assign(results, {
     socketCapNote,
     wantedMemorySizes,
     unavailable,
+    skipped,
   },
   summary,
   memory: memoryRuns,

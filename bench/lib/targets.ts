@@ -12,6 +12,9 @@ export const serverEntry = join(repoDir, 'dist', 'server', 'main.js');
 
 export type TargetName = 'homecall' | 'floor';
 
+/** Extra arguments for the floor relay (diagnosis only, e.g. `--sniff`). */
+export const floorExtraArgs: string[] = (process.env.BENCH_FLOOR_ARGS ?? '').split(' ').filter(Boolean);
+
 /**
  * Capacity-type limits raised for the load test, and only those: the default 50 sockets per
  * client address would refuse a load generator that is, to the server, a handful of
@@ -85,7 +88,7 @@ export async function startServer(target: TargetName, opts: StartOptions): Promi
           'info',
           ...HOMECALL_LOAD_FLAGS,
         ]
-      : [...prof, '--import', 'tsx', ...probe, join(benchDir, 'floor-relay.ts'), ...common];
+      : [...prof, '--import', 'tsx', ...probe, join(benchDir, 'floor-relay.ts'), ...common, ...floorExtraArgs];
   const child = spawnNode(args, {
     stdoutFile: logFile,
     cwd: repoDir,
