@@ -87,6 +87,7 @@ const controller = new CallController({
   setUrl: (sessionId) => history.replaceState(null, '', sessionId ? `/?session=${sessionId}` : '/'),
   wakeLock: (on) => void setWakeLock(on),
   log: (msg, err) => console.warn(`[homecall] ${msg}`, err ?? ''),
+  clock: { setTimeout: (fn, ms) => setTimeout(fn, ms) },
 });
 
 // The link is read before the first render, so the first screen is already the right one.

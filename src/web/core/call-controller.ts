@@ -3,6 +3,9 @@ import type { MessageKey } from '../i18n/i18n.js';
 import type { MediaErrorCode } from '../media/media-errors.js';
 import type { ChannelMessage, OutgoingSignal, PeerSessionOptions } from '../rtc/peer-session.js';
 import type { SignalClient, SignalEvent, TokenStore } from '../signaling/signal-client.js';
+
+/** The part of SignalClient the controller uses. */
+export type SignalLike = Pick<SignalClient, 'onEvent' | 'start' | 'send' | 'close' | 'rejoinFresh' | 'nudge'>;
 import { type CallEvent, type CallState, type Effect, initialState, transition } from './call-machine.js';
 import { ToastList } from './toasts.js';
 
@@ -24,7 +27,7 @@ export interface LocalMedia {
 
 /** Adapters the controller drives; main.ts builds them from browser APIs. */
 export interface ControllerDeps {
-  createSignal(sessionId: string, tokens: TokenStore): SignalClient;
+  createSignal(sessionId: string, tokens: TokenStore): SignalLike;
   createPeer(options: PeerSessionOptions): PeerLike;
   tokensFor(sessionId: string): TokenStore;
   acquireMedia(): Promise<LocalMedia>;
@@ -32,6 +35,7 @@ export interface ControllerDeps {
   setUrl(sessionId: string | null): void;
   wakeLock(on: boolean): void;
   log(msg: string, err?: unknown): void;
+  clock: { setTimeout(fn: () => void, ms: number): unknown };
 }
 
 /** Everything the UI renders besides the machine state. */
@@ -50,11 +54,17 @@ export interface CallView {
 
 /** Closing the connection right after a data-channel hangup could lose the message. */
 const CLOSE_AFTER_HANGUP_MS = 400;
+/**
+ * The server may follow our `joined` with `peer joined` (somebody new took the other place while
+ * we were away). Replaying our old description to that newcomer would only confuse it, so the
+ * replay waits a moment and is dropped if the connection was replaced meanwhile.
+ */
+const REPLAY_DELAY_MS = 150;
 
 /** Runs the machine's effects against the adapters and keeps a view snapshot for the UI. */
 export class CallController {
   #state: CallState = initialState;
-  #signal: SignalClient | null = null;
+  #signal: SignalLike | null = null;
   #signalOff: (() => void) | null = null;
   #tokens: TokenStore | null = null;
   #peer: PeerLike | null = null;
@@ -72,9 +82,11 @@ export class CallController {
     remoteCam: true,
     mediaError: null,
   };
-  readonly toasts = new ToastList(() => this.#changed());
+  readonly toasts: ToastList;
 
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(private readonly deps: ControllerDeps) {
+    this.toasts = new ToastList(() => this.#changed(), deps.clock);
+  }
 
   get view(): CallView {
     return { state: this.#state, ...this.#view };
@@ -134,13 +146,15 @@ export class CallController {
         const peer = this.#peer;
         this.#peer = null;
         this.#view = { ...this.#view, remote: null, remoteCam: true, remoteMic: true };
-        if (peer && this.#hangupSent) setTimeout(() => peer.close(), CLOSE_AFTER_HANGUP_MS);
+        if (peer && this.#hangupSent) this.deps.clock.setTimeout(() => peer.close(), CLOSE_AFTER_HANGUP_MS);
         else peer?.close();
         return;
       }
-      case 'replay-local':
-        this.#peer?.replay();
+      case 'replay-local': {
+        const peer = this.#peer;
+        this.deps.clock.setTimeout(() => peer === this.#peer && peer?.replay(), REPLAY_DELAY_MS);
         return;
+      }
       case 'send-hangup':
         this.#hangupSent = true;
         this.#peer?.sendChannel({ t: 'hangup' });

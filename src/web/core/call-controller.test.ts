@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { beforeEach, test } from 'node:test';
+import type { ClientFrame } from '../../shared/protocol/index.js';
+import type { PeerSessionOptions } from '../rtc/peer-session.js';
+import type { SignalEvent, TokenStore } from '../signaling/signal-client.js';
+import { CallController, type LocalMedia, type PeerLike, type SignalLike } from './call-controller.js';
+
+const ID = '7d3f1c52-8a7e-4b41-9f0e-2a6c1d9b3e55';
+
+class FakeClock {
+  now = 0;
+  timers: { at: number; fn: () => void }[] = [];
+  setTimeout(fn: () => void, ms: number): unknown {
+    this.timers.push({ at: this.now + ms, fn });
+    return this.timers.length;
+  }
+  advance(ms: number): void {
+    this.now += ms;
+    const due = this.timers.filter((t) => t.at <= this.now);
+    this.timers = this.timers.filter((t) => t.at > this.now);
+    for (const t of due) t.fn();
+  }
+}
+
+class FakeSignal implements SignalLike {
+  sent: ClientFrame[] = [];
+  started = false;
+  closed = false;
+  listener: ((e: SignalEvent) => void) | null = null;
+  onEvent(cb: (e: SignalEvent) => void) {
+    this.listener = cb;
+    return () => {
+      this.listener = null;
+    };
+  }
+  start() {
+    this.started = true;
+  }
+  send(f: ClientFrame) {
+    this.sent.push(f);
+    return true;
+  }
+  close() {
+    this.closed = true;
+  }
+  rejoinFresh() {}
+  nudge() {}
+  emit(e: SignalEvent) {
+    this.listener?.(e);
+  }
+  joined(peer: boolean, resumed = false) {
+    this.emit({ type: 'joined', frame: { type: 'joined', sessionId: ID, peer, resume: 't', iceServers: [] }, resumed });
+  }
+}
+
+class FakePeer implements PeerLike {
+  calls: string[] = [];
+  channel: unknown[] = [];
+  closed = false;
+  constructor(readonly options: PeerSessionOptions) {}
+  handleDescription(d: { type: string }) {
+    this.calls.push(`description:${d.type}`);
+  }
+  handleCandidate() {
+    this.calls.push('candidate');
+  }
+  replay() {
+    this.calls.push('replay');
+  }
+  restartIce() {
+    this.calls.push('restart');
+  }
+  async setTrack() {}
+  sendChannel(m: unknown) {
+    this.channel.push(m);
+    return true;
+  }
+  close() {
+    this.closed = true;
+  }
+}
+
+let clock: FakeClock;
+let signal: FakeSignal;
+let peers: FakePeer[];
+let token: string | null;
+let media: LocalMedia;
+let controller: CallController;
+let urls: (string | null)[];
+
+beforeEach(() => {
+  clock = new FakeClock();
+  signal = new FakeSignal();
+  peers = [];
+  token = 'stored';
+  media = { stream: null, error: null };
+  urls = [];
+  const tokens: TokenStore = { load: () => token, save: (t) => (token = t), clear: () => (token = null) };
+  controller = new CallController({
+    createSignal: () => signal,
+    createPeer: (o) => {
+      const p = new FakePeer(o);
+      peers.push(p);
+      return p;
+    },
+    tokensFor: () => tokens,
+    acquireMedia: async () => media,
+    mediaErrorText: (code) => (code === 'denied' ? 'mediaDenied' : 'mediaBusy'),
+    setUrl: (id) => urls.push(id),
+    wakeLock: () => {},
+    log: () => {},
+    clock,
+  });
+});
+
+const state = () => controller.view.state;
+
+test('start opens signalling for the link and sets the URL', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  assert.ok(signal.started);
+  assert.deepEqual(urls, [ID]);
+});
+
+test('first joiner offers when the peer joins; its descriptions go out as protocol frames', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(false);
+  assert.equal(peers.length, 0);
+  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  const peer = peers[0]!;
+  assert.equal(peer.options.initiator, true);
+  assert.equal(peer.options.polite, false);
+  peer.options.send({ kind: 'description', description: { type: 'offer', sdp: 'v=0' } });
+  peer.options.send({ kind: 'candidate', candidate: { candidate: 'c', sdpMid: '0' } });
+  assert.deepEqual(signal.sent, [
+    { type: 'offer', sessionId: ID, sdp: 'v=0' },
+    { type: 'candidate', sessionId: ID, candidate: { candidate: 'c', sdpMid: '0' } },
+  ]);
+});
+
+test('an offer that arrives with no connection creates an answering one and is applied', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(false);
+  signal.emit({ type: 'frame', frame: { type: 'offer', sessionId: ID, sdp: 'v=0' } });
+  assert.equal(peers.length, 1);
+  assert.equal(peers[0]!.options.initiator, false);
+  assert.deepEqual(peers[0]!.calls, ['description:offer']);
+});
+
+test('hangup goes over the data channel and signalling; the connection closes a moment later', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(true);
+  const peer = peers[0]!;
+  controller.dispatch({ type: 'hangup' });
+  assert.deepEqual(peer.channel, [{ t: 'hangup' }]);
+  assert.deepEqual(signal.sent.at(-1), { type: 'hangup', sessionId: ID });
+  assert.ok(signal.closed);
+  assert.equal(token, null, 'the resume token is forgotten');
+  assert.equal(peer.closed, false, 'not yet: the channel message must get out first');
+  clock.advance(1_000);
+  assert.equal(peer.closed, true);
+  assert.equal(state().kind, 'ended');
+});
+
+test('a hangup from the data channel ends the call even with signalling down', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(true);
+  signal.emit({ type: 'status', status: 'offline' });
+  peers[0]!.options.onChannelMessage({ t: 'hangup' });
+  assert.deepEqual(state(), { kind: 'ended', sessionId: ID, reason: 'remote' });
+});
+
+test('mute state from the other side is shown', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(true);
+  peers[0]!.options.onChannelMessage({ t: 'state', mic: false, cam: true });
+  assert.equal(controller.view.remoteMic, false);
+});
+
+test('resume with a live connection replays it (seed rule 4)', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(true);
+  signal.emit({ type: 'status', status: 'offline' });
+  signal.joined(true, true);
+  clock.advance(1_000);
+  assert.deepEqual(peers[0]!.calls, ['replay']);
+});
+
+test('no stale replay when a newcomer took the other place meanwhile', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(true);
+  signal.joined(true, true);
+  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  clock.advance(1_000);
+  assert.deepEqual(peers[0]!.calls, []);
+  assert.ok(peers[0]!.closed);
+  assert.equal(peers[1]!.options.initiator, true);
+});
+
+test('camera and microphone denied: a toast explains, and the call goes on without local media', async () => {
+  media = { stream: null, error: 'denied' };
+  controller.dispatch({ type: 'start', sessionId: ID });
+  await controller.mediaSettled;
+  assert.equal(controller.view.mediaError, 'denied');
+  assert.ok(controller.toasts.items.some((t) => t.key === 'mediaDenied'));
+  assert.equal(state().kind, 'call');
+});
+
+test('a session-full refusal closes signalling and shows the refusal', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.emit({
+    type: 'error',
+    frame: { type: 'error', sessionId: ID, code: 'SESSION_FULL', message: 'x' },
+    duringJoin: true,
+    resumed: false,
+  });
+  assert.equal(state().kind, 'refused');
+  assert.ok(signal.closed);
+});
