@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from './helpers/browser.js';
+import {
+  expectMediaFlowing,
+  launchBrowser,
+  newCallContext,
+  peerConnectionCount,
+  waitForState,
+} from './helpers/browser.js';
 import { ensureWebBuild, type RunningServer, startServer, startTcpProxy } from './helpers/server.js';
 
 // Two independent browser contexts, "alice" and "bob", with fake camera and microphone,
@@ -28,7 +34,7 @@ async function page(): Promise<Page> {
   contexts.push(context);
   const p = await context.newPage();
   // The app's own warnings, to make a failure readable.
-  p.on('console', (m) => m.type() === 'warning' && console.log(`[page ${contexts.length}] ${m.text()}`));
+  p.on('console', (m) => m.text().startsWith('[homecall]') && console.log(`[page ${contexts.length}] ${m.text()}`));
   return p;
 }
 
@@ -103,11 +109,15 @@ describe('a call between two browsers', { timeout: 240_000 }, () => {
     try {
       const { alice, bob } = await startCall(proxy.url);
       await expectMediaFlowing(bob);
+      const pcs = [await peerConnectionCount(alice), await peerConnectionCount(bob)];
       proxy.cutAll();
       await bob.locator('.app[data-signal="offline"]').waitFor({ timeout: 10_000 });
       await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
       await bob.locator('.app[data-signal="online"]').waitFor({ timeout: 20_000 });
       assert.equal(await alice.locator('.app').getAttribute('data-state'), 'active');
+      // B resumed its place: the same peer connections carry on, nothing was renegotiated from scratch.
+      await expectMediaFlowing(bob);
+      assert.deepEqual([await peerConnectionCount(alice), await peerConnectionCount(bob)], pcs);
       await bob.getByTestId('hangup').click();
       await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
       await closePages(alice, bob);
@@ -136,6 +146,7 @@ describe('a call between two browsers', { timeout: 240_000 }, () => {
   test('6: the server restarts mid-call: media keeps flowing; afterwards hangup still ends both sides', async () => {
     const { alice, bob } = await startCall();
     await expectMediaFlowing(alice);
+    const pcs = [await peerConnectionCount(alice), await peerConnectionCount(bob)];
     const { port, secret } = server;
     await server.stop();
     await Promise.all([
@@ -149,6 +160,8 @@ describe('a call between two browsers', { timeout: 240_000 }, () => {
       bob.locator('.app[data-signal="online"]').waitFor({ timeout: 30_000 }),
     ]);
     await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    // Both resumed their places in the restored context (rule 7): the same connections carry on.
+    assert.deepEqual([await peerConnectionCount(alice), await peerConnectionCount(bob)], pcs);
     await alice.getByTestId('hangup').click();
     await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
     await closePages(alice, bob);

@@ -101,6 +101,10 @@ export async function expectMediaFlowing(
   throw new Error(`media is not flowing on ${page.url()}: ${JSON.stringify({ start, now })}`);
 }
 
+/** How many RTCPeerConnections the page has created: unchanged means the call was never rebuilt. */
+export const peerConnectionCount = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs?.length ?? 0);
+
 export const dataState = (page: Page) => page.locator('#app > .app').getAttribute('data-state');
 
 export async function waitForState(page: Page, state: string, timeoutMs = 20_000): Promise<void> {
