@@ -82,7 +82,7 @@ const controller = new CallController({
     }),
   createPeer: (options) => new PeerSession(options),
   tokensFor: tabTokens,
-  acquireMedia: () => acquireMedia(),
+  acquireMedia: (choice) => acquireMedia(choice),
   mediaErrorText: (code) => MEDIA_ERROR_TEXT[code],
   setUrl: (sessionId) => history.replaceState(null, '', sessionId ? `/?session=${sessionId}` : '/'),
   wakeLock: (on) => void setWakeLock(on),

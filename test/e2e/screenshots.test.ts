@@ -86,6 +86,11 @@ for (const [lang, locale] of [
       const bobCtx = await newCallContext(browser, { locale });
       const alice = await aliceCtx.newPage();
       const bob = await bobCtx.newPage();
+      // The server's CSP forbids inline scripts and styles: the app must not trip over it.
+      const cspViolations: string[] = [];
+      for (const p of [alice, bob]) {
+        p.on('console', (m) => /Content Security Policy/i.test(m.text()) && cspViolations.push(m.text()));
+      }
 
       await alice.goto(`${server.url}/`);
       await waitForState(alice, 'ready');
@@ -152,6 +157,7 @@ for (const [lang, locale] of [
         JSON.stringify(cached),
       );
 
+      assert.deepEqual(cspViolations, []);
       await aliceCtx.close();
       await bobCtx.close();
       await carolCtx.close();

@@ -30,7 +30,7 @@ export interface ControllerDeps {
   createSignal(sessionId: string, tokens: TokenStore): SignalLike;
   createPeer(options: PeerSessionOptions): PeerLike;
   tokensFor(sessionId: string): TokenStore;
-  acquireMedia(): Promise<LocalMedia>;
+  acquireMedia(choice: { audioId?: string; videoId?: string }): Promise<LocalMedia>;
   mediaErrorText(code: MediaErrorCode): MessageKey;
   setUrl(sessionId: string | null): void;
   wakeLock(on: boolean): void;
@@ -71,6 +71,8 @@ export class CallController {
   #iceServers: IceServer[] = [];
   #mediaSettled: Promise<void> = Promise.resolve();
   #hangupSent = false;
+  /** Devices chosen in settings; used when the camera and microphone are next opened. */
+  #preferred: { audioId?: string; videoId?: string } = {};
   #listeners = new Set<() => void>();
   #view: Omit<CallView, 'state'> = {
     local: null,
@@ -269,7 +271,7 @@ export class CallController {
   }
 
   async #acquire(): Promise<void> {
-    const { stream, error } = await this.deps.acquireMedia();
+    const { stream, error } = await this.deps.acquireMedia(this.#preferred);
     if (this.#state.kind !== 'call') {
       for (const t of stream?.getTracks() ?? []) t.stop();
       return;
@@ -332,6 +334,16 @@ export class CallController {
     this.#view = { ...this.#view, local: stream, streamsVersion: this.#view.streamsVersion + 1 };
     await this.#sendTracks();
     this.#changed();
+  }
+
+  /** Remembers a device choice made outside a call (nothing is opened until the call starts). */
+  preferDevice(kind: 'audio' | 'video', deviceId: string): void {
+    this.#preferred = { ...this.#preferred, [kind === 'audio' ? 'audioId' : 'videoId']: deviceId };
+    this.#changed();
+  }
+
+  preferredDevice(kind: 'audio' | 'video'): string | null {
+    return (kind === 'audio' ? this.#preferred.audioId : this.#preferred.videoId) ?? null;
   }
 
   /** The network changed: check signalling now and renew the media path. */

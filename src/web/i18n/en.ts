@@ -34,6 +34,7 @@ export const en: Record<MessageKey, string> = {
   camOffLabel: 'Turn camera on',
   switchCamera: 'Switch',
   switchCameraLabel: 'Switch camera',
+  callControls: 'Call controls',
   hangup: 'End',
   hangupLabel: 'End the call',
   selfView: 'You',

@@ -32,6 +32,7 @@ export const ru = {
   camOffLabel: 'Включить камеру',
   switchCamera: 'Сменить',
   switchCameraLabel: 'Переключить камеру',
+  callControls: 'Управление звонком',
   hangup: 'Завершить',
   hangupLabel: 'Завершить звонок',
   selfView: 'Вы',

@@ -74,10 +74,13 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
 
   const currentId = (kind: 'audio' | 'video') => {
     const track = kind === 'audio' ? view.local?.getAudioTracks()[0] : view.local?.getVideoTracks()[0];
-    return track?.getSettings().deviceId ?? null;
+    return track?.getSettings().deviceId ?? controller.preferredDevice(kind);
   };
   const choose = async (kind: 'audio' | 'video', deviceId: string) => {
     if (deviceId === currentId(kind)) return;
+    controller.preferDevice(kind, deviceId);
+    // Outside a call nothing is opened: the choice applies when the next call starts.
+    if (!view.local) return;
     // Phones often cannot open two cameras at once: stop the old one first.
     for (const tr of view.local?.getTracks() ?? []) if (tr.kind === kind) tr.stop();
     const track = await openTrack(kind, deviceId);

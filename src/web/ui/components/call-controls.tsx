@@ -15,7 +15,7 @@ interface Props {
 export function CallControls(p: Props) {
   const { t } = useI18n();
   return (
-    <nav class="controls" aria-label={t('settings')}>
+    <nav class="controls" aria-label={t('callControls')}>
       <button
         type="button"
         class={`control${p.micOn ? '' : ' off'}`}
