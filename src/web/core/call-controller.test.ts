@@ -67,6 +67,9 @@ class FakePeer implements PeerLike {
   replay() {
     this.calls.push('replay');
   }
+  offerIfIdle() {
+    this.calls.push('offer-if-idle');
+  }
   restartIce() {
     this.calls.push('restart');
   }
@@ -183,6 +186,16 @@ test('resume with a live connection replays it (seed rule 4)', () => {
   signal.joined(true, true);
   clock.advance(1_000);
   assert.deepEqual(peers[0]!.calls, ['replay']);
+});
+
+test('a reloaded page that resumed its place answers, and offers itself only after a wait', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(true, true);
+  assert.equal(peers[0]!.options.initiator, false);
+  clock.advance(1_000);
+  assert.deepEqual(peers[0]!.calls, []);
+  clock.advance(1_000);
+  assert.deepEqual(peers[0]!.calls, ['offer-if-idle']);
 });
 
 test('no stale replay when a newcomer took the other place meanwhile', () => {

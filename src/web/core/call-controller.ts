@@ -1,56 +1,11 @@
 import { type IceServer, answerFrame, candidateFrame, hangupFrame, offerFrame } from '../../shared/protocol/index.js';
-import type { MessageKey } from '../i18n/i18n.js';
-import type { MediaErrorCode } from '../media/media-errors.js';
-import type { ChannelMessage, OutgoingSignal, PeerSessionOptions } from '../rtc/peer-session.js';
-import type { SignalClient, SignalEvent, TokenStore } from '../signaling/signal-client.js';
-
-/** The part of SignalClient the controller uses. */
-export type SignalLike = Pick<SignalClient, 'onEvent' | 'start' | 'send' | 'close' | 'rejoinFresh' | 'nudge'>;
+import type { OutgoingSignal } from '../rtc/peer-session.js';
+import type { SignalEvent, TokenStore } from '../signaling/signal-client.js';
 import { type CallEvent, type CallState, type Effect, initialState, transition } from './call-machine.js';
+import type { CallView, ControllerDeps, PeerLike, SignalLike } from './controller-types.js';
 import { ToastList } from './toasts.js';
 
-/** What the controller needs from a peer connection (PeerSession in the app). */
-export interface PeerLike {
-  handleDescription(d: { type: 'offer' | 'answer'; sdp: string }): void;
-  handleCandidate(c: Parameters<typeof candidateFrame>[1]): void;
-  replay(): void;
-  restartIce(): void;
-  setTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null, stream: MediaStream | null): Promise<void>;
-  sendChannel(m: ChannelMessage): boolean;
-  close(): void;
-}
-
-export interface LocalMedia {
-  stream: MediaStream | null;
-  error: MediaErrorCode | null;
-}
-
-/** Adapters the controller drives; main.ts builds them from browser APIs. */
-export interface ControllerDeps {
-  createSignal(sessionId: string, tokens: TokenStore): SignalLike;
-  createPeer(options: PeerSessionOptions): PeerLike;
-  tokensFor(sessionId: string): TokenStore;
-  acquireMedia(choice: { audioId?: string; videoId?: string }): Promise<LocalMedia>;
-  mediaErrorText(code: MediaErrorCode): MessageKey;
-  setUrl(sessionId: string | null): void;
-  wakeLock(on: boolean): void;
-  log(msg: string, err?: unknown): void;
-  clock: { setTimeout(fn: () => void, ms: number): unknown };
-}
-
-/** Everything the UI renders besides the machine state. */
-export interface CallView {
-  state: CallState;
-  local: MediaStream | null;
-  remote: MediaStream | null;
-  /** Bumped whenever a stream's tracks change, so the UI re-attaches. */
-  streamsVersion: number;
-  micOn: boolean;
-  camOn: boolean;
-  remoteMic: boolean;
-  remoteCam: boolean;
-  mediaError: MediaErrorCode | null;
-}
+export type { CallView, ControllerDeps, LocalMedia, PeerLike, SignalLike } from './controller-types.js';
 
 /** Closing the connection right after a data-channel hangup could lose the message. */
 const CLOSE_AFTER_HANGUP_MS = 400;
@@ -60,6 +15,8 @@ const CLOSE_AFTER_HANGUP_MS = 400;
  * replay waits a moment and is dropped if the connection was replaced meanwhile.
  */
 const REPLAY_DELAY_MS = 150;
+/** How long a reloaded page waits for the other side's offer before it offers itself. */
+export const OFFER_WAIT_MS = 1_500;
 
 /** Runs the machine's effects against the adapters and keeps a view snapshot for the UI. */
 export class CallController {
@@ -163,6 +120,11 @@ export class CallController {
         if (this.#state.kind === 'ended' || this.#state.kind === 'call')
           this.#signal?.send(hangupFrame(this.#state.sessionId));
         return;
+      case 'offer-unless-offered': {
+        const peer = this.#peer;
+        this.deps.clock.setTimeout(() => peer === this.#peer && peer?.offerIfIdle(), OFFER_WAIT_MS);
+        return;
+      }
       case 'forget-resume':
         this.#tokens?.clear();
         return;

@@ -108,15 +108,16 @@ test('seed rule 4: resuming with a live connection replays the last description 
   assert.deepEqual(tail, ['toast', 'replay-local']);
 });
 
-test('a reloaded page that resumed its place offers afresh', () => {
+test('a reloaded page that resumed its place waits for an offer, and offers itself if none comes', () => {
   const { effects } = run([
     { type: 'start', sessionId: ID },
     { type: 'joined', peer: true, resumed: true },
   ]);
   assert.deepEqual(
     effects.find((e) => e.type === 'start-peer'),
-    { type: 'start-peer', initiator: true, polite: true },
+    { type: 'start-peer', initiator: false, polite: true },
   );
+  assert.ok(types(effects).includes('offer-unless-offered'));
 });
 
 test('hangup (local): hangup sent, everything released, token forgotten', () => {

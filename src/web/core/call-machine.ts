@@ -55,6 +55,8 @@ export type Effect =
   | { type: 'start-peer'; initiator: boolean; polite: boolean }
   | { type: 'close-peer' }
   | { type: 'replay-local' }
+  /** Offer ourselves unless the other side offers first (it may or may not know we are new). */
+  | { type: 'offer-unless-offered' }
   | { type: 'send-hangup' }
   | { type: 'forget-resume' }
   | { type: 'set-url'; sessionId: string | null }
@@ -122,10 +124,12 @@ function onJoined(s: InCall, peer: boolean, resumed: boolean): Transition {
     return { state: base, effects: [...back, { type: 'replay-local' }] };
   }
   if (resumed && peer) {
-    // Our place was kept but this page has no connection (it was reloaded): offer afresh.
+    // Our place was kept but this page has no connection (it was reloaded). If the server told
+    // the other side `joined`, it offers now; if it said `back`, it thinks our old connection
+    // lives on, so we offer after a moment. Waiting first avoids offer glare in the common case.
     return {
       state: { ...base, peer: 'present', hasPeer: true },
-      effects: [...back, { type: 'start-peer', initiator: true, polite: !s.first }],
+      effects: [...back, { type: 'start-peer', initiator: false, polite: true }, { type: 'offer-unless-offered' }],
     };
   }
   if (!resumed && peer) {

@@ -91,15 +91,18 @@ export class PeerSession {
     };
     pc.onconnectionstatechange = () => pc === this.#pc && this.#handleConnectionState();
     pc.ondatachannel = ({ channel }) => pc === this.#pc && this.#useChannel(pc, channel);
-    if (initiator) {
-      for (const kind of ['audio', 'video'] as const) {
-        const track = this.#o.tracks[kind];
-        const streams = this.#o.tracks.stream ? [this.#o.tracks.stream] : [];
-        if (track) pc.addTransceiver(track, { direction: 'sendrecv', streams });
-        else pc.addTransceiver(kind, { direction: 'recvonly' });
-      }
-      this.#useChannel(pc, pc.createDataChannel('homecall', { ordered: true }));
+    if (initiator) this.#setUpAsOfferer(pc);
+  }
+
+  /** Transceivers for both kinds (sending what we have) and the data channel: this makes an offer. */
+  #setUpAsOfferer(pc: RTCPeerConnection): void {
+    for (const kind of ['audio', 'video'] as const) {
+      const track = this.#o.tracks[kind];
+      const streams = this.#o.tracks.stream ? [this.#o.tracks.stream] : [];
+      if (track) pc.addTransceiver(track, { direction: 'sendrecv', streams });
+      else pc.addTransceiver(kind, { direction: 'recvonly' });
     }
+    this.#useChannel(pc, pc.createDataChannel('homecall', { ordered: true }));
   }
 
   #useChannel(pc: RTCPeerConnection, channel: RTCDataChannel): void {
@@ -209,6 +212,14 @@ export class PeerSession {
         t.direction = 'recvonly';
       }
     }
+  }
+
+  offerIfIdle(): void {
+    this.#queue(async () => {
+      const pc = this.#pc;
+      if (this.#closed || pc.remoteDescription || pc.localDescription || pc.getTransceivers().length > 0) return;
+      this.#setUpAsOfferer(pc);
+    });
   }
 
   /** Seed rule 4: after a reconnect, re-send the last local description and our candidates. */

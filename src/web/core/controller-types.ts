@@ -1,0 +1,54 @@
+import type { CandidateInit } from '../../shared/protocol/index.js';
+import type { MessageKey } from '../i18n/i18n.js';
+import type { MediaErrorCode } from '../media/media-errors.js';
+import type { ChannelMessage, PeerSessionOptions } from '../rtc/peer-session.js';
+import type { SignalClient, TokenStore } from '../signaling/signal-client.js';
+import type { CallState } from './call-machine.js';
+
+/** The part of SignalClient the controller uses. */
+export type SignalLike = Pick<SignalClient, 'onEvent' | 'start' | 'send' | 'close' | 'rejoinFresh' | 'nudge'>;
+
+/** What the controller needs from a peer connection (PeerSession in the app). */
+export interface PeerLike {
+  handleDescription(d: { type: 'offer' | 'answer'; sdp: string }): void;
+  handleCandidate(c: CandidateInit): void;
+  replay(): void;
+  /** Becomes the offering side if nothing was negotiated yet. */
+  offerIfIdle(): void;
+  restartIce(): void;
+  setTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null, stream: MediaStream | null): Promise<void>;
+  sendChannel(m: ChannelMessage): boolean;
+  close(): void;
+}
+
+export interface LocalMedia {
+  stream: MediaStream | null;
+  error: MediaErrorCode | null;
+}
+
+/** Adapters the controller drives; main.ts builds them from browser APIs. */
+export interface ControllerDeps {
+  createSignal(sessionId: string, tokens: TokenStore): SignalLike;
+  createPeer(options: PeerSessionOptions): PeerLike;
+  tokensFor(sessionId: string): TokenStore;
+  acquireMedia(choice: { audioId?: string; videoId?: string }): Promise<LocalMedia>;
+  mediaErrorText(code: MediaErrorCode): MessageKey;
+  setUrl(sessionId: string | null): void;
+  wakeLock(on: boolean): void;
+  log(msg: string, err?: unknown): void;
+  clock: { setTimeout(fn: () => void, ms: number): unknown };
+}
+
+/** Everything the UI renders besides the machine state. */
+export interface CallView {
+  state: CallState;
+  local: MediaStream | null;
+  remote: MediaStream | null;
+  /** Bumped whenever a stream's tracks change, so the UI re-attaches. */
+  streamsVersion: number;
+  micOn: boolean;
+  camOn: boolean;
+  remoteMic: boolean;
+  remoteCam: boolean;
+  mediaError: MediaErrorCode | null;
+}
