@@ -25,6 +25,11 @@ export interface PeerSessionOptions {
 
 /** A disconnected ICE link gets this long to recover by itself before we restart ICE. */
 export const DISCONNECTED_RESTART_MS = 2_500;
+/**
+ * Negotiation finished but ICE never connected (seen after offer glare at set-up, where
+ * Chromium can leave ICE in "new"): restart ICE once this long after reaching "stable".
+ */
+export const CONNECT_WATCHDOG_MS = 8_000;
 type Kind = 'audio' | 'video';
 
 /**
@@ -51,6 +56,7 @@ export class PeerSession {
   #remoteStream = new MediaStream();
   #work: Promise<void> = Promise.resolve();
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
+  #watchdog: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   readonly #o: PeerSessionOptions;
 
@@ -90,6 +96,15 @@ export class PeerSession {
       this.#o.onRemoteStream(this.#remoteStream);
     };
     pc.onconnectionstatechange = () => pc === this.#pc && this.#handleConnectionState();
+    pc.onsignalingstatechange = () => {
+      if (pc !== this.#pc || pc.signalingState !== 'stable' || this.#watchdog !== null) return;
+      if (pc.connectionState === 'connected') return;
+      this.#watchdog = setTimeout(() => {
+        this.#watchdog = null;
+        const s = pc.connectionState;
+        if (pc === this.#pc && !this.#closed && (s === 'new' || s === 'connecting')) this.restartIce();
+      }, CONNECT_WATCHDOG_MS);
+    };
     pc.ondatachannel = ({ channel }) => pc === this.#pc && this.#useChannel(pc, channel);
     if (initiator) this.#setUpAsOfferer(pc);
   }
@@ -282,7 +297,8 @@ export class PeerSession {
 
   #clearRestart(): void {
     if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
-    this.#restartTimer = null;
+    if (this.#watchdog !== null) clearTimeout(this.#watchdog);
+    this.#restartTimer = this.#watchdog = null;
   }
 
   close(): void {
