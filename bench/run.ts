@@ -113,7 +113,7 @@ CFG.capacity.maxSockets = Math.min(CFG.capacity.maxSockets, socketCap);
 
 const started = new Date();
 /** Parts not started by then are skipped (and reported as such): the run must end within 15 min. */
-const PART_DEADLINE_MS = 13 * 60_000;
+const PART_DEADLINE_MS = 12 * 60_000;
 const skipped: string[] = [];
 const timeLeft = (part: string) => {
   if (Date.now() - started.getTime() < PART_DEADLINE_MS) return true;
@@ -502,7 +502,7 @@ try {
       log,
     });
   }
-  if (flags.profile) {
+  if (flags.profile && timeLeft('profile')) {
     // Both servers, same load, so the profile can be read as a difference.
     const keep = join(flags.out ?? join(benchDir, 'results'), 'profiles');
     mkdirSync(keep, { recursive: true });
