@@ -49,7 +49,8 @@ export interface MemoryRegistryOptions {
   wallNow?: () => number;
 }
 
-const randomId = (): string => randomBytes(8).toString('hex');
+const ID_BYTES = 8;
+const POOL_BYTES = 4096;
 
 const freePlace = (): PlaceRecord => ({
   status: 'free',
@@ -81,6 +82,9 @@ export class MemoryRegistry implements SessionRegistry {
   readonly #tombstoneMs: number;
   readonly #queue: QueueLimits;
   readonly #wallNow: () => number;
+  /** Random bytes for context and occupant ids, drawn in blocks: two ids per join. */
+  #pool = Buffer.alloc(0);
+  #poolOffset = 0;
 
   constructor(options: MemoryRegistryOptions) {
     this.#maxSessions = options.maxSessions;
@@ -94,7 +98,7 @@ export class MemoryRegistry implements SessionRegistry {
     if (ctx === undefined) {
       if (this.#contexts.size >= this.#maxSessions) return { kind: 'busy' };
       const created: ContextRecord = {
-        contextId: randomId(),
+        contextId: this.#randomId(),
         createdAt: now,
         restored: false,
         places: [freePlace(), freePlace()],
@@ -102,7 +106,7 @@ export class MemoryRegistry implements SessionRegistry {
       this.#contexts.set(sessionId, created);
       return {
         kind: 'admitted',
-        admission: this.#admit(sessionId, created, 0, randomId(), 1, linkId, true),
+        admission: this.#admit(sessionId, created, 0, this.#randomId(), 1, linkId, true),
         tookOver: false,
       };
     }
@@ -122,7 +126,11 @@ export class MemoryRegistry implements SessionRegistry {
     if (other.status === 'held') other.peerChanged = true;
     // A free place keeps its queue for the newcomer; a taken-over place's queue was for the ghost.
     if (tookOver) clearPlace(ctx.places[place]);
-    return { kind: 'admitted', admission: this.#admit(sessionId, ctx, place, randomId(), 1, linkId, false), tookOver };
+    return {
+      kind: 'admitted',
+      admission: this.#admit(sessionId, ctx, place, this.#randomId(), 1, linkId, false),
+      tookOver,
+    };
   }
 
   async resume(
@@ -155,7 +163,7 @@ export class MemoryRegistry implements SessionRegistry {
       const other = ctx.places[otherPlace(claims.place)];
       if (other.status === 'held') other.peerChanged = true;
       clearPlace(place);
-      const admission = this.#admit(sessionId, ctx, claims.place, randomId(), 1, linkId, false);
+      const admission = this.#admit(sessionId, ctx, claims.place, this.#randomId(), 1, linkId, false);
       return { kind: 'resumed', admission, replacedLink: null, restored: false, rejoined: true, otherChanged: false };
     }
     if (!awaitingRestore && place.gen !== claims.gen) return { kind: 'stale' };
@@ -273,6 +281,16 @@ export class MemoryRegistry implements SessionRegistry {
     if (ctx === undefined || ctx.contextId !== seat.contextId) return null;
     const mine = ctx.places[seat.place];
     return mine.status === 'attached' && mine.linkId === seat.linkId ? ctx : null;
+  }
+
+  #randomId(): string {
+    if (this.#poolOffset + ID_BYTES > this.#pool.length) {
+      this.#pool = randomBytes(POOL_BYTES);
+      this.#poolOffset = 0;
+    }
+    const id = this.#pool.toString('hex', this.#poolOffset, this.#poolOffset + ID_BYTES);
+    this.#poolOffset += ID_BYTES;
+    return id;
   }
 
   #pruneTombstones(): void {

@@ -34,6 +34,8 @@ export interface SessionServiceOptions {
 
 interface SessionTimers {
   contextId: string;
+  /** The log tag, computed once per context (an HMAC per log line showed in profiles). */
+  tag: string;
   alone: TimerHandle | null;
   lifetime: TimerHandle | null;
   grace: [TimerHandle | null, TimerHandle | null];
@@ -148,7 +150,7 @@ export class SessionService {
     if (admission.created) this.#started(seat);
     if (tookOver) this.#cancelGrace(seat.sessionId, seat.place);
     this.#log.info({
-      session: this.#tag(sessionId),
+      session: this.#tagOf(sessionId),
       event: admission.created ? 'created' : 'joined',
       place: seat.place,
       tookOver,
@@ -161,7 +163,7 @@ export class SessionService {
     const claims = this.#tokens.verify(token);
     // A token never opens another session than the one it was issued for.
     if (claims === null || claims.sessionId !== sessionId) {
-      this.#log.info({ session: this.#tag(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
+      this.#log.info({ session: this.#tagOf(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
       return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, sessionId, true);
     }
     const now = this.#clock.wallNow();
@@ -176,7 +178,7 @@ export class SessionService {
     const result = await this.#registry.resume(claims, conn.link.id, { now, mayRestore });
     if (result.kind !== 'resumed') {
       if (result.kind === 'stale') {
-        this.#log.info({ session: this.#tag(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
+        this.#log.info({ session: this.#tagOf(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
         return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, sessionId, true);
       }
       return this.#refuseJoin(conn, sessionId, result.kind);
@@ -191,7 +193,7 @@ export class SessionService {
       this.#startGrace({ ...seat, place: otherPlace(seat.place), occupant: '', gen: 0, linkId: '' });
     }
     const event = restored ? 'restored' : rejoined ? 'joined' : 'resumed';
-    this.#log.info({ session: this.#tag(sessionId), event, place: seat.place });
+    this.#log.info({ session: this.#tagOf(sessionId), event, place: seat.place });
     this.#admit(conn, admission, otherChanged ? 'joined' : admission.other === 'held' ? 'away' : null);
     this.#notifyOther(admission, rejoined ? 'joined' : 'back');
   }
@@ -223,7 +225,7 @@ export class SessionService {
         : kind === 'busy'
           ? [ErrorCode.SERVER_BUSY, CloseCode.TRY_AGAIN_LATER]
           : [ErrorCode.SESSION_ENDED, CloseCode.NORMAL];
-    this.#log.info({ session: this.#tag(sessionId), event: 'refused', code });
+    this.#log.info({ session: this.#tagOf(sessionId), event: 'refused', code });
     conn.state = 'closed';
     conn.link.sendError(code, sessionId, false);
     conn.link.close(close, code);
@@ -256,7 +258,7 @@ export class SessionService {
         this.#metrics.frameQueued();
         return;
       case 'queue-full':
-        this.#log.info({ session: this.#tag(seat.sessionId), event: 'queue-full', frame: frame.type });
+        this.#log.info({ session: this.#tagOf(seat.sessionId), event: 'queue-full', frame: frame.type });
         return conn.link.sendError(ErrorCode.QUEUE_FULL, seat.sessionId, false);
       case 'stale':
         return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, seat.sessionId, true);
@@ -294,7 +296,7 @@ export class SessionService {
     // Rule 6: a clean close frees the place at once; a drop holds it for the grace period.
     const result = await this.#registry.leave(seat, clean ? 'free' : 'hold', this.#clock.wallNow());
     if (result.kind === 'stale') return;
-    this.#log.info({ session: this.#tag(seat.sessionId), event: clean ? 'left' : 'away', place: seat.place });
+    this.#log.info({ session: this.#tagOf(seat.sessionId), event: clean ? 'left' : 'away', place: seat.place });
     if (result.dropped) return this.#forget(seat.sessionId, 'left');
     if (result.kind === 'held') this.#startGrace(seat);
     if (result.otherLink !== null) {
@@ -310,7 +312,7 @@ export class SessionService {
     if (timers?.contextId === seat.contextId) timers.grace[seat.place] = null;
     const result = await this.#registry.expire(seat);
     if (result.kind === 'stale') return;
-    this.#log.info({ session: this.#tag(seat.sessionId), event: 'grace-expired', place: seat.place });
+    this.#log.info({ session: this.#tagOf(seat.sessionId), event: 'grace-expired', place: seat.place });
     if (result.dropped) return this.#forget(seat.sessionId, 'left');
     if (result.otherLink !== null) {
       this.#connections.get(result.otherLink)?.deliver(JSON.stringify(peerFrame(seat.sessionId, 'left')));
@@ -321,7 +323,7 @@ export class SessionService {
   async #expireAlone(sessionId: string, contextId: string): Promise<void> {
     const view = await this.#registry.peek(sessionId);
     if (view === null || view.contextId !== contextId || !view.places.includes('free')) return;
-    this.#log.info({ session: this.#tag(sessionId), event: 'alone-timeout' });
+    this.#log.info({ session: this.#tagOf(sessionId), event: 'alone-timeout' });
     await this.#end(sessionId, contextId, 'timeout', 'timeout');
   }
 
@@ -333,7 +335,7 @@ export class SessionService {
     const remaining = seat.createdAt + this.#limits.sessionLifetimeMs - this.#clock.wallNow();
     timers.lifetime = this.#clock.setTimeout(
       () => {
-        this.#log.info({ session: this.#tag(seat.sessionId), event: 'lifetime-reached' });
+        this.#log.info({ session: this.#tagOf(seat.sessionId), event: 'lifetime-reached' });
         void this.#end(seat.sessionId, seat.contextId, 'lifetime', 'lifetime').catch((e: unknown) =>
           this.#internal(null, e),
         );
@@ -381,7 +383,13 @@ export class SessionService {
     let timers = this.#timers.get(seat.sessionId);
     if (timers === undefined || timers.contextId !== seat.contextId) {
       if (timers !== undefined) this.#clearTimers(timers);
-      timers = { contextId: seat.contextId, alone: null, lifetime: null, grace: [null, null] };
+      timers = {
+        contextId: seat.contextId,
+        tag: this.#tag(seat.sessionId),
+        alone: null,
+        lifetime: null,
+        grace: [null, null],
+      };
       this.#timers.set(seat.sessionId, timers);
     }
     return timers;
@@ -394,11 +402,17 @@ export class SessionService {
 
   /** The context is gone: drop its timers and count it. */
   #forget(sessionId: string, why: EndReason): void {
+    const tag = this.#tagOf(sessionId);
     const timers = this.#timers.get(sessionId);
     if (timers !== undefined) this.#clearTimers(timers);
     this.#timers.delete(sessionId);
     this.#metrics.sessionEnded(why);
-    this.#log.info({ session: this.#tag(sessionId), event: 'ended', reason: why });
+    this.#log.info({ session: tag, event: 'ended', reason: why });
+  }
+
+  /** The log tag of a session: cached while its context lives, computed otherwise. */
+  #tagOf(sessionId: string): string {
+    return this.#timers.get(sessionId)?.tag ?? this.#tag(sessionId);
   }
 
   #internal(conn: Connection | null, error: unknown): void {
