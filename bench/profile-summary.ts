@@ -25,6 +25,18 @@ function area(url: string, repoDir: string): string {
   return `server: ${relative(repoDir, path)}`;
 }
 
+/** Coarse groups, so two servers' profiles can be compared line by line. */
+export function groupOf(area: string): string {
+  if (area.startsWith('server: dist/shared') || area === 'dependency: valibot') return 'protocol parsing and validation';
+  if (area.startsWith('server: ')) return 'server code (sessions, gateway, registry)';
+  if (area === 'dependency: pino' || area === 'dependency: sonic-boom' || area === 'dependency: thread-stream') return 'logging';
+  if (area === 'dependency: prom-client') return 'metrics';
+  if (area.startsWith('node: crypto')) return 'crypto in JS (HMAC, random bytes)';
+  if (area === '(garbage collector)') return 'garbage collection';
+  if (/^node: (modules|bootstrap|deps\/cjs)/.test(area) || area === 'dependency: tsx' || area === 'dependency: esbuild') return 'module loading (start-up)';
+  return 'TLS, sockets, HTTP upgrade, ws framing';
+}
+
 export async function summarizeProfile(file: string, repoDir: string) {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as {
     nodes: ProfileNode[];
@@ -64,6 +76,9 @@ export async function summarizeProfile(file: string, repoDir: string) {
       .sort((a, b) => b.hits - a.hits)
       .slice(0, 40)
       .map((f) => ({ name: f.name, where: f.where, selfPct: pct(f.hits) })),
+    byGroup: [...[...byArea.entries()].reduce((m, [a, h]) => m.set(groupOf(a), (m.get(groupOf(a)) ?? 0) + h), new Map<string, number>())]
+      .sort((a, b) => b[1] - a[1])
+      .map(([group, h]) => ({ group, selfPct: pct(h) })),
     byArea: [...byArea.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 25)
@@ -74,6 +89,8 @@ export async function summarizeProfile(file: string, repoDir: string) {
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const s = await summarizeProfile(process.argv[2]!, process.cwd());
   console.log(`busy ${s.busyPct}% of ${s.durationS} s`);
+  for (const g of s.byGroup) console.log(`${String(g.selfPct).padStart(5)}%  [${g.group}]`);
+  console.log('');
   for (const a of s.byArea) console.log(`${String(a.selfPct).padStart(5)}%  ${a.area}`);
   console.log('');
   for (const f of s.top.slice(0, 30)) console.log(`${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.where}`);

@@ -284,7 +284,9 @@ function detailTables(r: Results): string {
       `### Profile of ${name(t)} under call load (\`node --cpu-prof\`, c=${p.calls.concurrency}, ${fmt(p.calls.cpuSPer1000Calls, 3)} CPU-s per 1000 calls in that run; self time, % of busy samples)`,
       '',
     );
-    out.push('| self % | area |', '| --- | --- |');
+    out.push('| self % | group |', '| --- | --- |');
+    for (const g of p.byGroup ?? []) out.push(`| ${fmt(g.selfPct, 1)} | ${g.group} |`);
+    out.push('', '| self % | area |', '| --- | --- |');
     for (const a of p.byArea.slice(0, 15)) out.push(`| ${fmt(a.selfPct, 1)} | ${a.area} |`);
     out.push('', '| self % | function | where |', '| --- | --- | --- |');
     for (const f of p.top.slice(0, 15)) out.push(`| ${fmt(f.selfPct, 1)} | \`${f.name}\` | ${f.where} |`);
