@@ -82,7 +82,11 @@ for (const [lang, locale] of [
 ] as const) {
   describe(`screens in ${lang}`, { timeout: 120_000 }, () => {
     test(`every screen at phone and desktop size (${lang})`, async () => {
-      const aliceCtx = await newCallContext(browser, { locale, serviceWorkers: 'allow' });
+      const aliceCtx = await newCallContext(browser, {
+        locale,
+        serviceWorkers: 'allow',
+        permissions: ['clipboard-read', 'clipboard-write'],
+      });
       const bobCtx = await newCallContext(browser, { locale });
       const alice = await aliceCtx.newPage();
       const bob = await bobCtx.newPage();
@@ -117,6 +121,13 @@ for (const [lang, locale] of [
       await shoot(alice, lang, 'waiting');
 
       const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+      // «Копировать» puts exactly the invite link on the clipboard and says so in a toast.
+      await alice.getByTestId('copy-link').click();
+      await alice
+        .getByTestId('toast')
+        .getByText(lang === 'ru' ? 'Ссылка скопирована' : 'Link copied')
+        .waitFor();
+      assert.equal(await alice.evaluate(() => navigator.clipboard.readText()), link);
       await bob.goto(link);
       await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
       await expectMediaFlowing(bob);

@@ -44,13 +44,19 @@ const RECORD_PEER_CONNECTIONS = `(() => {
 
 export async function newCallContext(
   browser: Browser,
-  opts: { locale?: string; viewport?: { width: number; height: number }; serviceWorkers?: 'allow' | 'block' } = {},
+  opts: {
+    locale?: string;
+    viewport?: { width: number; height: number };
+    serviceWorkers?: 'allow' | 'block';
+    permissions?: string[];
+  } = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
     locale: opts.locale ?? 'ru-RU',
     viewport: opts.viewport ?? PHONE,
     serviceWorkers: opts.serviceWorkers ?? 'block',
+    permissions: opts.permissions ?? [],
   });
   await context.addInitScript(RECORD_PEER_CONNECTIONS);
   return context;
