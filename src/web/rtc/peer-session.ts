@@ -220,8 +220,9 @@ export class PeerSession {
       if (t.currentDirection === 'stopped' || t.sender.track) continue;
       const track = this.#o.tracks[kind];
       if (track) {
+        // No setStreams here: it would ask for a renegotiation right after our answer. The other
+        // side collects tracks itself and does not rely on stream ids.
         await t.sender.replaceTrack(track);
-        if (this.#o.tracks.stream) t.sender.setStreams(this.#o.tracks.stream);
         t.direction = 'sendrecv';
       } else if (t.direction === 'sendrecv') {
         t.direction = 'recvonly';
@@ -260,7 +261,6 @@ export class PeerSession {
     for (const t of this.#pc.getTransceivers()) {
       if (t.currentDirection === 'stopped' || t.receiver.track.kind !== kind) continue;
       await t.sender.replaceTrack(track);
-      if (track && stream) t.sender.setStreams(stream);
       if (track && t.direction === 'recvonly') t.direction = 'sendrecv';
     }
   }
