@@ -62,8 +62,11 @@ interface World {
   /** Tokens survive a socket: a participant reconnects with the last one it got. */
   tokens: (string | null)[];
   nonce: number;
-  /** Nonce -> index of the sending socket, for every relayed frame sent. */
-  sentBy: Map<string, number>;
+  /**
+   * Nonce -> occupant (the server's participant identity) that sent it. A socket that joins
+   * again without its token is a newcomer, so identity is the occupant, not the socket slot.
+   */
+  sentBy: Map<string, string>;
   delivered: Set<string>;
   lastFrom: Map<string, number>;
 }
@@ -106,12 +109,12 @@ function check(w: World): void {
       assert.equal(f.sessionId === w.id || f.sessionId === null, true, 'no frame of another session');
       if (f.type === 'joined') w.tokens[i] = f.resume;
       if (f.type !== 'offer') continue;
-      const [nonce, from] = [f.sdp, w.sentBy.get(f.sdp)];
+      const [nonce, from, to] = [f.sdp, w.sentBy.get(f.sdp), c.conn.seat?.occupant];
       assert.notEqual(from, undefined, 'only frames that were sent are delivered');
-      assert.notEqual(from, i, 'a socket never receives its own frame');
+      assert.notEqual(from, to, 'a participant never receives its own frame');
       assert.ok(!w.delivered.has(nonce), `delivered twice: ${nonce}`);
       w.delivered.add(nonce);
-      const key = `${from}->${i}`;
+      const key = `${from}->${to}`;
       const n = Number(nonce.split(':')[1]);
       assert.ok((w.lastFrom.get(key) ?? -1) < n, `reordered: ${key}`);
       w.lastFrom.set(key, n);
@@ -159,7 +162,7 @@ const commands = [
       const c = w.clients[i];
       if (!c) return;
       const nonce = `${i}:${++w.nonce}`;
-      w.sentBy.set(nonce, i);
+      if (c.conn.seat) w.sentBy.set(nonce, c.conn.seat.occupant);
       await feed(w, c, { type: 'offer', sessionId: w.id, sdp: nonce });
     }),
   ),
