@@ -11,6 +11,7 @@
  *   latency   { idlePairs, activePairs, framesPerSec, warmupMs, durationMs }
  */
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ConnectionOptions, connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
 import { type ClientOptions, WebSocket } from 'ws';
@@ -326,6 +327,9 @@ async function openPair(): Promise<[Conn, Conn, string]> {
   return [a, b, id];
 }
 
+const genLag = monitorEventLoopDelay({ resolution: 10 });
+genLag.enable();
+
 const nowUs = () => Math.round(performance.now() * 1000);
 
 async function latency(
@@ -386,6 +390,7 @@ async function latency(
   // Paced by elapsed time, not by timer count, so timer jitter does not change the rate.
   while (slots.length > 0 && performance.now() < end) {
     const elapsed = performance.now() - start;
+    if (!measuring && elapsed >= warmupMs) genLag.reset();
     measuring = elapsed >= warmupMs;
     const due = Math.floor((elapsed / 1000) * framesPerSec);
     while (sent < due) {
@@ -402,6 +407,12 @@ async function latency(
     await sleep(2);
   }
   measuring = false;
+  // A stall of the generator itself delays receipt of every frame in flight: reported so a
+  // machine-wide stall is not read as the server's latency.
+  const generatorLag = {
+    p99Ms: Math.round(genLag.percentile(99) / 1e4) / 100,
+    maxMs: Math.round(genLag.max / 1e4) / 100,
+  };
   // Let the last frames land before counting losses.
   const drainUntil = performance.now() + 3000;
   while (all < sent && performance.now() < drainUntil) await sleep(20);
@@ -420,6 +431,7 @@ async function latency(
     lost,
     outOfOrder,
     closedEarly,
+    generatorLag,
     samples: samples.length,
     p50Us: q(0.5),
     p99Us: q(0.99),

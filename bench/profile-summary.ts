@@ -27,13 +27,16 @@ function area(url: string, repoDir: string): string {
 
 /** Coarse groups, so two servers' profiles can be compared line by line. */
 export function groupOf(area: string): string {
-  if (area.startsWith('server: dist/shared') || area === 'dependency: valibot') return 'protocol parsing and validation';
+  if (area.startsWith('server: dist/shared') || area === 'dependency: valibot')
+    return 'protocol parsing and validation';
   if (area.startsWith('server: ')) return 'server code (sessions, gateway, registry)';
-  if (area === 'dependency: pino' || area === 'dependency: sonic-boom' || area === 'dependency: thread-stream') return 'logging';
+  if (area === 'dependency: pino' || area === 'dependency: sonic-boom' || area === 'dependency: thread-stream')
+    return 'logging';
   if (area === 'dependency: prom-client') return 'metrics';
   if (area.startsWith('node: crypto')) return 'crypto in JS (HMAC, random bytes)';
   if (area === '(garbage collector)') return 'garbage collection';
-  if (/^node: (modules|bootstrap|deps\/cjs)/.test(area) || area === 'dependency: tsx' || area === 'dependency: esbuild') return 'module loading (start-up)';
+  if (/^node: (modules|bootstrap|deps\/cjs)/.test(area) || area === 'dependency: tsx' || area === 'dependency: esbuild')
+    return 'module loading (start-up)';
   return 'TLS, sockets, HTTP upgrade, ws framing';
 }
 
@@ -76,7 +79,12 @@ export async function summarizeProfile(file: string, repoDir: string) {
       .sort((a, b) => b.hits - a.hits)
       .slice(0, 40)
       .map((f) => ({ name: f.name, where: f.where, selfPct: pct(f.hits) })),
-    byGroup: [...[...byArea.entries()].reduce((m, [a, h]) => m.set(groupOf(a), (m.get(groupOf(a)) ?? 0) + h), new Map<string, number>())]
+    byGroup: [
+      ...[...byArea.entries()].reduce(
+        (m, [a, h]) => m.set(groupOf(a), (m.get(groupOf(a)) ?? 0) + h),
+        new Map<string, number>(),
+      ),
+    ]
       .sort((a, b) => b[1] - a[1])
       .map(([group, h]) => ({ group, selfPct: pct(h) })),
     byArea: [...byArea.entries()]

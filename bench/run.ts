@@ -367,6 +367,7 @@ interface LatencyRun {
   lost: number;
   outOfOrder: number;
   closedEarly: number;
+  generatorLag: { p99Ms: number; maxMs: number };
   samples: number;
   p50Us: number | null;
   p99Us: number | null;
@@ -378,7 +379,7 @@ async function measureLatency(target: TargetName, rep: number): Promise<LatencyR
   return withServer(target, `latency-${target}-${rep}`, async (_server, gen) => {
     const r = await gen.call<Omit<LatencyRun, 'target' | 'rep'>>('latency', CFG.latency);
     log(
-      `  latency ${target} rep ${rep}: p50 ${r.p50Us} us, p99 ${r.p99Us} us, max ${r.maxUs} us, lost ${r.lost}/${r.sent}`,
+      `  latency ${target} rep ${rep}: p50 ${r.p50Us} us, p99 ${r.p99Us} us, max ${r.maxUs} us, lost ${r.lost}/${r.sent}; generator loop delay max ${r.generatorLag.maxMs} ms`,
     );
     return { target, rep, ...r };
   });
