@@ -248,6 +248,20 @@ function detailTables(r: Results): string {
         `| ${name(t)} | ${fmtSpread(x?.p50Us, 0)} | ${fmtSpread(x?.p99Us, 0)} | ${fmtSpread(x?.maxUs, 0)} | ${x?.lost ?? 'n/a'} |`,
       );
     }
+    out.push(
+      '',
+      "Per run (a stall of the generator's own event loop delays every frame in flight, whatever the server does):",
+      '',
+    );
+    out.push(
+      '| server | rep | p50 µs | p99 µs | max µs | generator loop delay max (ms) |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const l of r.latency) {
+      out.push(
+        `| ${name(l.target)} | ${l.rep} | ${fmt(l.p50Us, 0)} | ${fmt(l.p99Us, 0)} | ${fmt(l.maxUs, 0)} | ${fmt(l.generatorLag?.maxMs, 0)} |`,
+      );
+    }
     out.push('');
   }
   if (r.capacity?.length) {
@@ -309,7 +323,13 @@ export function renderMarkdown(r: Results, jsonFile: string, svgFile: string): s
     '',
     `Measured by \`${m.command}\` on ${m.startedAt.slice(0, 16).replace('T', ' ')} UTC (${m.durationS} s in all), commit \`${m.gitCommit}\`.`,
     `Machine: ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memGiB} GiB RAM, Linux ${m.machine.kernel}; Node ${m.node}.`,
-    `Load average at the end of the run: ${m.loadAverageAtEnd.join(', ')} (other engineers were building and testing on the same machine, so absolute figures are noisy; the ratios come from the same run, A B A B).`,
+    `Load average at the end of the run: ${m.loadAverageAtEnd.join(', ')}${
+      m.loadAverageAtEnd[0] > 1.5
+        ? ' on 2 cores: the machine was shared with other work (here, other engineers building and testing), so absolute figures are noisy; the ratios come from the same run, A B A B.'
+        : '.'
+    }`,
+    m.socketCapNote ? `Socket counts: ${m.socketCapNote}.` : '',
+    `TLS: ECDSA P-256 certificate; the generator ${m.tlsSessionResumption ? 'resumes TLS sessions, as a browser does for /signal after loading the page' : 'makes a full handshake for every socket (--full-tls)'}.`,
     `Raw results: [\`${basename(jsonFile)}\`](${rel(jsonFile)}).`,
     '',
     'HomeCall runs as shipped (`node dist/server/main.js`, production build, `--log-level info`, stdout to a file) with only its capacity-type limits raised for the load generator: ' +
