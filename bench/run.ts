@@ -496,12 +496,18 @@ try {
     log('5. browser: second page opens the link -> first decoded remote frame on both sides');
     const webMissing = targets.includes('homecall') ? ensureWebBuild() : null;
     if (webMissing !== null) unavailable.browserHomecall = webMissing;
-    browser = await runBrowser({
-      runs: CFG.browserRuns,
-      targets: targets.filter((t) => t !== 'homecall' || webMissing === null),
-      start: (t, label) => startServer(t, { cert, workDir, label }),
-      log,
-    });
+    try {
+      browser = await runBrowser({
+        runs: CFG.browserRuns,
+        targets: targets.filter((t) => t !== 'homecall' || webMissing === null),
+        start: (t, label) => startServer(t, { cert, workDir, label }),
+        log,
+      });
+    } catch (e) {
+      // A missing /usr/bin/chromium must not cost the other parts' results.
+      unavailable.browser = (e as Error).message.split('\n')[0] ?? String(e);
+      log(`browser part failed: ${unavailable.browser}`);
+    }
   }
   if (flags.profile && timeLeft('profile')) {
     // Both servers, same load, so the profile can be read as a difference.
