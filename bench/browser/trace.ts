@@ -43,9 +43,17 @@ for (let run = 0; run < 2; run++) {
   const net: [number, string][] = [];
   const wall = () => Date.now();
   cdp.on('Network.webSocketCreated', () => net.push([wall(), 'cdp ws created']));
-  cdp.on('Network.webSocketWillSendHandshakeRequest', () => net.push([wall(), 'cdp ws handshake request sent']));
+  // CDP's own monotonic timestamps: events may reach us in batches.
+  let wsSentAt = 0;
+  cdp.on('Network.webSocketWillSendHandshakeRequest', (e) => {
+    wsSentAt = e.timestamp;
+    net.push([wall(), 'cdp ws handshake request sent']);
+  });
   cdp.on('Network.webSocketHandshakeResponseReceived', (e) =>
-    net.push([wall(), `cdp ws handshake response ${e.response.status}`]),
+    net.push([
+      wall(),
+      `cdp ws handshake response ${e.response.status} (${Math.round((e.timestamp - wsSentAt) * 1000)} ms after the request, browser clock)`,
+    ]),
   );
   cdp.on('Network.requestWillBeSent', (e) =>
     net.push([wall(), `cdp request ${e.request.url.replace(/^https:\/\/[^/]+/, '')}`]),
