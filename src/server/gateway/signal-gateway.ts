@@ -17,6 +17,7 @@ import type { Connection } from '../sessions/connection.js';
 import { ResumeTokens } from '../sessions/resume-token.js';
 import { SessionService } from '../sessions/session-service.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
+import { type Beating, Heartbeat } from './heartbeat.js';
 import { RateLimiter } from './rate-limiter.js';
 import { WsPeerLink } from './ws-peer-link.js';
 
@@ -33,16 +34,27 @@ export interface SignalGatewayOptions {
   clock?: Clock;
 }
 
-interface SocketState {
-  ws: WebSocket;
-  link: WsPeerLink;
-  conn: Connection;
-  address: string;
-  limiter: RateLimiter;
-  joinTimer: TimerHandle | null;
-  /** Set by any frame or pong; cleared by each heartbeat sweep. */
-  alive: boolean;
-  lastSeen: number;
+/** One socket as the gateway tracks it. */
+class SocketState implements Beating {
+  joinTimer: TimerHandle | null = null;
+  alive = true;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly link: WsPeerLink,
+    readonly conn: Connection,
+    readonly address: string,
+    readonly limiter: RateLimiter,
+    public lastSeen: number,
+  ) {}
+
+  ping(): void {
+    this.ws.ping();
+  }
+
+  drop(): void {
+    this.ws.terminate();
+  }
 }
 
 /** ws keeps at most this many chunks of one message (bounds CVE-2026-48779 style floods). */
@@ -71,9 +83,8 @@ export class SignalGateway {
   readonly #sockets = new Set<SocketState>();
   readonly #perAddress = new Map<string, number>();
   readonly #allowedOrigins: ReadonlySet<string>;
-  readonly #heartbeat: NodeJS.Timeout;
+  readonly #heartbeat: Heartbeat<SocketState>;
   #nextLinkId = 0;
-  #lastSweep: number;
   #shuttingDown = false;
 
   constructor(options: SignalGatewayOptions) {
@@ -105,9 +116,12 @@ export class SignalGateway {
       closeTimeout: 5000,
     };
     this.#wss = new WebSocketServer(serverOptions);
-    this.#lastSweep = this.#clock.now();
-    this.#heartbeat = setInterval(() => this.#sweep(), options.limits.pingIntervalMs);
-    this.#heartbeat.unref();
+    const clock = this.#clock;
+    this.#heartbeat = new Heartbeat<SocketState>({
+      intervalMs: options.limits.pingIntervalMs,
+      dropAfterMs: options.limits.dropAfterMs,
+      now: () => clock.now(),
+    });
   }
 
   get socketCount(): number {
@@ -148,7 +162,7 @@ export class SignalGateway {
   /** Refuses new upgrades and closes every socket with 1012; resolves when all are closed. */
   async shutdown(): Promise<void> {
     this.#shuttingDown = true;
-    clearInterval(this.#heartbeat);
+    this.#heartbeat.stop();
     const closed = [...this.#sockets].map(
       (s) =>
         new Promise<void>((resolve) => {
@@ -216,24 +230,16 @@ export class SignalGateway {
       metrics,
     });
     const now = clock.now();
-    const state: SocketState = {
-      ws,
-      link,
-      conn: this.#service.open(link),
-      address,
-      limiter: new RateLimiter(
-        {
-          burstFrames: this.#limits.rateBurstFrames,
-          burstBytes: this.#limits.rateBurstBytes,
-          framesPerSec: this.#limits.rateFramesPerSec,
-          bytesPerSec: this.#limits.rateBytesPerSec,
-        },
-        now,
-      ),
-      joinTimer: null,
-      alive: true,
-      lastSeen: now,
-    };
+    const limiter = new RateLimiter(
+      {
+        burstFrames: this.#limits.rateBurstFrames,
+        burstBytes: this.#limits.rateBurstBytes,
+        framesPerSec: this.#limits.rateFramesPerSec,
+        bytesPerSec: this.#limits.rateBytesPerSec,
+      },
+      now,
+    );
+    const state = new SocketState(ws, link, this.#service.open(link), address, limiter, now);
     // Listeners first: an error on a socket that is about to be refused must not crash us.
     ws.on('error', (error) => this.#log.debug({ event: 'socket-error', code: (error as { code?: string }).code }));
     ws.on('message', (data, isBinary) => this.#handleMessage(state, data as Buffer, isBinary));
@@ -242,6 +248,7 @@ export class SignalGateway {
     });
     ws.on('close', (code) => this.#handleClose(state, code));
     this.#sockets.add(state);
+    this.#heartbeat.add(state);
     metrics.socketOpened();
     state.joinTimer = clock.setTimeout(() => {
       state.joinTimer = null;
@@ -298,30 +305,12 @@ export class SignalGateway {
 
   #handleClose(state: SocketState, code: number): void {
     if (!this.#sockets.delete(state)) return;
+    this.#heartbeat.delete(state);
     this.#options.metrics.socketClosed();
     if (state.joinTimer !== null) this.#clock.clearTimeout(state.joinTimer);
     this.#release(state.address);
     // Rule 6: only a close frame with 1000/1001 is a deliberate leave; anything else is a drop.
     const clean = code === CloseCode.NORMAL || code === CloseCode.GOING_AWAY;
     this.#service.closed(state.conn, clean);
-  }
-
-  /** Liveness: ping everyone; drop whoever has shown no sign of life for `dropAfterMs`. */
-  #sweep(): void {
-    const now = this.#clock.now();
-    // If our own event loop stalled, the pongs that prove life are still unread in the
-    // poll queue (timers run first): judge nobody this round.
-    const stalled = now - this.#lastSweep > this.#limits.pingIntervalMs * 1.5;
-    this.#lastSweep = now;
-    for (const state of this.#sockets) {
-      if (state.alive || stalled) {
-        state.alive = false;
-        state.lastSeen = now;
-      } else if (now - state.lastSeen >= this.#limits.dropAfterMs) {
-        state.ws.terminate();
-        continue;
-      }
-      state.ws.ping();
-    }
   }
 }
