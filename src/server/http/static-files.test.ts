@@ -150,3 +150,17 @@ test('before the client is built, pages get a placeholder with no inline script 
 test('the default web root is dist/web, never the src/web sources', () => {
   assert.ok(defaultWebRoot().endsWith(`${sep}dist${sep}web${sep}`), defaultWebRoot());
 });
+
+test('the build is served from memory as it was at start; a file added later comes from disk', async () => {
+  const root = join(dir, 'snapshot');
+  mkdirSync(root);
+  writeFileSync(join(root, 'index.html'), '<!doctype html><title>v1</title>');
+  const url = await serve(root);
+  writeFileSync(join(root, 'index.html'), '<!doctype html><title>v2</title>');
+  writeFileSync(join(root, 'late.js'), 'late();');
+  assert.match(await (await fetch(`${url}/?session=x`)).text(), /v1/);
+  assert.match(await (await fetch(`${url}/index.html`)).text(), /v1/);
+  const late = await fetch(`${url}/late.js`);
+  assert.equal(late.status, 200);
+  assert.equal(await late.text(), 'late();');
+});
