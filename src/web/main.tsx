@@ -130,4 +130,9 @@ registerServiceWorker({
   isInCall: () => controller.isInCall,
   onCallEnd: (cb) => controller.subscribe(cb),
   onUpdateWaiting: () => controller.toasts.show('updateReady'),
+  isConnecting: () => {
+    const s = controller.view.state;
+    // Still joining, or the other side is here and the media link is not up yet.
+    return s.kind === 'call' && s.media === 'none' && (s.signal !== 'online' || s.peer !== 'absent');
+  },
 });

@@ -15,6 +15,12 @@ const CLOSE_AFTER_HANGUP_MS = 400;
  * replay waits a moment and is dropped if the connection was replaced meanwhile.
  */
 const REPLAY_DELAY_MS = 150;
+/**
+ * The longest an answer waits for the camera and microphone that are still being opened (a
+ * permission prompt, a slow camera): after that it answers with what it has, and the tracks
+ * follow in a renegotiation.
+ */
+export const ANSWER_MEDIA_WAIT_MS = 3_000;
 /** How long a reloaded page waits for the other side's offer before it offers itself. */
 export const OFFER_WAIT_MS = 1_500;
 
@@ -227,6 +233,7 @@ export class CallController {
           this.#changed();
         }
       },
+      mediaReady: () => this.#mediaOrTimeout(),
       log: (msg, err) => this.deps.log(msg, err),
     });
     this.#peer = peer;
@@ -252,6 +259,14 @@ export class CallController {
     if (video) video.enabled = this.#view.camOn;
     await this.#peer?.setTrack('audio', audio, local);
     await this.#peer?.setTrack('video', video, local);
+  }
+
+  /** Local media settled, or ANSWER_MEDIA_WAIT_MS passed: whichever comes first. */
+  #mediaOrTimeout(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.deps.clock.setTimeout(resolve, ANSWER_MEDIA_WAIT_MS);
+      this.#mediaSettled.then(resolve, resolve);
+    });
   }
 
   /** Media that is still being opened when the call starts is attached as soon as it is ready. */

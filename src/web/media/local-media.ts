@@ -11,13 +11,18 @@ export interface DeviceChoice {
   videoId?: string;
 }
 
-/** Phone-friendly: modest resolution and frame rate, the front camera, voice processing on. */
+/**
+ * Phone-friendly: the front camera, at most 720p and 30 frames/s. Only upper bounds and a
+ * non-exact facing mode: "ideal" resolutions and frame rates make the browser search and rescale
+ * camera formats, which cost hundreds of ms before the first frame (real cameras and Chromium's
+ * fake one alike); the sender adapts resolution to the link by itself anyway.
+ */
 export function videoConstraints(deviceId?: string): MediaTrackConstraints {
   return {
     ...(deviceId ? { deviceId: { exact: deviceId } } : { facingMode: 'user' }),
-    width: { ideal: 640, max: 1280 },
-    height: { ideal: 480, max: 720 },
-    frameRate: { ideal: 24, max: 30 },
+    width: { max: 1280 },
+    height: { max: 720 },
+    frameRate: { max: 30 },
   };
 }
 

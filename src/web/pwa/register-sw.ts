@@ -3,6 +3,39 @@ interface Options {
   /** Subscribes to state changes; used to activate a waiting update once the call is over. */
   onCallEnd(cb: () => void): () => void;
   onUpdateWaiting(): void;
+  /** True while a call is being set up (camera, signalling, ICE): nothing else should compete. */
+  isConnecting(): boolean;
+}
+
+/** A call that stays in set-up this long (e.g. waiting alone for the other side) stops holding it back. */
+const MAX_DEFER_MS = 10_000;
+
+/**
+ * Runs `fn` once the page has loaded, no call is being set up (or MAX_DEFER_MS passed), and the
+ * main thread is idle: the worker's precache fetches then never compete with a call's first
+ * requests, frames and decoding.
+ */
+function whenQuiet(o: Options, fn: () => void): void {
+  const idle = () =>
+    'requestIdleCallback' in window ? requestIdleCallback(() => fn(), { timeout: 2_000 }) : setTimeout(fn, 200);
+  const afterLoad = () => {
+    if (!o.isConnecting()) {
+      idle();
+      return;
+    }
+    let done = false;
+    const go = () => {
+      if (done) return;
+      done = true;
+      off();
+      clearTimeout(timer);
+      idle();
+    };
+    const off = o.onCallEnd(() => !o.isConnecting() && go());
+    const timer = setTimeout(go, MAX_DEFER_MS);
+  };
+  if (document.readyState === 'complete') afterLoad();
+  else addEventListener('load', afterLoad, { once: true });
 }
 
 /**
@@ -11,7 +44,7 @@ interface Options {
  */
 export function registerServiceWorker(o: Options): void {
   if (!('serviceWorker' in navigator) || !isSecureContext) return;
-  addEventListener('load', async () => {
+  whenQuiet(o, async () => {
     let reg: ServiceWorkerRegistration;
     try {
       reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });

@@ -20,6 +20,12 @@ export interface PeerSessionOptions {
   onLink(link: 'connected' | 'interrupted'): void;
   onChannelMessage(message: ChannelMessage): void;
   onChannelOpen(): void;
+  /**
+   * Resolves when local media has settled (opened, refused, or taken too long). The answerer
+   * waits for it before answering, so one offer/answer carries video both ways instead of an
+   * answer without tracks followed by a second offer.
+   */
+  mediaReady?(): Promise<void>;
   log?(msg: string, err?: unknown): void;
 }
 
@@ -182,6 +188,8 @@ export class PeerSession {
       this.#remoteFingerprint = sdpFingerprint(desc.sdp);
       for (const c of this.#pending.splice(0)) await this.#addCandidate(pc, c);
       if (desc.type === 'offer') {
+        await this.#o.mediaReady?.();
+        if (pc !== this.#pc || this.#closed) return;
         await this.#attachTracksForAnswer(pc);
         await pc.setLocalDescription();
         this.#sendLocal(pc);

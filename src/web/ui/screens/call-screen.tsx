@@ -25,16 +25,16 @@ export function CallScreen({ view, inviteUrl, canSwitch, ...on }: Props) {
   return (
     <section class={`screen call${waiting ? ' is-waiting' : ' is-active'}`}>
       <div class="stage">
-        {!waiting ? (
-          <VideoView
-            stream={view.remote}
-            version={view.streamsVersion}
-            muted={false}
-            className="remote"
-            label={t('remoteView')}
-            onNeedsTap={on.onNeedsTap}
-          />
-        ) : null}
+        {/* Mounted while still connecting (hidden), so the first remote frame is decoded the
+            moment it arrives rather than after the link is reported up and the screen changes. */}
+        <VideoView
+          stream={view.remote}
+          version={view.streamsVersion}
+          muted={false}
+          className={waiting ? 'remote remote-pending' : 'remote'}
+          label={t('remoteView')}
+          onNeedsTap={on.onNeedsTap}
+        />
         {!waiting && !view.remoteCam ? <p class="remote-note">{t('remoteCameraOff')}</p> : null}
         {!waiting && !view.remoteMic ? <p class="remote-badge">{t('remoteMicOff')}</p> : null}
         <VideoView
