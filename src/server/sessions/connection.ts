@@ -23,6 +23,8 @@ export class Connection {
   seat: Seat | null = null;
   /** Frames of one socket are handled one after another, in arrival order. */
   chain: Promise<void> = Promise.resolve();
+  /** Asynchronous steps of this socket not yet settled; while any is, new frames queue on `chain`. */
+  inFlight = 0;
   /**
    * Until the handshake reply and the queue are out, frames relayed to this socket wait here,
    * so nothing overtakes `joined` or an older queued frame.

@@ -175,7 +175,7 @@ export class MemoryRegistry implements SessionRegistry {
     return { kind: 'resumed', admission, replacedLink, restored: false, rejoined: false, otherChanged };
   }
 
-  async relay(seat: Seat, text: string, bytes: number): Promise<RelayResult> {
+  relay(seat: Seat, text: string, bytes: number): RelayResult {
     const ctx = this.#current(seat);
     if (ctx === null) return { kind: 'stale' };
     const other = ctx.places[otherPlace(seat.place)];

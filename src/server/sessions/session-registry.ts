@@ -99,8 +99,11 @@ export interface SessionRegistry {
   join(sessionId: string, linkId: string, now: number): Promise<JoinResult>;
   /** Rules 2 and 7: re-attach the place a token names, or restore a lost context. */
   resume(claims: TokenClaims, linkId: string, options: { now: number; mayRestore: boolean }): Promise<ResumeResult>;
-  /** Rule 3: route a frame to the other place, or queue it there. */
-  relay(seat: Seat, text: string, bytes: number): Promise<RelayResult>;
+  /**
+   * Rule 3: route a frame to the other place, or queue it there. The hot path: an
+   * implementation that can answer synchronously (in memory) may return the result itself.
+   */
+  relay(seat: Seat, text: string, bytes: number): RelayResult | Promise<RelayResult>;
   /** Rule 6: the seat's socket closed; free its place (clean close) or hold it (drop). */
   leave(seat: Seat, mode: 'free' | 'hold', now: number): Promise<LeaveResult>;
   /** Rule 6: a held place's grace ran out; frees it if it is still held by the same occupant. */

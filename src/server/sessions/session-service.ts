@@ -18,7 +18,14 @@ import type { Logger } from '../logger.js';
 import type { EndReason, Metrics } from '../metrics.js';
 import { Connection, type PeerLink } from './connection.js';
 import type { ResumeTokens } from './resume-token.js';
-import { type Admission, type Place, type Seat, type SessionRegistry, otherPlace } from './session-registry.js';
+import {
+  type Admission,
+  type Place,
+  type RelayResult,
+  type Seat,
+  type SessionRegistry,
+  otherPlace,
+} from './session-registry.js';
 
 export interface SessionServiceOptions {
   registry: SessionRegistry;
@@ -78,18 +85,48 @@ export class SessionService {
     return conn;
   }
 
-  /** Handles one envelope from a socket, after every earlier one of that socket. */
+  /**
+   * Handles one envelope from a socket, after every earlier one of that socket. With nothing
+   * of the socket in flight it runs at once, so a relay through a registry that answers
+   * synchronously costs no promise hop; otherwise it waits its turn on the socket's chain.
+   */
   receive(conn: Connection, envelope: Envelope, bytes: number): void {
-    conn.chain = conn.chain
-      .then(() => this.#handle(conn, envelope, bytes))
-      .catch((error: unknown) => this.#internal(conn, error));
+    if (conn.inFlight > 0) {
+      this.#track(
+        conn,
+        conn.chain.then(() => this.#handle(conn, envelope, bytes)),
+      );
+      return;
+    }
+    let result: void | Promise<void>;
+    try {
+      result = this.#handle(conn, envelope, bytes);
+    } catch (error) {
+      return this.#internal(conn, error);
+    }
+    if (result instanceof Promise) this.#track(conn, result);
   }
 
   /** The socket closed; `clean` when the peer sent close 1000/1001. */
   closed(conn: Connection, clean: boolean): void {
-    conn.chain = conn.chain
-      .then(() => this.#handleClose(conn, clean))
-      .catch((error: unknown) => this.#internal(conn, error));
+    this.#track(
+      conn,
+      conn.chain.then(() => this.#handleClose(conn, clean)),
+    );
+  }
+
+  /** Makes `step` the tail of the socket's chain until it settles. */
+  #track(conn: Connection, step: Promise<void>): void {
+    conn.inFlight += 1;
+    conn.chain = step.then(
+      () => {
+        conn.inFlight -= 1;
+      },
+      (error: unknown) => {
+        conn.inFlight -= 1;
+        this.#internal(conn, error);
+      },
+    );
   }
 
   /** Cancels every timer (server shutdown). */
@@ -102,7 +139,7 @@ export class SessionService {
     return this.#timers.size;
   }
 
-  async #handle(conn: Connection, envelope: Envelope, bytes: number): Promise<void> {
+  #handle(conn: Connection, envelope: Envelope, bytes: number): void | Promise<void> {
     const link = conn.link;
     switch (conn.state) {
       case 'new':
@@ -240,11 +277,16 @@ export class SessionService {
     old.link.close(CloseCode.POLICY_VIOLATION, 'replaced by a newer connection');
   }
 
-  async #relay(conn: Connection, frame: RelayFrame, bytes: number): Promise<void> {
+  #relay(conn: Connection, frame: RelayFrame, bytes: number): void | Promise<void> {
     const seat = conn.seat as Seat;
     // The frame was rebuilt from validated fields: unknown fields never reach the peer.
     const text = JSON.stringify(frame);
-    const result = await this.#registry.relay(seat, text, bytes);
+    const result = this.#registry.relay(seat, text, bytes);
+    if (result instanceof Promise) return result.then((r) => this.#relayed(conn, seat, frame, text, r));
+    this.#relayed(conn, seat, frame, text, result);
+  }
+
+  #relayed(conn: Connection, seat: Seat, frame: RelayFrame, text: string, result: RelayResult): void {
     switch (result.kind) {
       case 'deliver': {
         const peer = this.#connections.get(result.link);
