@@ -1,14 +1,12 @@
-import { render } from 'preact';
 import { CallController } from './core/call-controller.js';
 import { jitteredBackoff } from './core/reconnect-policy.js';
 import { readSessionLink, resumeKey } from './core/session-link.js';
-import { type Lang, pickLanguage } from './i18n/i18n.js';
+import type { Lang } from './i18n/i18n.js';
 import { acquireMedia } from './media/local-media.js';
 import { MEDIA_ERROR_TEXT } from './media/media-errors.js';
 import { registerServiceWorker } from './pwa/register-sw.js';
 import { PeerSession } from './rtc/peer-session.js';
 import { SignalClient, type SocketLike, type TokenStore } from './signaling/signal-client.js';
-import { App } from './ui/app.js';
 import './ui/styles.css';
 
 // The one place that touches browser globals and wires the parts together.
@@ -90,7 +88,8 @@ const controller = new CallController({
   clock: { setTimeout: (fn, ms) => setTimeout(fn, ms) },
 });
 
-// The link is read before the first render, so the first screen is already the right one.
+// The link is read before the first render, so the first screen is already the right one, and
+// the camera and the signalling socket start now, while the UI's chunk is still loading.
 const intent = readSessionLink(location.search);
 if (intent.kind === 'join') controller.dispatch({ type: 'start', sessionId: intent.sessionId });
 else if (intent.kind === 'bad-link') controller.dispatch({ type: 'bad-link' });
@@ -108,21 +107,18 @@ document.addEventListener('visibilitychange', () => {
 
 const root = document.getElementById('app');
 if (root) {
-  render(
-    <App
-      controller={controller}
-      initialLang={pickLanguage(navigator.languages ?? [navigator.language], storedLang())}
-      onLanguage={(lang: Lang) => {
+  void import('./ui/mount.js').then(({ mount }) =>
+    mount(root, controller, {
+      storedLang: storedLang(),
+      onLanguage: (lang: Lang) => {
         try {
           localStorage.setItem(LANG_KEY, lang);
         } catch {
           // Not persisted; fine.
         }
-      }}
-      origin={location.origin}
-      newSessionId={() => crypto.randomUUID()}
-    />,
-    root,
+      },
+      newSessionId: () => crypto.randomUUID(),
+    }),
   );
 }
 

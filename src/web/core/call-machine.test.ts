@@ -33,7 +33,7 @@ test('home → start: URL set, media prepared, signalling opened; data-state wai
   const { state, effects } = run([{ type: 'start', sessionId: ID }]);
   assert.equal(screenState(initialState), 'ready');
   assert.equal(screenState(state), 'waiting');
-  assert.deepEqual(types(effects), ['set-url', 'acquire-media', 'open-signal']);
+  assert.deepEqual(types(effects), ['set-url', 'open-signal', 'acquire-media']);
 });
 
 test('a malformed link shows not-found (data-state error)', () => {

@@ -258,7 +258,8 @@ function startCall(sessionId: string): Transition {
   };
   return {
     state,
-    effects: [{ type: 'set-url', sessionId }, { type: 'acquire-media' }, { type: 'open-signal', sessionId }],
+    // The socket first: joining is the longer path; the camera opens in parallel.
+    effects: [{ type: 'set-url', sessionId }, { type: 'open-signal', sessionId }, { type: 'acquire-media' }],
   };
 }
 

@@ -67,7 +67,9 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
         }
       }
     };
-    void refresh();
+    // While the camera is still being opened, enumerateDevices would compete with getUserMedia
+    // (and lists no device ids before permission anyway); this runs again once it is open.
+    if (view.local || !controller.isInCall) void refresh();
     navigator.mediaDevices?.addEventListener?.('devicechange', refresh);
     return () => navigator.mediaDevices?.removeEventListener?.('devicechange', refresh);
   }, [view.local]);
