@@ -6,13 +6,19 @@ import { CopyIcon, ShareIcon } from './icons.js';
 interface Props {
   url: string;
   onCopied: (ok: boolean) => void;
+  /**
+   * Not yet known whether we are alone (the page opened a link and has not joined yet): the QR
+   * code waits, so its generation never competes with a call that is about to be set up.
+   */
+  deferQr?: boolean;
 }
 
 /** The invite: the link, Share (Web Share API), Copy (clipboard), a QR code and one line of help. */
-export function ShareOverlay({ url, onCopied }: Props) {
+export function ShareOverlay({ url, onCopied, deferQr = false }: Props) {
   const { t } = useI18n();
   const [qr, setQr] = useState<string | null>(null);
   useEffect(() => {
+    if (deferQr) return;
     let live = true;
     QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
       .then((svg) => live && setQr(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`))
@@ -20,7 +26,7 @@ export function ShareOverlay({ url, onCopied }: Props) {
     return () => {
       live = false;
     };
-  }, [url]);
+  }, [url, deferQr]);
 
   const copy = async () => {
     try {

@@ -45,7 +45,9 @@ export function CallScreen({ view, inviteUrl, canSwitch, ...on }: Props) {
           label={t('selfView')}
           mirrored
         />
-        {waiting && alone ? <ShareOverlay url={inviteUrl} onCopied={on.onCopied} /> : null}
+        {waiting && alone ? (
+          <ShareOverlay url={inviteUrl} onCopied={on.onCopied} deferQr={s.kind === 'call' && s.fresh} />
+        ) : null}
         {waiting && !alone ? <p class="connecting">{t('connecting')}</p> : null}
       </div>
       <CallControls
