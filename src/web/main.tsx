@@ -67,6 +67,29 @@ async function setWakeLock(on: boolean): Promise<void> {
   }
 }
 
+/**
+ * A DTLS certificate, generated in the background while the page loads and joins: otherwise a
+ * new RTCPeerConnection makes one and its first offer or answer waits for it. Each is used by
+ * one connection only (its fingerprint is how the other side tells connections apart), and the
+ * next is prepared at once.
+ */
+let certificate: RTCCertificate | null = null;
+function prepareCertificate(): void {
+  RTCPeerConnection.generateCertificate?.({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams).then(
+    (c) => {
+      certificate = c;
+    },
+    () => {},
+  );
+}
+function takeCertificate(): RTCCertificate[] | undefined {
+  const c = certificate;
+  if (!c) return undefined;
+  certificate = null;
+  prepareCertificate();
+  return c.expires > Date.now() + 86_400_000 ? [c] : undefined;
+}
+
 const signalUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal`;
 const controller = new CallController({
   createSignal: (sessionId, tokens) =>
@@ -78,7 +101,10 @@ const controller = new CallController({
       clock: { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as number) },
       policy: jitteredBackoff(),
     }),
-  createPeer: (options) => new PeerSession(options),
+  createPeer: (options) => {
+    const certificates = takeCertificate();
+    return new PeerSession(certificates ? { ...options, certificates } : options);
+  },
   tokensFor: tabTokens,
   acquireMedia: (choice) => acquireMedia(choice),
   mediaErrorText: (code) => MEDIA_ERROR_TEXT[code],
@@ -93,6 +119,7 @@ const controller = new CallController({
 const intent = readSessionLink(location.search);
 if (intent.kind === 'join') controller.dispatch({ type: 'start', sessionId: intent.sessionId });
 else if (intent.kind === 'bad-link') controller.dispatch({ type: 'bad-link' });
+if (typeof RTCPeerConnection !== 'undefined') prepareCertificate();
 
 addEventListener('online', () => controller.networkChanged());
 addEventListener('offline', () => controller.toasts.show('offline', 'warn'));

@@ -10,6 +10,8 @@ export type ChannelMessage = { t: 'hangup' } | { t: 'state'; mic: boolean; cam: 
 
 export interface PeerSessionOptions {
   iceServers: IceServer[];
+  /** A DTLS certificate generated ahead of time, so the first offer or answer need not wait for one. */
+  certificates?: RTCCertificate[];
   /** Yields on offer glare (perfect negotiation); the second joiner is polite. */
   polite: boolean;
   /** Sets up the transceivers and the data channel and so makes the first offer. */
@@ -76,7 +78,11 @@ export class PeerSession {
   }
 
   #create(initiator: boolean): void {
-    const pc = new RTCPeerConnection({ iceServers: this.#o.iceServers as RTCIceServer[], bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({
+      iceServers: this.#o.iceServers as RTCIceServer[],
+      bundlePolicy: 'max-bundle',
+      ...(this.#o.certificates ? { certificates: this.#o.certificates } : {}),
+    });
     this.#pc = pc;
     this.#makingOffer = this.#ignoreOffer = false;
     this.#pending = [];
