@@ -7,7 +7,6 @@ import { MEDIA_ERROR_TEXT } from './media/media-errors.js';
 import { registerServiceWorker } from './pwa/register-sw.js';
 import { PeerSession } from './rtc/peer-session.js';
 import { SignalClient, type SocketLike, type TokenStore } from './signaling/signal-client.js';
-import './ui/styles.css';
 
 // The one place that touches browser globals and wires the parts together.
 

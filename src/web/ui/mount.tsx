@@ -2,6 +2,9 @@ import { render } from 'preact';
 import type { CallController } from '../core/call-controller.js';
 import { type Lang, pickLanguage } from '../i18n/i18n.js';
 import { App } from './app.js';
+// Here, not in the entry: a stylesheet in the page's head would hold back the entry script (which
+// starts the camera and the socket) until it has loaded; the UI's chunk waits for it instead.
+import './styles.css';
 
 interface MountOptions {
   storedLang: string | null;
