@@ -1,26 +1,19 @@
 // Bad frames over real wss: reliability.md F1, F2, M1–M4, M8, M11, M13; protocol.md "Error codes".
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { closeAllClients, TestClient } from '../helpers/client.js';
-import { countFaults, type FaultCounter } from '../helpers/faults.js';
+import { before, describe, test } from 'node:test';
+import { TestClient } from '../helpers/client.js';
+import { useIntegrationSuite } from '../helpers/suite.js';
 import { uuid } from '../helpers/ids.js';
 import { assertError, expectError, joinPair, offer, sleep } from '../helpers/protocol.js';
-import { type RunningServer, startServer, stopAllServers } from '../helpers/server.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
 
 let server: RunningServer;
-let faults: FaultCounter;
+const faults = useIntegrationSuite();
 
 const MAX_FRAME = 65_536; // the default --max-frame-bytes
 
 before(async () => {
-  faults = countFaults();
   server = await startServer({ '--sockets-per-address': '500', '--join-timeout': '3s' });
-});
-afterEach(() => closeAllClients());
-after(async () => {
-  await closeAllClients();
-  await stopAllServers();
-  faults.dispose();
 });
 
 const connect = () => TestClient.connect(server.wsUrl);

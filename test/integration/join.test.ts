@@ -1,30 +1,23 @@
 // Handshake and session identity over real wss: protocol.md rules 1, 2 and 4, reliability.md H5, S2, S4, R2.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { closeAllClients, TestClient } from '../helpers/client.js';
-import { countFaults, type FaultCounter } from '../helpers/faults.js';
+import { before, describe, test } from 'node:test';
+import { TestClient } from '../helpers/client.js';
+import { useIntegrationSuite } from '../helpers/suite.js';
 import { uuid } from '../helpers/ids.js';
 import { assertError, assertLogsClean, expectError, joinPair, offer, sleep } from '../helpers/protocol.js';
-import { type RunningServer, startServer, stopAllServers } from '../helpers/server.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
 
 let server: RunningServer;
 /** A server with a short join timeout, for the S4 tests only. */
 let short: RunningServer;
-let faults: FaultCounter;
+const faults = useIntegrationSuite();
 /** Every id and token this file used, for the log check at the end. */
 const secrets: string[] = [];
 
 before(async () => {
-  faults = countFaults();
   server = await startServer({ '--sockets-per-address': '500' });
   short = await startServer({ '--join-timeout': '400ms' });
-});
-afterEach(() => closeAllClients());
-after(async () => {
-  await closeAllClients();
-  await stopAllServers();
-  faults.dispose();
 });
 
 const connect = () => TestClient.connect(server.wsUrl);

@@ -1,30 +1,23 @@
 // Session lifecycle over real wss: protocol.md rules 1, 2, 5 and 6; reliability.md S5–S7, S9, S10, R1, R3, R4, R6, X1, X2.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { closeAllClients, TestClient } from '../helpers/client.js';
-import { countFaults, type FaultCounter } from '../helpers/faults.js';
+import { before, describe, test } from 'node:test';
+import { TestClient } from '../helpers/client.js';
+import { useIntegrationSuite } from '../helpers/suite.js';
 import { uuid } from '../helpers/ids.js';
 import { assertLogsClean, expectError, joinPair, offer, sleep } from '../helpers/protocol.js';
-import { type RunningServer, startServer, stopAllServers } from '../helpers/server.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
 
 let server: RunningServer;
 let timed: RunningServer;
-let faults: FaultCounter;
+const faults = useIntegrationSuite();
 const secrets: string[] = [];
 
 // FAST_FLAGS: --grace 2s, --ping-interval 500ms, --drop-after 1500ms.
 const GRACE_MS = 2000;
 
 before(async () => {
-  faults = countFaults();
   server = await startServer();
   timed = await startServer({ '--alone-timeout': '500ms', '--session-lifetime': '1500ms', '--join-timeout': '2s' });
-});
-afterEach(() => closeAllClients());
-after(async () => {
-  await closeAllClients();
-  await stopAllServers();
-  faults.dispose();
 });
 
 const connect = (url = server.wsUrl) => TestClient.connect(url);

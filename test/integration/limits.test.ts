@@ -1,27 +1,20 @@
 // Rate and queue limits over real wss: protocol.md "Limits", rule 3; reliability.md D1, S7.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { closeAllClients, TestClient } from '../helpers/client.js';
-import { countFaults, type FaultCounter } from '../helpers/faults.js';
+import { before, describe, test } from 'node:test';
+import { TestClient } from '../helpers/client.js';
+import { useIntegrationSuite } from '../helpers/suite.js';
 import { uuid } from '../helpers/ids.js';
 import { assertError, expectError, joinPair, offer, sleep } from '../helpers/protocol.js';
-import { type RunningServer, startServer, stopAllServers } from '../helpers/server.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
 
 let rate: RunningServer;
 let queue: RunningServer;
-let faults: FaultCounter;
+const faults = useIntegrationSuite();
 
 before(async () => {
-  faults = countFaults();
   rate = await startServer({ '--rate-burst-frames': '10', '--rate-frames-per-sec': '5' });
   // --queue-bytes may not be below --max-frame-bytes (config rule), so both shrink to 8 KiB.
   queue = await startServer({ '--queue-frames': '5', '--queue-bytes': '8KiB', '--max-frame-bytes': '8KiB' });
-});
-afterEach(() => closeAllClients());
-after(async () => {
-  await closeAllClients();
-  await stopAllServers();
-  faults.dispose();
 });
 
 const cand = (sessionId: string, n: number) => ({

@@ -1,28 +1,21 @@
 // Relay, queueing and isolation over real wss: protocol.md rule 3, "Frames" (unknown fields dropped),
 // reliability.md S1, S8, M6, M7, M10.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { closeAllClients, type Frame, TestClient } from '../helpers/client.js';
-import { countFaults, type FaultCounter } from '../helpers/faults.js';
+import { type Frame, TestClient } from '../helpers/client.js';
+import { useIntegrationSuite } from '../helpers/suite.js';
 import { uuid } from '../helpers/ids.js';
 import { assertLogsClean, expectError, joinPair, offer, type Pair, sdp } from '../helpers/protocol.js';
-import { type RunningServer, startServer, stopAllServers } from '../helpers/server.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
 
 let server: RunningServer;
-let faults: FaultCounter;
+const faults = useIntegrationSuite();
 const secrets: string[] = [];
 
 before(async () => {
-  faults = countFaults();
   // 100 parallel sessions need 200 sockets from 127.0.0.1.
   server = await startServer({ '--sockets-per-address': '1000', '--max-sessions': '1000', '--max-sockets': '2000' });
-});
-afterEach(() => closeAllClients());
-after(async () => {
-  await closeAllClients();
-  await stopAllServers();
-  faults.dispose();
 });
 
 const connect = () => TestClient.connect(server.wsUrl);

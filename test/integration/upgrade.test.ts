@@ -1,26 +1,19 @@
 // Upgrade refusals before any WebSocket exists: protocol.md "Transport"; reliability.md H1, H2, H4, D3, D4.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { closeAllClients, TestClient, tryUpgrade } from '../helpers/client.js';
-import { countFaults, type FaultCounter } from '../helpers/faults.js';
+import { before, describe, test } from 'node:test';
+import { TestClient, tryUpgrade } from '../helpers/client.js';
+import { useIntegrationSuite } from '../helpers/suite.js';
 import { uuid } from '../helpers/ids.js';
 import { expectError } from '../helpers/protocol.js';
-import { type RunningServer, startServer, stopAllServers } from '../helpers/server.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
 import { tlsFiles } from '../helpers/tls.js';
 
 let server: RunningServer;
-let faults: FaultCounter;
+const faults = useIntegrationSuite();
 
 before(async () => {
-  faults = countFaults();
   server = await startServer({ '--allowed-origins': 'https://app.example.com' });
-});
-afterEach(() => closeAllClients());
-after(async () => {
-  await closeAllClients();
-  await stopAllServers();
-  faults.dispose();
 });
 
 /** A plain-HTTP request to the TLS port; resolves with the status and headers, or the error text. */
