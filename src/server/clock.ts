@@ -1,16 +1,8 @@
-/** Time as the server sees it; injected so tests can drive timers by hand. */
-export interface Clock {
-  /** Monotonic milliseconds, for every timeout (immune to wall-clock jumps). */
-  now(): number;
-  /** Wall-clock milliseconds since the epoch, only for timestamps that outlive the process. */
-  wallNow(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
+import type { Clock } from '../shared/clock.js';
 
-/** Opaque timer handle. */
-export type TimerHandle = { readonly __timer: unique symbol } | object;
+export type { Clock, TimerHandle } from '../shared/clock.js';
 
+/** The server's real clock: monotonic `performance.now`, and timers that never hold the process open. */
 export const systemClock: Clock = {
   now: () => performance.now(),
   wallNow: () => Date.now(),

@@ -17,7 +17,7 @@ import {
   readEnvelope,
 } from '../../shared/protocol/index.js';
 import { noopMetrics } from '../metrics.js';
-import { FakeClock } from '../testing/fake-clock.js';
+import { FakeClock } from '../../shared/testing/fake-clock.js';
 import type { Connection, PeerLink } from './connection.js';
 import { MemoryRegistry } from './memory-registry.js';
 import { ResumeTokens } from './resume-token.js';
