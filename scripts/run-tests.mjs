@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // Runs node's test runner (through tsx) on one group of test files, or on all of them.
-// Groups: unit (src/**/*.test.ts), integration (test/integration), e2e (test/e2e), all.
+// Groups: unit (src/**/*.test.ts), then one group per folder of test/ (integration, e2e, bench,
+// and any folder a new tier adds, e.g. test/turn), and all of them together.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const GROUPS = {
-  unit: ['src'],
-  integration: ['test/integration'],
-  e2e: ['test/e2e'],
-  bench: ['test/bench'],
-};
+/** Folders of test/ that hold no test files of their own. */
+const NOT_GROUPS = new Set(['helpers']);
+
+const GROUPS = { unit: ['src'] };
+for (const name of readdirSync('test').sort()) {
+  if (!NOT_GROUPS.has(name) && statSync(join('test', name)).isDirectory()) GROUPS[name] = [join('test', name)];
+}
 
 function findTests(dir) {
   let entries;

@@ -7,9 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: Chromium for the browser tests (playwright-core drives
-# /usr/bin/chromium, never a downloaded browser) and a font so screenshots render text.
-APT_PACKAGES=(chromium fonts-dejavu-core)
+# Debian packages the tests use, each started by the tests themselves: Chromium for the browser
+# tests (playwright-core drives /usr/bin/chromium, never a downloaded browser) and a font so
+# screenshots render text; redis-server (multi-node), coturn (TURN interop, turnutils_uclient),
+# nginx and caddy (proxy recipes), pebble (ACME test CA), nftables and iproute2 (network
+# namespaces with NAT), sslscan (TLS scan), faketime (clock jumps), systemd (systemd-analyze).
+APT_PACKAGES=(chromium fonts-dejavu-core redis-server coturn nginx caddy pebble nftables iproute2 sslscan faketime systemd)
 
 step() { printf '\n==> %s\n' "$*"; }
 
