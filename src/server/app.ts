@@ -6,10 +6,13 @@ import { createHttpServer } from './http/http-server.js';
 import { createRoutes } from './http/routes.js';
 import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
+import { LogSink } from './log-sink.js';
+import { createFdWriter } from './log-writer.js';
 import { createLogger, type Logger } from './logger.js';
 import { PromMetrics } from './metrics.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
 import { loadTlsMaterial } from './tls.js';
+import { systemClock } from './clock.js';
 
 /** A running server. */
 export interface App {
@@ -21,8 +24,8 @@ export interface App {
 }
 
 export interface AppOptions {
-  /** Where log lines go; stdout by default. */
-  logDestination?: DestinationStream;
+  /** Where log lines go; a LogSink on stdout by default. */
+  logDestination?: DestinationStream | LogSink;
   /** Directory of the built web client; default dist/web. */
   webRoot?: string;
 }
@@ -32,11 +35,23 @@ const CLOSE_BUDGET_MS = 5000;
 /** The share of that budget the gateway gets to say goodbye (1012) to its sockets. */
 const GATEWAY_SHUTDOWN_BUDGET_MS = 3500;
 const LOG_FLUSH_BUDGET_MS = 500;
+/** Log lines held while stdout is slow; beyond this they are dropped and counted (X8). */
+export const LOG_BUFFER_BYTES = 1024 * 1024;
+
+/** The production log destination: stdout, never blocking, bounded (reliability.md X8). */
+export function createStdoutSink(): LogSink {
+  return new LogSink({ writer: createFdWriter(1), maxBufferedBytes: LOG_BUFFER_BYTES, clock: systemClock });
+}
 
 /** Builds and wires every part (style.md §2: only the entry point constructs things) and listens. */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
+  const destination = options.logDestination ?? createStdoutSink();
+  const logger = createLogger({ level: config.logLevel, destination });
   const metrics = new PromMetrics();
+  if (destination instanceof LogSink) {
+    metrics.watchLogSink(destination);
+    destination.onRecovered((dropped) => logger.warn({ dropped }, 'log lines were dropped while stdout was stalled'));
+  }
   const tls = await loadTlsMaterial(config, { logger });
   const { limits } = config;
   const registry = new MemoryRegistry({

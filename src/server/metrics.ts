@@ -69,6 +69,27 @@ export class PromMetrics implements Metrics {
     registers: [this.registry],
   });
 
+  /** The log sink's dropped lines and backlog (X8), read from it when scraped. */
+  watchLogSink(source: { readonly droppedTotal: number; readonly bufferedBytes: number }): void {
+    new Gauge({
+      name: 'homecall_log_buffered_bytes',
+      help: 'Log bytes waiting for stdout',
+      registers: [this.registry],
+      collect() {
+        this.set(source.bufferedBytes);
+      },
+    });
+    new Counter({
+      name: 'homecall_log_lines_dropped_total',
+      help: 'Log lines dropped because stdout was stalled, closed or full',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(source.droppedTotal);
+      },
+    });
+  }
+
   constructor({ collectDefaults = true }: { collectDefaults?: boolean } = {}) {
     if (collectDefaults) collectDefaultMetrics({ register: this.registry });
   }
