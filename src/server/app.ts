@@ -19,7 +19,10 @@ export interface App {
   /** The URL to open, e.g. https://localhost:8443/. */
   url: string;
   port: number;
-  /** Graceful stop: no new connections, 1012 to every signalling socket, then everything closed (within 5 s). */
+  /**
+   * Graceful stop: /healthz and new upgrades answer 503 while every signalling socket is closed
+   * with 1012, then the listener and everything else close (within 5 s).
+   */
   close(): Promise<void>;
 }
 
@@ -69,6 +72,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     trustProxy: config.trustProxy,
     allowedOrigins: config.allowedOrigins,
   });
+  // From SIGTERM on, /healthz and new upgrades answer 503 while the listener stays open, so a
+  // load balancer sees the node leave instead of meeting refused connections.
+  let stopping = false;
   const server = createHttpServer({
     tls,
     limits,
@@ -77,6 +83,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       staticFiles: createStaticFiles(options.webRoot === undefined ? {} : { root: options.webRoot }),
       metrics,
       logger,
+      isStopping: () => stopping,
     }),
     gateway,
     logger,
@@ -98,6 +105,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   let closing: Promise<void> | undefined;
   const close = () => {
+    stopping = true;
     closing ??= shutdown(server, gateway, logger);
     return closing;
   };
@@ -110,7 +118,7 @@ async function shutdown(
   logger: Logger,
 ): Promise<void> {
   const started = performance.now();
-  server.stopAccepting();
+  // Still listening: the gateway answers new upgrades with 503 while it closes its sockets with 1012.
   logger.info('shutting down');
   const gatewayDone = await withTimeout(
     gateway.shutdown().then(() => true),
@@ -121,6 +129,7 @@ async function shutdown(
     return false;
   });
   if (!gatewayDone) logger.warn('gateway did not finish closing its sockets in time; cutting them');
+  // Only now does the listener close (and every connection left with it).
   await server.close();
   logger.info({ ms: Math.round(performance.now() - started) }, 'closed');
   const remaining = Math.max(0, CLOSE_BUDGET_MS - (performance.now() - started) - 100);

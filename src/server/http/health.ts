@@ -1,16 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from './static-files.js';
 
-const HEALTH_BODY = JSON.stringify({ status: 'ok' });
+const OK_BODY = JSON.stringify({ status: 'ok' });
+const STOPPING_BODY = JSON.stringify({ status: 'stopping' });
 
-/** `GET /healthz`: 200 `{"status":"ok"}` while the process serves requests. */
-export async function handleHealth(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  res.writeHead(200, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(HEALTH_BODY),
-    'Cache-Control': 'no-store',
-  });
-  res.end(req.method === 'HEAD' ? undefined : HEALTH_BODY);
+export interface HealthOptions {
+  /** True from SIGTERM on: a load balancer takes the node out while its sockets drain. */
+  isStopping(): boolean;
+}
+
+/** `GET /healthz`: 200 `{"status":"ok"}` while serving; 503 `{"status":"stopping"}` once a stop has begun. */
+export function createHealthHandler({ isStopping }: HealthOptions): RequestHandler {
+  return async (req, res) => {
+    const stopping = isStopping();
+    const body = stopping ? STOPPING_BODY : OK_BODY;
+    res.writeHead(stopping ? 503 : 200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      ...(stopping ? { Connection: 'close' } : {}),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
 }
 
 /** What /metrics needs of the metrics object (PromMetrics has both). */
@@ -21,7 +32,7 @@ export interface MetricsSource {
 
 /** `GET /metrics`: the Prometheus text exposition. */
 export function createMetricsHandler(metrics: MetricsSource): RequestHandler {
-  return async (req, res) => {
+  return async (req: IncomingMessage, res: ServerResponse) => {
     const body = await metrics.render();
     res.writeHead(200, {
       'Content-Type': metrics.contentType,

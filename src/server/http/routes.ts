@@ -1,17 +1,19 @@
 import type { Logger } from '../logger.js';
-import { createMetricsHandler, handleHealth, type MetricsSource } from './health.js';
+import { createHealthHandler, createMetricsHandler, type MetricsSource } from './health.js';
 import { type RequestHandler, sendText } from './static-files.js';
 
 export interface RoutesOptions {
   staticFiles: RequestHandler;
   metrics: MetricsSource;
   logger: Logger;
+  /** True once a stop has begun: /healthz answers 503. */
+  isStopping(): boolean;
 }
 
 /** Routes every (non-upgrade) HTTPS request: /healthz, /metrics, else the web client. GET and HEAD only. */
-export function createRoutes({ staticFiles, metrics, logger }: RoutesOptions): RequestHandler {
+export function createRoutes({ staticFiles, metrics, logger, isStopping }: RoutesOptions): RequestHandler {
   const routes = new Map<string, RequestHandler>([
-    ['/healthz', handleHealth],
+    ['/healthz', createHealthHandler({ isStopping })],
     ['/metrics', createMetricsHandler(metrics)],
   ]);
   return async (req, res) => {
