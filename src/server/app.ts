@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import type { DestinationStream } from 'pino';
-import { type Config, resolveTokenSecret } from './config.js';
+import { systemClock } from './clock.js';
+import { type Config, resolveTokenSecret } from './config/index.js';
 import { SignalGateway } from './gateway/signal-gateway.js';
 import { createHttpServer } from './http/http-server.js';
 import { createRoutes } from './http/routes.js';
@@ -8,11 +9,12 @@ import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
 import { LogSink } from './log-sink.js';
 import { createFdWriter } from './log-writer.js';
-import { createLogger, type Logger } from './logger.js';
-import { PromMetrics } from './metrics.js';
+import { createLogger, createSessionTagger, type Logger } from './logger.js';
+import { metricsObserver, PromMetrics } from './metrics.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
+import { ResumeTokens } from './sessions/resume-token.js';
+import { SessionService } from './sessions/session-service.js';
 import { loadTlsMaterial } from './tls.js';
-import { systemClock } from './clock.js';
 
 /** A running server. */
 export interface App {
@@ -46,8 +48,12 @@ export function createStdoutSink(): LogSink {
   return new LogSink({ writer: createFdWriter(1), maxBufferedBytes: LOG_BUFFER_BYTES, clock: systemClock });
 }
 
-/** Builds and wires every part (style.md §2: only the entry point constructs things) and listens. */
+/**
+ * The composition root (style.md §2): the only place that constructs and wires the server's
+ * parts; every other module gets its collaborators in an options object. Then listens.
+ */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = systemClock;
   const destination = options.logDestination ?? createStdoutSink();
   const logger = createLogger({ level: config.logLevel, destination });
   const metrics = new PromMetrics();
@@ -55,22 +61,35 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics.watchLogSink(destination);
     destination.onRecovered((dropped) => logger.warn({ dropped }, 'log lines were dropped while stdout was stalled'));
   }
-  const tls = await loadTlsMaterial(config, { logger });
+  const tls = await loadTlsMaterial(config, { logger, clock });
   const { limits } = config;
   const registry = new MemoryRegistry({
     maxSessions: limits.maxSessions,
     tombstoneMs: limits.sessionLifetimeMs,
     queue: { frames: limits.queueFrames, bytes: limits.queueBytes },
+    clock,
+  });
+  // One server secret signs resume tokens and keys the log tag of session ids.
+  const tokenSecret = resolveTokenSecret(config);
+  const sessions = new SessionService({
+    registry,
+    tokens: new ResumeTokens(tokenSecret),
+    logger,
+    metrics,
+    observers: [metricsObserver(metrics)],
+    limits,
+    clock,
+    iceServers: createIceServerProvider(config, { clock }),
+    tagSession: createSessionTagger(tokenSecret),
   });
   const gateway = new SignalGateway({
     limits,
     logger,
     metrics,
-    registry,
-    tokenSecret: resolveTokenSecret(config),
-    iceServers: createIceServerProvider(config),
+    sessions,
     trustProxy: config.trustProxy,
     allowedOrigins: config.allowedOrigins,
+    clock,
   });
   // From SIGTERM on, /healthz and new upgrades answer 503 while the listener stays open, so a
   // load balancer sees the node leave instead of meeting refused connections.

@@ -1,5 +1,5 @@
 import { type App, createStdoutSink, startApp } from './app.js';
-import { ConfigError, loadConfig, usage, wantsHelp } from './config.js';
+import { ConfigError, loadConfig, usage, wantsHelp } from './config/index.js';
 import { createLogger } from './logger.js';
 
 // The only entry point: reads the configuration, starts the app, and owns the process's
