@@ -4,6 +4,7 @@ import { systemClock } from './clock.js';
 import { type Config, resolveTokenSecret } from './config/index.js';
 import { SignalGateway } from './gateway/signal-gateway.js';
 import { createHttpServer } from './http/http-server.js';
+import { createMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { createRoutes } from './http/routes.js';
 import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
@@ -21,6 +22,8 @@ export interface App {
   /** The URL to open, e.g. https://localhost:8443/. */
   url: string;
   port: number;
+  /** `http://127.0.0.1:PORT/metrics` when `--metrics-port` is set; undefined when metrics are off. */
+  metricsUrl: string | undefined;
   /**
    * Graceful stop: /healthz and new upgrades answer 503 while every signalling socket is closed
    * with 1012, then the listener and everything else close (within 5 s).
@@ -100,7 +103,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     trustProxy: config.trustProxy,
     handleRequest: createRoutes({
       staticFiles: createStaticFiles(options.webRoot === undefined ? {} : { root: options.webRoot }),
-      metrics,
       logger,
       isStopping: () => stopping,
     }),
@@ -117,6 +119,20 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await server.close();
     throw error;
   }
+  let metricsServer: MetricsServer | undefined;
+  let metricsUrl: string | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = createMetricsServer({ metrics, logger });
+    try {
+      const { port } = await metricsServer.listen(config.metricsPort, config.metricsHost);
+      metricsUrl = `http://${hostForUrl(config.metricsHost ?? 'localhost')}:${port}/metrics`;
+    } catch (error) {
+      await gateway.shutdown();
+      await server.close();
+      throw error;
+    }
+    logger.info({ url: metricsUrl }, 'metrics listening');
+  }
   const url = publicUrl(config.host, address.port);
   logger.info({ url }, 'listening');
   // The line operators (and tests) wait for: do not leave it in a buffer.
@@ -125,15 +141,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let closing: Promise<void> | undefined;
   const close = () => {
     stopping = true;
-    closing ??= shutdown(server, gateway, logger);
+    closing ??= shutdown(server, gateway, metricsServer, logger);
     return closing;
   };
-  return { url, port: address.port, close };
+  return { url, port: address.port, metricsUrl, close };
 }
 
 async function shutdown(
   server: ReturnType<typeof createHttpServer>,
   gateway: SignalGateway,
+  metricsServer: MetricsServer | undefined,
   logger: Logger,
 ): Promise<void> {
   const started = performance.now();
@@ -150,6 +167,7 @@ async function shutdown(
   if (!gatewayDone) logger.warn('gateway did not finish closing its sockets in time; cutting them');
   // Only now does the listener close (and every connection left with it).
   await server.close();
+  await metricsServer?.close();
   logger.info({ ms: Math.round(performance.now() - started) }, 'closed');
   const remaining = Math.max(0, CLOSE_BUDGET_MS - (performance.now() - started) - 100);
   await withTimeout(
@@ -171,5 +189,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
 /** The URL to print: localhost when bound to every interface, the host otherwise. */
 export function publicUrl(host: string | undefined, port: number): string {
   const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-  return `https://${isIPv6(name) ? `[${name}]` : name}:${port}/`;
+  return `https://${hostForUrl(name)}:${port}/`;
+}
+
+function hostForUrl(host: string): string {
+  return isIPv6(host) ? `[${host}]` : host;
 }

@@ -4,7 +4,7 @@
 // Spawns the real server (`node --import tsx src/server/main.ts`) on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { get } from 'node:https';
+import { get } from 'node:http';
 import { describe, test } from 'node:test';
 import { TestClient } from '../helpers/client.js';
 import { uuid } from '../helpers/ids.js';
@@ -20,6 +20,7 @@ const faults = useIntegrationSuite();
  * these tests need the log lines.
  */
 const FLOOD_FLAGS = {
+  '--metrics-port': '0',
   '--join-timeout': '120s',
   '--drop-after': '120s',
   '--rate-burst-frames': '1000000',
@@ -52,7 +53,8 @@ function rssBytes(pid: number): number {
 
 async function metric(s: ChildServer, name: string): Promise<number> {
   const body = await new Promise<string>((resolve, reject) => {
-    const req = get(`${s.url}metrics`, { rejectUnauthorized: false, timeout: 5000 }, (res) => {
+    assert.ok(s.metricsUrl, 'the server has a metrics listener');
+    const req = get(s.metricsUrl, { timeout: 5000 }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {

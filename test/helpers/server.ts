@@ -34,6 +34,8 @@ export interface RunningServer {
   /** `wss://127.0.0.1:PORT/signal`. */
   readonly wsUrl: string;
   readonly port: number;
+  /** `http://127.0.0.1:PORT/metrics` when started with `--metrics-port`; undefined otherwise. */
+  readonly metricsUrl: string | undefined;
   readonly tokenSecret: string;
   readonly stateDir: string;
   /** Every log line so far (JSON text). */
@@ -92,7 +94,16 @@ export async function startServer(flags: Flags = {}, options: ServerOptions = {}
     await app.close();
   };
   cleanups.add(close);
-  return { url: app.url, wsUrl: toWsUrl(app.url), port: app.port, tokenSecret: secret, stateDir, logs, close };
+  return {
+    url: app.url,
+    wsUrl: toWsUrl(app.url),
+    port: app.port,
+    metricsUrl: app.metricsUrl,
+    tokenSecret: secret,
+    stateDir,
+    logs,
+    close,
+  };
 }
 
 export interface ChildServer extends RunningServer {
@@ -152,8 +163,10 @@ async function waitHealthy(port: number, timeoutMs: number, exited: () => boolea
  */
 export async function spawnServer(flags: Flags = {}, options: SpawnOptions = {}): Promise<ChildServer> {
   const devFull = options.stdout === '/dev/full';
+  // With stdout on /dev/full no `listening` line can be read: the ports are chosen here.
   const fixedPort: Flags = devFull ? { '--port': String(await freePort()) } : {};
-  const { argv, secret, stateDir } = await buildArgv({ ...fixedPort, ...flags }, options);
+  if (devFull && flags['--metrics-port'] === '0') fixedPort['--metrics-port'] = String(await freePort());
+  const { argv, secret, stateDir } = await buildArgv({ ...flags, ...fixedPort }, options);
   const stdoutFd = devFull ? openSync('/dev/full', 'w') : 'pipe';
   const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/server/main.ts'), ...argv], {
     cwd: REPO_ROOT,
@@ -179,6 +192,8 @@ export async function spawnServer(flags: Flags = {}, options: SpawnOptions = {})
   cleanups.add(close);
 
   const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  let metricsUrl =
+    fixedPort['--metrics-port'] === undefined ? undefined : `http://127.0.0.1:${fixedPort['--metrics-port']}/metrics`;
   const ready = new Promise<string>((resolve, reject) => {
     if (devFull) {
       const port = Number(fixedPort['--port']);
@@ -207,6 +222,7 @@ export async function spawnServer(flags: Flags = {}, options: SpawnOptions = {})
         logs.push(line);
         try {
           const entry = JSON.parse(line) as { msg?: unknown; url?: unknown };
+          if (entry.msg === 'metrics listening' && typeof entry.url === 'string') metricsUrl = entry.url;
           if (entry.msg === 'listening' && typeof entry.url === 'string') {
             clearTimeout(timer);
             resolve(entry.url);
@@ -238,6 +254,7 @@ export async function spawnServer(flags: Flags = {}, options: SpawnOptions = {})
     url,
     wsUrl: toWsUrl(url),
     port,
+    metricsUrl,
     tokenSecret: secret,
     stateDir,
     logs,

@@ -1,20 +1,20 @@
 import type { Logger } from '../logger.js';
-import { createHealthHandler, createMetricsHandler, type MetricsSource } from './health.js';
+import { createHealthHandler } from './health.js';
 import { type RequestHandler, sendText } from './static-files.js';
 
 export interface RoutesOptions {
   staticFiles: RequestHandler;
-  metrics: MetricsSource;
   logger: Logger;
   /** True once a stop has begun: /healthz answers 503. */
   isStopping(): boolean;
 }
 
-/** Routes every (non-upgrade) HTTPS request: /healthz, /metrics, else the web client. GET and HEAD only. */
-export function createRoutes({ staticFiles, metrics, logger, isStopping }: RoutesOptions): RequestHandler {
+/** Routes every (non-upgrade) HTTPS request: /healthz, else the web client. GET and HEAD only. */
+export function createRoutes({ staticFiles, logger, isStopping }: RoutesOptions): RequestHandler {
   const routes = new Map<string, RequestHandler>([
     ['/healthz', createHealthHandler({ isStopping })],
-    ['/metrics', createMetricsHandler(metrics)],
+    // Metrics are for the operator, on their own listener (--metrics-port); never the page here.
+    ['/metrics', async (req, res) => sendText(res, req, 404, 'Not found')],
   ]);
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
