@@ -10,7 +10,7 @@ const PROJECTS = [
   ['tsconfig.web.json', 'the web app (DOM)'],
   ['tsconfig.web-tests.json', 'web unit tests (DOM types, run by node)'],
   ['tsconfig.sw.json', 'the service worker (WebWorker)'],
-  ['tsconfig.e2e.json', 'browser tests and bench/browser (node, with page code typed against DOM)'],
+  ['tsconfig.browser-tests.json', 'browser tests and bench/browser (node, with page code typed against DOM)'],
 ];
 
 const tsc = resolve('node_modules/typescript/bin/tsc');
