@@ -85,6 +85,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     iceServers: createIceServerProvider(config, { clock }),
     tagSession: createSessionTagger(tokenSecret),
   });
+  metrics.watchRegistry({ stats: () => registry.stats(), timers: () => sessions.timerCount });
   const gateway = new SignalGateway({
     limits,
     logger,

@@ -191,7 +191,8 @@ export async function spawnServer(flags: Flags = {}, options: SpawnOptions = {})
   };
   cleanups.add(close);
 
-  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  // Generous: on a loaded 2-core machine a tsx start with a fresh certificate can take 20 s.
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
   let metricsUrl =
     fixedPort['--metrics-port'] === undefined ? undefined : `http://127.0.0.1:${fixedPort['--metrics-port']}/metrics`;
   const ready = new Promise<string>((resolve, reject) => {
