@@ -8,7 +8,13 @@ import { test } from 'node:test';
 import { runSoak } from '../../bench/lib/soak-run.js';
 
 test('L1: after 90 s of 200 sessions cycling a full exchange, nothing is left behind: registry, sockets and timers at 0, descriptors and handles at their idle baseline, 0 errors', async () => {
-  const report = await runSoak({ sessions: 200, durationMs: 90_000, cycleMs: 5000, sampleMs: 10_000, warmupMs: 30_000 });
+  const report = await runSoak({
+    sessions: 200,
+    durationMs: 90_000,
+    cycleMs: 5000,
+    sampleMs: 10_000,
+    warmupMs: 30_000,
+  });
   const { before, after } = report.idle;
   assert.ok(report.cycles > 0, 'some cycles completed');
   assert.deepEqual(report.errors, {}, 'no cycle failed');
