@@ -10,6 +10,7 @@ import {
 import type { Clock } from '../clock.js';
 import type { Connection } from './connection.js';
 import type { LiveContexts } from './live-contexts.js';
+import type { IceSeat } from './session-service.js';
 import type { ResumeTokens } from './resume-token.js';
 import { sendError } from './send-error.js';
 import { type ContextRef, contextOf, type SessionObserver } from './session-events.js';
@@ -28,7 +29,7 @@ export interface HandshakeOptions {
   tokens: ResumeTokens;
   limits: Limits;
   clock: Clock;
-  iceServers: (expiresAtMs: number) => IceServer[];
+  iceServers: (seat: IceSeat) => IceServer[];
   contexts: LiveContexts;
   events: Required<SessionObserver>;
   /** The session layer's sockets by link id: the other participant, a replaced socket. */
@@ -111,9 +112,10 @@ export class Handshake {
     const { seat, other, queued } = admission;
     this.#o.events.placeAttached(contextOf(seat), seat.place);
     conn.state = { kind: 'joined', seat };
-    const expiresAt = seat.createdAt + this.#o.limits.sessionLifetimeMs;
+    const expiresAtMs = seat.createdAt + this.#o.limits.sessionLifetimeMs;
     const token = this.#o.tokens.sign({ ...seat, issuedAt: this.#o.clock.wallNow() });
-    conn.link.send(joinedFrame(seat.sessionId, other !== 'free', token, this.#o.iceServers(expiresAt)));
+    const iceServers = this.#o.iceServers({ contextId: seat.contextId, place: seat.place, expiresAtMs });
+    conn.link.send(joinedFrame(seat.sessionId, other !== 'free', token, iceServers));
     if (peerNotice !== null) conn.link.send(peerFrame(seat.sessionId, peerNotice));
     for (const text of queued) conn.link.sendText(text);
     conn.open();

@@ -27,7 +27,15 @@ import {
   type SessionObserver,
 } from './session-events.js';
 import type { SessionPort } from './session-port.js';
-import type { HeldPlace, RelayResult, Seat, SessionRegistry } from './session-registry.js';
+import type { HeldPlace, Place, RelayResult, Seat, SessionRegistry } from './session-registry.js';
+
+/** The seat a `joined` is for, as the ICE server provider sees it. */
+export interface IceSeat {
+  readonly contextId: string;
+  readonly place: Place;
+  /** Wall-clock ms of the session's hard end. */
+  readonly expiresAtMs: number;
+}
 
 export interface SessionServiceOptions {
   registry: SessionRegistry;
@@ -38,7 +46,8 @@ export interface SessionServiceOptions {
   observers: readonly SessionObserver[];
   limits: Limits;
   clock: Clock;
-  iceServers: (expiresAtMs: number) => IceServer[];
+  /** The ICE servers of one `joined`: per participant, as TURN credentials are minted per seat. */
+  iceServers: (seat: IceSeat) => IceServer[];
   /** The log tag of a session id (a keyed hash; the id itself never reaches a log). */
   tagSession: (sessionId: string) => string;
 }
@@ -55,7 +64,6 @@ export class SessionService implements SessionPort<Connection> {
   readonly #events: Required<SessionObserver>;
   readonly #limits: Limits;
   readonly #clock: Clock;
-  readonly #iceServers: (expiresAtMs: number) => IceServer[];
   readonly #connections = new Map<string, Connection>();
   readonly #contexts: LiveContexts;
   readonly #handshake: Handshake;
@@ -70,7 +78,6 @@ export class SessionService implements SessionPort<Connection> {
     );
     this.#limits = options.limits;
     this.#clock = options.clock;
-    this.#iceServers = options.iceServers;
     this.#contexts = new LiveContexts({
       clock: options.clock,
       limits: options.limits,
