@@ -1,21 +1,27 @@
 import { isIPv6 } from 'node:net';
 import type { DestinationStream } from 'pino';
+import { createCertificateService } from './certificates/certificate-service.js';
+import { type Clock, systemClock } from './clock.js';
 import { type Config, resolveTokenSecret } from './config/index.js';
 import { SignalGateway } from './gateway/signal-gateway.js';
 import { createHttpServer } from './http/http-server.js';
+import { createRedirectServer, type RedirectServer } from './http/redirect-server.js';
 import { createRoutes } from './http/routes.js';
 import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
 import { createLogger, type Logger } from './logger.js';
 import { PromMetrics } from './metrics.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
-import { loadTlsMaterial } from './tls.js';
 
 /** A running server. */
 export interface App {
   /** The URL to open, e.g. https://localhost:8443/. */
   url: string;
   port: number;
+  /** The --http-port listener's port, when it is on. */
+  httpPort: number | undefined;
+  /** SIGHUP: reads --tls-cert/--tls-key again (a broken pair is refused and the old one kept). */
+  reloadCertificates(): void;
   /** Graceful stop: no new connections, 1012 to every signalling socket, then everything closed (within 5 s). */
   close(): Promise<void>;
 }
@@ -25,6 +31,8 @@ export interface AppOptions {
   logDestination?: DestinationStream;
   /** Directory of the built web client; default dist/web. */
   webRoot?: string;
+  /** Time for certificate renewals and reload debouncing; the system clock by default. */
+  certificateClock?: Clock;
 }
 
 /** The whole close must finish within this, whatever the gateway does. */
@@ -37,7 +45,10 @@ const LOG_FLUSH_BUDGET_MS = 500;
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
   const metrics = new PromMetrics();
-  const tls = await loadTlsMaterial(config, { logger });
+  const certificates = await createCertificateService(config, {
+    clock: options.certificateClock ?? systemClock,
+    logger,
+  });
   const { limits } = config;
   const registry = new MemoryRegistry({
     maxSessions: limits.maxSessions,
@@ -55,13 +66,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     allowedOrigins: config.allowedOrigins,
   });
   const server = createHttpServer({
-    tls,
+    tls: certificates.initial,
+    ...(certificates.alpnChallenges === undefined ? {} : { alpnChallenges: certificates.alpnChallenges }),
     limits,
     trustProxy: config.trustProxy,
     handleRequest: createRoutes({
       staticFiles: createStaticFiles(options.webRoot === undefined ? {} : { root: options.webRoot }),
       metrics,
       logger,
+      readiness: () => certificates.status(),
     }),
     gateway,
     logger,
@@ -69,13 +82,25 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   let address: Awaited<ReturnType<typeof server.listen>>;
+  let redirect: RedirectServer | undefined;
+  let httpPort: number | undefined;
   try {
     address = await server.listen(config.port, config.host);
+    if (config.httpPort !== undefined) {
+      redirect = createRedirectServer({
+        httpsPort: address.port,
+        http01Answer: (token) => certificates.http01Answer(token),
+      });
+      httpPort = (await redirect.listen(config.httpPort, config.host)).port;
+    }
   } catch (error) {
     await gateway.shutdown();
     await server.close();
+    await redirect?.close();
     throw error;
   }
+  // Listening first: a TLS-ALPN-01 validation connects to this very port.
+  certificates.start((pair) => server.setCertificate(pair));
   const url = publicUrl(config.host, address.port);
   logger.info({ url }, 'listening');
   // The line operators (and tests) wait for: do not leave it in a buffer.
@@ -83,10 +108,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= shutdown(server, gateway, logger);
+    certificates.close();
+    closing ??= shutdown(server, gateway, logger).finally(() => redirect?.close());
     return closing;
   };
-  return { url, port: address.port, close };
+  return { url, port: address.port, httpPort, reloadCertificates: () => certificates.reload(), close };
 }
 
 async function shutdown(

@@ -3,6 +3,9 @@ import { createSecureContext } from 'node:tls';
 import type { Result } from '../../shared/protocol/result.js';
 import { TLS_POLICY } from './tls-policy.js';
 
+/** A certificate made "now" by a CA whose clock runs a little ahead is still taken. */
+const NOT_BEFORE_SKEW_MS = 3_600_000;
+
 /** PEM private key and certificate chain (leaf first). */
 export interface CertificatePair {
   key: string;
@@ -58,7 +61,8 @@ export function checkCertificatePair(pair: CertificatePair, wallNow: number): Re
   }
   const info = describeCertificate(pair.cert);
   if (info.notAfter <= wallNow) return { ok: false, error: `the certificate expired on ${iso(info.notAfter)}` };
-  if (info.notBefore > wallNow) return { ok: false, error: `the certificate is not valid before ${iso(info.notBefore)}` };
+  if (info.notBefore > wallNow + NOT_BEFORE_SKEW_MS)
+    return { ok: false, error: `the certificate is not valid before ${iso(info.notBefore)}` };
   try {
     createSecureContext({ ...pair, ...TLS_POLICY });
     return { ok: true, value: { pair, info } };

@@ -67,7 +67,11 @@ function readServerName(ext: Buffer): string | undefined {
   while (at + 3 <= ext.length) {
     const type = ext.readUInt8(at);
     const size = ext.readUInt16BE(at + 1);
-    if (type === 0) return ext.subarray(at + 3, at + 3 + size).toString('latin1').toLowerCase();
+    if (type === 0)
+      return ext
+        .subarray(at + 3, at + 3 + size)
+        .toString('latin1')
+        .toLowerCase();
     at += 3 + size;
   }
   return undefined;

@@ -50,7 +50,10 @@ export class FileCertificates {
           if (name === null || names.has(name.toString())) this.#schedule();
         });
         watcher.on('error', (error) => {
-          this.#options.logger.warn({ err: error, dir }, 'stopped watching the certificate folder; SIGHUP still reloads');
+          this.#options.logger.warn(
+            { err: error, dir },
+            'stopped watching the certificate folder; SIGHUP still reloads',
+          );
         });
         this.#watchers.push(watcher);
       } catch (error) {

@@ -9,7 +9,11 @@ import { type AddressInfo, createServer as createNetServer, type Server as NetSe
 import type { Duplex } from 'node:stream';
 import type { Limits } from '../../shared/protocol/limits.js';
 import type { CertificatePair } from '../certificates/certificate-pair.js';
-import { ACME_TLS_ALPN, type AlpnChallengeSource, createAlpnChallengeServer } from '../certificates/alpn-challenge-server.js';
+import {
+  ACME_TLS_ALPN,
+  type AlpnChallengeSource,
+  createAlpnChallengeServer,
+} from '../certificates/alpn-challenge-server.js';
 import { firstRecordLength, MAX_RECORD_BYTES, parseClientHello } from '../certificates/client-hello.js';
 import { TLS_POLICY } from '../certificates/tls-policy.js';
 import type { Logger } from '../logger.js';

@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { AlpnChallengeSource } from '../alpn-challenge-server.js';
 import { type CertificatePair, type CheckedPair, checkCertificatePair } from '../certificate-pair.js';
-import { explainAcmeError, redactCaMessage } from './acme-errors.js';
+import { AcmeFailure, explainAcmeError, redactCaMessage } from './acme-errors.js';
 import { AcmeStore } from './acme-store.js';
 
 /** Renew once two thirds of the lifetime have passed (Let's Encrypt: day 60 of 90). */
@@ -12,6 +12,8 @@ export const RENEW_AT_FRACTION = 2 / 3;
 /** First retry after a failure, doubled each time up to RETRY_MAX_MS, each with ±50 % jitter. */
 export const RETRY_BASE_MS = 60_000;
 export const RETRY_MAX_MS = 6 * 3_600_000;
+/** One request to the CA. */
+const REQUEST_TIMEOUT_MS = 30_000;
 /** Node timers cannot wait longer than 2^31-1 ms; longer waits are taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -84,7 +86,8 @@ export class AcmeCertificates implements AlpnChallengeSource {
         logger.info({ domains }, `not using the stored certificate (${checked.ok ? 'other names' : checked.error})`);
       }
     }
-    if (!this.#current) logger.info({ domains }, 'getting a certificate; serving a temporary self-signed one meanwhile');
+    if (!this.#current)
+      logger.info({ domains }, 'getting a certificate; serving a temporary self-signed one meanwhile');
     this.#schedule(this.#current ? this.#renewAt(this.#current) - clock.wallNow() : 0);
   }
 
@@ -123,23 +126,29 @@ export class AcmeCertificates implements AlpnChallengeSource {
     const { clock } = this.#options;
     if (this.#timer !== undefined) clock.clearTimeout(this.#timer);
     const wait = Math.max(0, delayMs);
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = undefined;
-      if (wait > MAX_TIMER_MS) this.#schedule(wait - MAX_TIMER_MS);
-      else void this.renewNow();
-    }, Math.min(wait, MAX_TIMER_MS));
+    this.#timer = clock.setTimeout(
+      () => {
+        this.#timer = undefined;
+        if (wait > MAX_TIMER_MS) this.#schedule(wait - MAX_TIMER_MS);
+        else void this.renewNow();
+      },
+      Math.min(wait, MAX_TIMER_MS),
+    );
   }
 
   async #order(): Promise<void> {
     const { logger, domains, clock } = this.#options;
     const renewing = this.#current !== undefined;
-    logger.info({ domains, directory: this.#options.directoryUrl }, renewing ? 'renewing the certificate' : 'ordering a certificate');
+    logger.info(
+      { domains, directory: this.#options.directoryUrl },
+      renewing ? 'renewing the certificate' : 'ordering a certificate',
+    );
     try {
       const cert = await this.#issue();
       if (this.#closed) return;
       this.#store.writeCertificate(cert);
       const checked = checkCertificatePair(cert, clock.wallNow());
-      if (!checked.ok) throw new Error(`the CA sent an unusable certificate: ${checked.error}`);
+      if (!checked.ok) throw new AcmeFailure(`the CA sent an unusable certificate: ${checked.error}`);
       this.#current = checked.value;
       this.#failures = 0;
       this.#options.onChange(checked.value);
@@ -170,6 +179,13 @@ export class AcmeCertificates implements AlpnChallengeSource {
     // acme-client makes its requests through one axios instance; the only way to trust a
     // test CA is its agent. One ACME client per process, so this is not shared state in fact.
     acme.axios.defaults.httpsAgent = caPem === undefined ? undefined : new Agent({ ca: caPem });
+    // Our own retries (jittered, minutes apart) replace acme-client's quick ones, and no
+    // request may hang an order forever.
+    acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
+    (acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number } }).acmeSettings = {
+      ...(acme.axios.defaults as { acmeSettings?: object }).acmeSettings,
+      retryMaxAttempts: 0,
+    } as { retryMaxAttempts: number };
     const client = await this.#client();
     const [key, csr] = await acme.crypto.createCsr(
       { commonName: domains[0], altNames: [...domains] },

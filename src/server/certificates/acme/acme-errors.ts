@@ -1,6 +1,12 @@
 /** Addresses are never logged (common rule); CA messages often name the server's. */
 const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}\b/g;
-const IPV6 = /\[?\b(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\b\]?/gi;
+// Three colons at least, or a "::" (a time of day has two and none).
+const IPV6 = /\[?(?:[0-9a-f]{1,4}:){3,7}[0-9a-f]{1,4}\]?|\[?[0-9a-f:]*::[0-9a-f:]*\]?/gi;
+
+/** A failure of our own making, whose message already says it plainly. */
+export class AcmeFailure extends Error {
+  override name = 'AcmeFailure';
+}
 
 /** The CA's own words, with any address replaced, for the log line after the plain one. */
 export function redactCaMessage(message: string): string {
@@ -16,10 +22,7 @@ const RULES: readonly (readonly [RegExp, (domains: string) => string])[] = [
     /DNS problem|NXDOMAIN|no valid (A|AAAA) records|SERVFAIL|no such host|lookup .* on /i,
     (domains) => `DNS for ${domains} does not point here: the CA cannot look the name up (check the A/AAAA records)`,
   ],
-  [
-    /CAA/,
-    (domains) => `a CAA record of ${domains} forbids this CA from issuing for it`,
-  ],
+  [/CAA/, (domains) => `a CAA record of ${domains} forbids this CA from issuing for it`],
   [
     /connection refused|timeout during connect|timed out|i\/o timeout|no route to host|connect: |connection reset|firewall/i,
     (domains) =>
@@ -32,14 +35,17 @@ const RULES: readonly (readonly [RegExp, (domains: string) => string])[] = [
   ],
   [
     /unauthorized|incorrect ?response|key ?authorization|404|403/i,
-    (domains) => `the CA reached ${domains} but got the wrong challenge answer: is another server answering for this name?`,
+    (domains) =>
+      `the CA reached ${domains} but got the wrong challenge answer: is another server answering for this name?`,
   ],
   [
     /rejectedIdentifier|policy forbids|not a valid domain|invalid identifier|malformed.*identifier/i,
     (domains) => `the CA refuses to issue for ${domains} (not a public domain name?)`,
   ],
   [
-    /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up/,
+    // acme-client 5.4 loses a network error once its own retries are spent and throws
+    // "Cannot read properties of undefined (reading 'config')" instead: the same case.
+    /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up|timeout of \d+ms|reading 'config'/,
     () => 'cannot reach the CA (no network, or a wrong --acme-directory)',
   ],
   [
@@ -50,7 +56,9 @@ const RULES: readonly (readonly [RegExp, (domains: string) => string])[] = [
 
 /** Maps an acme-client error to one plain sentence an operator can act on. */
 export function explainAcmeError(error: unknown, domains: readonly string[]): string {
-  const message = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}` : String(error);
+  if (error instanceof AcmeFailure) return error.message;
+  const message =
+    error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}` : String(error);
   const names = domains.join(', ');
   for (const [pattern, explain] of RULES) if (pattern.test(message)) return explain(names);
   return `the CA refused the order for ${names}`;

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeStateFile } from '../../config/index.js';
 import type { CertificatePair } from '../certificate-pair.js';
 
 const ACCOUNT_KEY_FILE = 'account-key.pem';
@@ -11,8 +12,7 @@ const KEY_FILE = 'key.pem';
 /**
  * The ACME account and the last certificate, kept in `<state-dir>/acme/<ca>/` (server state,
  * not session data): one folder per directory URL, so a staging account or certificate is
- * never used against production. Files are 0600 and written aside then renamed, so a crash
- * never leaves half a key.
+ * never used against production. Files are 0600 and written atomically (writeStateFile).
  */
 export class AcmeStore {
   readonly #dir: string;
@@ -61,15 +61,7 @@ export class AcmeStore {
     }
   }
 
-  #write(name: string, text: string): void {
-    mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
-    const file = join(this.#dir, name);
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(tmp, text, { mode: 0o600 });
-    try {
-      renameSync(tmp, file);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+  #write(name: string, content: string): void {
+    writeStateFile({ dir: this.#dir, name, content, mode: 'replace' });
   }
 }
