@@ -51,7 +51,7 @@ export async function createCertificateService(
       logger,
       onChange: (checked) => setCertificate(checked.pair),
     });
-    const temporary = await loadTlsMaterial({ tls: undefined, stateDir: config.stateDir }, { logger });
+    const temporary = await loadTlsMaterial({ tls: undefined, stateDir: config.stateDir }, { logger, clock });
     return {
       initial: temporary,
       alpnChallenges: acme,
@@ -88,7 +88,7 @@ export async function createCertificateService(
       close: () => files.close(),
     };
   }
-  const dev = await loadTlsMaterial(config, { logger });
+  const dev = await loadTlsMaterial(config, { logger, clock });
   return {
     initial: dev,
     alpnChallenges: undefined,
