@@ -5,9 +5,9 @@ import { expectMediaFlowing } from '../e2e/helpers/browser.js';
 import { ensureWebBuild, REPO } from '../e2e/helpers/server.js';
 import { tlsFiles } from '../helpers/tls.js';
 import { cleanupLeftovers, createTopology, requireNetns } from '../helpers/netns.js';
-import { scenario } from './helpers/call.js';
+import { type Scenario, scenario } from './helpers/call.js';
 import { concreteRecipe, readCoturnRecipe } from './helpers/coturn-recipe.js';
-import { describePair, selectedPair } from './helpers/ice-stats.js';
+import { describePair, selectedPair, waitForNewPathWithMedia } from './helpers/ice-stats.js';
 
 // Two homes behind real NATs (network namespaces, nftables), the server on a public TEST-NET
 // address, one Chromium in each home, the app itself on `/?session=<uuid>` with fake media.
@@ -18,6 +18,22 @@ before(() => {
   cleanupLeftovers();
   ensureWebBuild();
 });
+
+/** Bounds the wait for a call to come back after a network change; the time itself is the benchmark's. */
+const RECOVERY_TIMEOUT_MS = 60_000;
+
+/** coturn per the README's recipe, and HomeCall pointed at it; both in the public namespace. */
+async function withCoturn(s: Scenario): Promise<{ url: string; coturnLog: () => string }> {
+  const tls = await tlsFiles();
+  const recipe = concreteRecipe(readCoturnRecipe(REPO), {
+    secret: randomBytes(32).toString('hex'),
+    ip: s.topology.publicIp,
+    certFile: tls.certPath,
+    keyFile: tls.keyPath,
+  });
+  const coturn = await s.startCoturn(recipe.config);
+  return { url: await s.startHomecall({ env: recipe.env }), coturnLog: coturn.log };
+}
 
 describe('calls between two homes behind NATs', { timeout: 120_000 }, () => {
   test("4: the README's coturn recipe: two symmetric NATs connect through coturn's relay", async () => {
@@ -30,15 +46,7 @@ describe('calls between two homes behind NATs', { timeout: 120_000 }, () => {
       }),
     );
     try {
-      const tls = await tlsFiles();
-      const recipe = concreteRecipe(readCoturnRecipe(REPO), {
-        secret: randomBytes(32).toString('hex'),
-        ip: s.topology.publicIp,
-        certFile: tls.certPath,
-        keyFile: tls.keyPath,
-      });
-      const coturn = await s.startCoturn(recipe.config);
-      const url = await s.startHomecall({ env: recipe.env });
+      const { url, coturnLog } = await withCoturn(s);
       const [a, b] = await s.call(url, ['a', 'b']);
       await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
       for (const page of [a, b]) {
@@ -52,8 +60,32 @@ describe('calls between two homes behind NATs', { timeout: 120_000 }, () => {
         assert.ok(relay.port >= 49152, describePair(pair));
       }
       // coturn itself saw both browsers allocate with the credentials HomeCall minted.
-      const allocations = coturn.log().match(/ALLOCATE processed, success/g) ?? [];
-      assert.ok(allocations.length >= 2, `coturn log:\n${coturn.log()}`);
+      const allocations = coturnLog().match(/ALLOCATE processed, success/g) ?? [];
+      assert.ok(allocations.length >= 2, `coturn log:\n${coturnLog()}`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("5: mid-call, one home's public address changes: media comes back by itself on a new path", async () => {
+    const s = scenario(
+      createTopology({
+        homes: [
+          { name: 'a', nat: 'symmetric' },
+          { name: 'b', nat: 'symmetric' },
+        ],
+      }),
+    );
+    try {
+      const { url } = await withCoturn(s);
+      const [a, b] = await s.call(url, ['a', 'b']);
+      await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
+      const before = [await selectedPair(a), await selectedPair(b)];
+      const movedAt = Date.now();
+      s.topology.moveHome('b');
+      const ms = await waitForNewPathWithMedia([a, b], before, movedAt, RECOVERY_TIMEOUT_MS);
+      console.log(`media back both ways ${ms} ms after the address change: ${describePair(await selectedPair(b))}`);
+      await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
     } finally {
       await s.close();
     }

@@ -57,3 +57,60 @@ export function describePair(p: SelectedPair | null): string {
     `${c.candidateType}/${c.protocol}${c.relayProtocol ? `(relay over ${c.relayProtocol})` : ''} ${c.address}:${c.port}`;
   return `${side(p.local)} -> ${side(p.remote)}`;
 }
+
+const RECOVERY_POLL_MS = 200;
+
+/** Same candidates on both ends (by type, address and port). */
+export function samePair(a: SelectedPair | null, b: SelectedPair | null): boolean {
+  const key = (p: SelectedPair | null) =>
+    p ? [p.local, p.remote].map((c) => `${c.candidateType} ${c.address}:${c.port}`).join(' -> ') : '';
+  return key(a) === key(b);
+}
+
+/**
+ * After a network change: waits until every page has selected a new candidate pair (not the
+ * one in `before`) and decodes video frames on it. Resolves with the milliseconds from `since`
+ * until the last page got there; rejects after `timeoutMs` with what each page saw.
+ */
+export async function waitForNewPathWithMedia(
+  pages: readonly Page[],
+  before: readonly (SelectedPair | null)[],
+  since: number,
+  timeoutMs: number,
+): Promise<number> {
+  const framesAtSwitch: (number | null)[] = pages.map(() => null);
+  const doneAt: (number | null)[] = pages.map(() => null);
+  const deadline = since + timeoutMs;
+  let last: string[] = [];
+  while (Date.now() < deadline) {
+    last = [];
+    for (const [i, page] of pages.entries()) {
+      if (doneAt[i] !== null) continue;
+      const [pair, frames] = await Promise.all([selectedPair(page), framesDecoded(page)]);
+      last.push(`page ${i}: ${describePair(pair)}, ${frames} frames`);
+      if (framesAtSwitch[i] === null && pair && !samePair(pair, before[i] ?? null)) framesAtSwitch[i] = frames;
+      const atSwitch = framesAtSwitch[i];
+      if (atSwitch != null && frames > atSwitch) doneAt[i] = Date.now();
+    }
+    if (doneAt.every((t) => t !== null)) return Math.max(...(doneAt as number[])) - since;
+    await new Promise((r) => setTimeout(r, RECOVERY_POLL_MS));
+  }
+  throw new Error(`no new path with media within ${timeoutMs} ms:\n${last.join('\n')}`);
+}
+
+/** Video frames decoded so far on the page's live connection. */
+function framesDecoded(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    type Stat = Record<string, unknown> & { type: string };
+    type Pc = { connectionState: string; getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> };
+    const pcs = ((globalThis as unknown as { __pcs?: Pc[] }).__pcs ?? []).filter((p) => p.connectionState !== 'closed');
+    const pc = pcs[pcs.length - 1];
+    let frames = 0;
+    if (pc) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += Number(s.framesDecoded ?? 0);
+      });
+    }
+    return frames;
+  });
+}
