@@ -124,6 +124,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
 
   return Object.freeze({
     ...config,
+    // The name the certificate is for is the name browsers reach us at.
+    publicHost: config.publicHost ?? config.domains[0],
     // A TURN credential never outlives the session it was minted for.
     turnTtlMs: Math.min(config.turnTtlMs, limits.sessionLifetimeMs),
   });
