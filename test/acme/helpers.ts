@@ -23,10 +23,13 @@ export async function startAcmeApp(flags: string[], clock: Clock): Promise<AcmeA
       for (const line of chunk.split('\n')) if (line) logs.push(line);
     },
   };
-  const app = await startApp(loadConfig(['--host', '127.0.0.1', '--log-level', 'debug', ...flags], {}), {
-    logDestination,
-    certificateClock: clock,
-  });
+  const app = await startApp(
+    loadConfig(['--host', '127.0.0.1', '--log-level', 'debug', '--builtin-turn', 'false', ...flags], {}),
+    {
+      logDestination,
+      certificateClock: clock,
+    },
+  );
   const logged = (text: string) =>
     logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => String(e.msg).includes(text));
   return { app, logs, logged };
