@@ -1,10 +1,12 @@
 import { isIPv6 } from 'node:net';
 import type { DestinationStream } from 'pino';
-import { systemClock } from './clock.js';
+import { createCertificateService } from './certificates/certificate-service.js';
+import { type Clock, systemClock } from './clock.js';
 import { type Config, resolveTokenSecret } from './config/index.js';
 import { SignalGateway } from './gateway/signal-gateway.js';
 import { createHttpServer } from './http/http-server.js';
 import { createMetricsServer, type MetricsServer } from './http/metrics-server.js';
+import { createRedirectServer, type RedirectServer } from './http/redirect-server.js';
 import { createRoutes } from './http/routes.js';
 import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
@@ -16,7 +18,6 @@ import { MemoryRegistry } from './sessions/memory-registry.js';
 import { ResumeTokens } from './sessions/resume-token.js';
 import type { ContextRef } from './sessions/session-events.js';
 import { SessionService } from './sessions/session-service.js';
-import { loadTlsMaterial } from './tls.js';
 import { announce, turnUrls } from './turn/announce.js';
 import { TurnServer } from './turn/turn-server.js';
 
@@ -27,6 +28,10 @@ export interface App {
   port: number;
   /** `http://127.0.0.1:PORT/metrics` when `--metrics-port` is set; undefined when metrics are off. */
   metricsUrl: string | undefined;
+  /** The --http-port listener's port, when it is on. */
+  httpPort: number | undefined;
+  /** SIGHUP: reads --tls-cert/--tls-key again (a broken pair is refused and the old one kept). */
+  reloadCertificates(): void;
   /**
    * Graceful stop: /healthz and new upgrades answer 503 while every signalling socket is closed
    * with 1012, then the listener and everything else close (within 5 s).
@@ -39,6 +44,8 @@ export interface AppOptions {
   logDestination?: DestinationStream | LogSink;
   /** Directory of the built web client; default dist/web. */
   webRoot?: string;
+  /** Time for certificate renewals and reload debouncing; the system clock by default. */
+  certificateClock?: Clock;
 }
 
 /** The whole close must finish within this, whatever the gateway does. */
@@ -67,7 +74,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics.watchLogSink(destination);
     destination.onRecovered((dropped) => logger.warn({ dropped }, 'log lines were dropped while stdout was stalled'));
   }
-  const tls = await loadTlsMaterial(config, { logger, clock });
+  const certificates = await createCertificateService(config, {
+    clock: options.certificateClock ?? clock,
+    logger,
+  });
   const { limits } = config;
   const registry = new MemoryRegistry({
     maxSessions: limits.maxSessions,
@@ -121,13 +131,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // load balancer sees the node leave instead of meeting refused connections.
   let stopping = false;
   const server = createHttpServer({
-    tls,
+    tls: certificates.initial,
+    ...(certificates.alpnChallenges === undefined ? {} : { alpnChallenges: certificates.alpnChallenges }),
     limits,
     trustProxy: config.trustProxy,
     handleRequest: createRoutes({
       staticFiles: createStaticFiles(options.webRoot === undefined ? {} : { root: options.webRoot }),
       logger,
       isStopping: () => stopping,
+      readiness: () => certificates.status(),
     }),
     gateway,
     logger,
@@ -135,11 +147,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   let address: Awaited<ReturnType<typeof server.listen>>;
+  let redirect: RedirectServer | undefined;
+  let httpPort: number | undefined;
   try {
     address = await server.listen(config.port, config.host);
+    if (config.httpPort !== undefined) {
+      redirect = createRedirectServer({
+        httpsPort: address.port,
+        http01Answer: (token) => certificates.http01Answer(token),
+      });
+      httpPort = (await redirect.listen(config.httpPort, config.host)).port;
+    }
   } catch (error) {
     await gateway.shutdown();
     await server.close();
+    await redirect?.close();
     await turn?.server.close();
     throw error;
   }
@@ -159,6 +181,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger.info({ url: metricsUrl }, 'metrics listening');
   }
   httpsPort = address.port;
+  // Listening first: a TLS-ALPN-01 validation connects to this very port.
+  certificates.start((pair) => server.setCertificate(pair));
   const url = publicUrl(config.host, address.port);
   logger.info({ url }, 'listening');
   // The line operators (and tests) wait for: do not leave it in a buffer.
@@ -167,10 +191,20 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let closing: Promise<void> | undefined;
   const close = () => {
     stopping = true;
-    closing ??= shutdown(server, gateway, metricsServer, logger).finally(() => turn?.server.close());
+    certificates.close();
+    closing ??= shutdown(server, gateway, metricsServer, logger).finally(() =>
+      Promise.all([redirect?.close(), turn?.server.close()]),
+    );
     return closing;
   };
-  return { url, port: address.port, metricsUrl, close };
+  return {
+    url,
+    port: address.port,
+    metricsUrl,
+    httpPort,
+    reloadCertificates: () => certificates.reload(),
+    close,
+  };
 }
 
 async function shutdown(

@@ -28,6 +28,9 @@ export interface KindValues {
   /** A port, or undefined (off) when not given. */
   'optional-port': number | undefined;
   host: string | undefined;
+  domains: readonly string[];
+  'https-url': string;
+  email: string | undefined;
   file: string | undefined;
   dir: string;
   boolean: boolean;
@@ -99,6 +102,31 @@ function urls(schemes: readonly string[]): (raw: RawValue, problems: string[]) =
 export const PARSERS: { readonly [K in Kind]: Parser<K> } = {
   port: (raw, problems) => parsePort(raw, problems),
   'optional-port': (raw, problems) => (raw.given ? parsePort(raw, problems) : undefined),
+  domains: (raw, problems) => {
+    const list = splitList(raw.text).map((d) => d.toLowerCase());
+    for (const domain of list) {
+      if (!HOSTNAME.test(domain) || isIP(domain) !== 0 || !domain.includes('.')) {
+        bad(problems, raw, 'is not a domain name (e.g. call.example.org; no IP addresses, no wildcards)', domain);
+      }
+    }
+    return Object.freeze([...new Set(list)]);
+  },
+  'https-url': (raw, problems) => {
+    const text = raw.text.trim();
+    try {
+      if (new URL(text).protocol === 'https:') return text;
+    } catch {
+      // reported below
+    }
+    bad(problems, raw, 'is not an https:// URL');
+    return text;
+  },
+  email: (raw, problems) => {
+    if (!raw.given) return undefined;
+    const text = raw.text.trim();
+    if (!/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(text)) bad(problems, raw, 'is not an e-mail address');
+    return text;
+  },
   host: (raw, problems) => {
     if (!raw.given) return raw.default;
     const host = raw.text.trim();

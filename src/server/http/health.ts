@@ -2,19 +2,28 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from './static-files.js';
 
 const OK_BODY = JSON.stringify({ status: 'ok' });
+const OBTAINING_BODY = JSON.stringify({ status: 'starting', tls: 'obtaining certificate' });
 const STOPPING_BODY = JSON.stringify({ status: 'stopping' });
 
+/** Whether the server is serving its real certificate yet (ACME: not before the first one arrives). */
+export type ReadinessSource = () => { ready: boolean };
+
 export interface HealthOptions {
+  readiness: ReadinessSource;
   /** True from SIGTERM on: a load balancer takes the node out while its sockets drain. */
   isStopping(): boolean;
 }
 
-/** `GET /healthz`: 200 `{"status":"ok"}` while serving; 503 `{"status":"stopping"}` once a stop has begun. */
-export function createHealthHandler({ isStopping }: HealthOptions): RequestHandler {
+/**
+ * `GET /healthz`: 200 `{"status":"ok"}` while serving; 503 `{"status":"starting","tls":"obtaining
+ * certificate"}` while ACME gets the first certificate; 503 `{"status":"stopping"}` once a stop has begun.
+ */
+export function createHealthHandler({ readiness, isStopping }: HealthOptions): RequestHandler {
   return async (req, res) => {
     const stopping = isStopping();
-    const body = stopping ? STOPPING_BODY : OK_BODY;
-    res.writeHead(stopping ? 503 : 200, {
+    const ready = readiness().ready;
+    const body = stopping ? STOPPING_BODY : ready ? OK_BODY : OBTAINING_BODY;
+    res.writeHead(!stopping && ready ? 200 : 503, {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(body),
       'Cache-Control': 'no-store',
