@@ -96,7 +96,7 @@ export async function startBuiltinTurn(workDir: string): Promise<RunningTurn> {
   // One join learns where the built-in server listens.
   const probe = await joinOnce(url, randomUUID());
   probe.ws.close();
-  const server = parseTurnUrl(probe.turn);
+  const server = { family: 4 as const, ...parseTurnUrl(probe.turn) };
   const pid = child.pid!;
   return {
     name: 'built-in',
@@ -159,7 +159,7 @@ export async function startCoturn(workDir: string): Promise<RunningTurn> {
     '--simple-log',
   ];
   const child: ChildProcess = spawn('turnserver', args, { stdio: ['ignore', 'ignore', 'ignore'] });
-  const server = { ip: '127.0.0.1', port };
+  const server = { family: 4 as const, ip: '127.0.0.1', port };
   await new Promise<void>((resolve, reject) => {
     child.once('error', (e) => reject(new Error(`coturn could not start (Debian package coturn): ${e.message}`)));
     // coturn is ready when it answers a STUN binding request.

@@ -4,11 +4,11 @@
  * public address changes and we time how long until video decodes again both ways, on a new
  * path. Needs root (namespaces), like the NAT tests it shares its helpers with.
  */
-import { createTopology, requireNetns, cleanupLeftovers } from '../test/helpers/netns.js';
-import { home, scenario } from '../test/netns/helpers/call.js';
-import { selectedPair, waitForNewPathWithMedia } from '../test/netns/helpers/ice-stats.js';
-import { expectMediaFlowing } from '../test/e2e/helpers/browser.js';
-import { spread } from './lib/stats.js';
+import { createTopology, requireNetns, cleanupLeftovers } from '../../test/helpers/netns.js';
+import { home, scenario } from '../../test/netns/helpers/call.js';
+import { selectedPair, waitForNewPathWithMedia } from '../../test/netns/helpers/ice-stats.js';
+import { expectMediaFlowing } from '../../test/e2e/helpers/browser.js';
+import { spread } from '../lib/stats.js';
 
 /** A run that has not recovered by then counts as failed (and is reported as such). */
 const RECOVERY_TIMEOUT_MS = 60_000;
