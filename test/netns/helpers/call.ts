@@ -103,7 +103,8 @@ export function scenario(topology: Topology): Scenario {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       cleanups.push(() => stopChild(child));
-      return waitForListening(child);
+      // Generous: tsx compiles the server at start, slow on a loaded machine.
+      return waitForListening(child, 90_000);
     },
     async startCoturn(config) {
       const file = join(dir, 'turnserver.conf');
