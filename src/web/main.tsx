@@ -1,24 +1,27 @@
+import type { Clock } from '../shared/clock.js';
 import { CallController } from './core/call-controller.js';
 import { jitteredBackoff } from './core/reconnect-policy.js';
 import { readSessionLink, resumeKey } from './core/session-link.js';
-import type { Lang } from './i18n/i18n.js';
+import { AudioCues } from './media/audio-cues.js';
+import { createAudioOutput } from './media/audio-output.js';
 import { acquireMedia } from './media/local-media.js';
 import { MEDIA_ERROR_TEXT } from './media/media-errors.js';
 import { registerServiceWorker } from './pwa/register-sw.js';
 import { PeerSession } from './rtc/peer-session.js';
 import { SignalClient, type SocketLike, type TokenStore } from './signaling/signal-client.js';
+import { createPrefs } from './prefs/local-prefs.js';
+import { detectInAppBrowser } from './ui/browser-kind.js';
 
 // The one place that touches browser globals and wires the parts together.
 
-const LANG_KEY = 'homecall.lang';
-
-function storedLang(): string | null {
+function localStore(): Storage | null {
   try {
-    return localStorage.getItem(LANG_KEY);
+    return localStorage;
   } catch {
     return null;
   }
 }
+const prefs = createPrefs(localStore());
 
 /** The resume token lives in this tab's sessionStorage, so a reload can take its place back. */
 function tabTokens(sessionId: string): TokenStore {
@@ -115,13 +118,15 @@ const controller = new CallController({
 
 // The link is read before the first render, so the first screen is already the right one, and
 // the camera and the signalling socket start now, while the UI's chunk is still loading.
+// Inside a messenger's own browser the camera often fails: the page first says so, and joins only
+// if the user chooses to stay, so it never holds the place the real browser will need.
 const intent = readSessionLink(location.search);
-if (intent.kind === 'join') controller.dispatch({ type: 'start', sessionId: intent.sessionId });
+const inAppName = detectInAppBrowser(navigator.userAgent);
+if (intent.kind === 'join' && !inAppName) controller.dispatch({ type: 'start', sessionId: intent.sessionId });
 else if (intent.kind === 'bad-link') controller.dispatch({ type: 'bad-link' });
 if (typeof RTCPeerConnection !== 'undefined') prepareCertificate();
 
 addEventListener('online', () => controller.networkChanged());
-addEventListener('offline', () => controller.toasts.show('offline', 'warn'));
 (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
   controller.networkChanged(),
 );
@@ -131,19 +136,31 @@ document.addEventListener('visibilitychange', () => {
   if (wantWakeLock) void setWakeLock(true);
 });
 
+const uiClock: Clock = {
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as number),
+};
+
 const root = document.getElementById('app');
 if (root) {
   void import('./ui/mount.js').then(({ mount }) =>
     mount(root, controller, {
-      storedLang: storedLang(),
-      onLanguage: (lang: Lang) => {
-        try {
-          localStorage.setItem(LANG_KEY, lang);
-        } catch {
-          // Not persisted; fine.
-        }
+      env: {
+        clock: uiClock,
+        cues: new AudioCues({
+          createContext: () => (typeof AudioContext === 'undefined' ? null : new AudioContext()),
+          clock: uiClock,
+          vibrate: (pattern) => navigator.vibrate?.(pattern),
+        }),
+        prefs,
+        output: createAudioOutput(),
+        userAgent: navigator.userAgent,
       },
       newSessionId: () => crypto.randomUUID(),
+      openedFromLink: intent.kind === 'join',
+      pendingJoin: intent.kind === 'join' && inAppName ? { sessionId: intent.sessionId, app: inAppName } : null,
     }),
   );
 }

@@ -280,6 +280,14 @@ export class CallController {
 
   // Commands from the UI.
 
+  /** Asks for the camera and microphone again (after the user allowed them in the browser). */
+  async retryMedia(): Promise<void> {
+    if (this.#state.kind !== 'call') return;
+    for (const t of this.#view.local?.getTracks() ?? []) t.stop();
+    this.#mediaSettled = this.#acquire();
+    await this.#mediaSettled;
+  }
+
   toggleMic(): void {
     this.#setEnabled('micOn', 'audio');
   }

@@ -3,14 +3,20 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { CallController } from '../core/call-controller.js';
 import { type EndReason, screenState } from '../core/call-machine.js';
 import { type Lang, type MessageKey, translator } from '../i18n/i18n.js';
-import { listDevices, openTrack } from '../media/local-media.js';
+import { Banner } from './components/banner.js';
 import { SettingsButton } from './components/settings-button.js';
 import { SettingsPanel } from './components/settings-panel.js';
 import { ToastLayer } from './components/toast-layer.js';
 import { I18nContext } from './i18n-context.js';
 import { CallScreen } from './screens/call-screen.js';
 import { HomeScreen } from './screens/home-screen.js';
+import { InAppScreen } from './screens/in-app-screen.js';
+import { MediaHelpScreen } from './screens/media-help-screen.js';
 import { MessageScreen } from './screens/message-screen.js';
+import { type UiEnv, UiEnvContext } from './ui-env.js';
+import { useCallMoments } from './use-call-moments.js';
+import { useDevices } from './use-devices.js';
+import { useOnline } from './use-online.js';
 
 const END_TEXT: Record<EndReason, MessageKey> = {
   local: 'endedLocal',
@@ -28,94 +34,122 @@ const REFUSAL_TEXT: Partial<Record<string, MessageKey>> = {
 
 interface Props {
   controller: CallController;
+  env: UiEnv;
   initialLang: Lang;
-  onLanguage: (lang: Lang) => void;
   origin: string;
   newSessionId: () => string;
+  /** The page opened a call link (so this side never sends it). */
+  openedFromLink: boolean;
+  /** A link opened inside a messenger's browser: not joined until the user chooses to stay. */
+  pendingJoin: { sessionId: string; app: string } | null;
 }
 
 /** The whole UI: renders the controller's state; commands go back to the controller. */
-export function App({ controller, initialLang, onLanguage, origin, newSessionId }: Props) {
+export function App({ controller, env, initialLang, origin, newSessionId, openedFromLink, pendingJoin }: Props) {
   const [, setTick] = useState(0);
   const [lang, setLang] = useState<Lang>(initialLang);
   const [settingsOpen, setSettingsOpen] = useState(false);
-  const [cameraCount, setCameraCount] = useState(0);
+  const [isHost, setHost] = useState(!openedFromLink);
+  const [inApp, setInApp] = useState(pendingJoin);
+  const [lastCall, setLastCall] = useState(env.prefs.lastCall());
+  const [toneOn, setToneOn] = useState(env.prefs.waitingTone());
+  const [outputId, setOutputId] = useState(env.prefs.outputId());
+  const [soundBlocked, setSoundBlocked] = useState(false);
+  const [soundRequest, setSoundRequest] = useState(0);
+  const [receiveOnly, setReceiveOnly] = useState(false);
   useEffect(() => controller.subscribe(() => setTick((n) => n + 1)), [controller]);
   const view = controller.view;
   const state = view.state;
   const dataState = screenState(state);
   const i18n = useMemo(() => ({ lang, t: translator(lang) }), [lang]);
   const { t } = i18n;
+  const online = useOnline();
+  const devices = useDevices(controller);
+  const { waitingSince, activeSince } = useCallMoments(state, toneOn);
 
   useEffect(() => {
     document.documentElement.dataset.state = dataState;
     document.documentElement.lang = lang;
     document.title = t('appName');
   }, [dataState, lang]);
-
-  // Device changes (a headset plugged in, a camera unplugged): refresh, and replace dead tracks.
   useEffect(() => {
-    const refresh = async () => {
-      const d = await listDevices();
-      setCameraCount(d.cameras.length);
-      const local = controller.view.local;
-      for (const track of local?.getTracks() ?? []) {
-        if (track.readyState === 'ended') {
-          const next = await openTrack(track.kind as 'audio' | 'video');
-          if (next) await controller.replaceTrack(track.kind as 'audio' | 'video', next);
-          controller.toasts.show('mediaDeviceChanged');
-        }
-      }
-    };
-    // While the camera is still being opened, enumerateDevices would compete with getUserMedia
-    // (and lists no device ids before permission anyway); this runs again once it is open.
-    if (view.local || !controller.isInCall) void refresh();
-    navigator.mediaDevices?.addEventListener?.('devicechange', refresh);
-    return () => navigator.mediaDevices?.removeEventListener?.('devicechange', refresh);
-  }, [view.local]);
+    if (state.kind !== 'call') setSoundBlocked(false);
+    if (state.kind === 'home') setLastCall(env.prefs.lastCall());
+  }, [state.kind]);
+  useEffect(() => {
+    if (!view.mediaError) setReceiveOnly(false);
+  }, [view.mediaError]);
+  // Any tap may be the gesture a suspended AudioContext waits for.
+  useEffect(() => {
+    const unlock = () => env.cues.unlock();
+    document.addEventListener('pointerdown', unlock, { capture: true });
+    return () => document.removeEventListener('pointerdown', unlock, { capture: true });
+  }, []);
 
-  const currentId = (kind: 'audio' | 'video') => {
-    const track = kind === 'audio' ? view.local?.getAudioTracks()[0] : view.local?.getVideoTracks()[0];
-    return track?.getSettings().deviceId ?? controller.preferredDevice(kind);
+  const start = (sessionId: string, host: boolean) => {
+    setHost(host);
+    controller.dispatch({ type: 'start', sessionId });
   };
-  const choose = async (kind: 'audio' | 'video', deviceId: string) => {
-    if (deviceId === currentId(kind)) return;
-    controller.preferDevice(kind, deviceId);
-    // Outside a call nothing is opened: the choice applies when the next call starts.
-    if (!view.local) return;
-    // Phones often cannot open two cameras at once: stop the old one first.
-    for (const tr of view.local?.getTracks() ?? []) if (tr.kind === kind) tr.stop();
-    const track = await openTrack(kind, deviceId);
-    if (track) await controller.replaceTrack(kind, track);
-    else controller.toasts.show('mediaBusy', 'warn');
-  };
-  const switchCamera = async () => {
-    const { cameras } = await listDevices();
-    if (cameras.length < 2) return;
-    const i = cameras.findIndex((c) => c.deviceId === currentId('video'));
-    const next = cameras[(i + 1) % cameras.length];
-    if (next) await choose('video', next.deviceId);
-  };
+  const copied = (ok: boolean) => controller.toasts.show(ok ? 'copied' : 'copyFailed', ok ? 'good' : 'warn');
+  const needsHelp = view.mediaError === 'denied' || view.mediaError === 'busy';
+  // A control with no device behind it brings the help back instead of doing nothing.
+  const orHelp = (fn: () => void) => () => (needsHelp ? setReceiveOnly(false) : fn());
 
   let screen: JSX.Element;
   switch (state.kind) {
     case 'home':
-      screen = <HomeScreen onConnect={() => controller.dispatch({ type: 'start', sessionId: newSessionId() })} />;
-      break;
-    case 'call':
-      screen = (
-        <CallScreen
-          view={view}
-          inviteUrl={`${origin}/?session=${state.sessionId}`}
-          canSwitch={cameraCount > 1}
-          onMic={() => controller.toggleMic()}
-          onCamera={() => controller.toggleCamera()}
-          onSwitch={() => void switchCamera()}
-          onHangup={() => controller.dispatch({ type: 'hangup' })}
-          onCopied={(ok) => controller.toasts.show(ok ? 'copied' : 'copyFailed', ok ? 'good' : 'warn')}
-          onNeedsTap={() => controller.toasts.show('tapForSound', 'info', 8_000)}
+      screen = inApp ? (
+        <InAppScreen
+          app={inApp.app}
+          url={`${origin}/?session=${inApp.sessionId}`}
+          onCopied={copied}
+          onStay={() => {
+            setInApp(null);
+            start(inApp.sessionId, false);
+          }}
+        />
+      ) : (
+        <HomeScreen
+          onConnect={() => start(newSessionId(), true)}
+          lastCall={lastCall}
+          onLastCall={() => lastCall && start(lastCall, true)}
+          onForget={() => {
+            env.prefs.setLastCall(null);
+            setLastCall(null);
+          }}
         />
       );
+      break;
+    case 'call':
+      screen =
+        needsHelp && !receiveOnly ? (
+          <MediaHelpScreen
+            reason={view.mediaError === 'busy' ? 'busy' : 'denied'}
+            onRetry={() => controller.retryMedia()}
+            onReceiveOnly={() => setReceiveOnly(true)}
+          />
+        ) : (
+          <CallScreen
+            view={view}
+            inviteUrl={`${origin}/?session=${state.sessionId}`}
+            isHost={isHost}
+            canSwitch={devices.cameraCount > 1}
+            waitingSince={waitingSince}
+            activeSince={activeSince}
+            soundBlocked={soundBlocked}
+            soundRequest={soundRequest}
+            outputId={outputId}
+            onMic={orHelp(() => controller.toggleMic())}
+            onCamera={orHelp(() => controller.toggleCamera())}
+            onSwitch={() => void devices.switchCamera()}
+            onHangup={() => controller.dispatch({ type: 'hangup' })}
+            onCopied={copied}
+            onNeedsTap={() => setSoundBlocked(true)}
+            onSound={() => setSoundBlocked(false)}
+            onSoundButton={() => setSoundRequest((n) => n + 1)}
+            toasts={<ToastLayer toasts={controller.toasts.items} onDismiss={(id) => controller.toasts.dismiss(id)} />}
+          />
+        );
       break;
     case 'ended':
       screen = (
@@ -123,6 +157,7 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
           kind="ended"
           title={t('endedTitle')}
           text={t(END_TEXT[state.reason])}
+          onCallAgain={() => start(state.sessionId, isHost)}
           onHome={() => controller.dispatch({ type: 'go-home' })}
         />
       );
@@ -149,29 +184,51 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
       break;
   }
 
+  const inCallScreen = state.kind === 'call' && !(needsHelp && !receiveOnly);
   return (
-    <I18nContext.Provider value={i18n}>
-      <div
-        class={`app state-${dataState}`}
-        data-state={dataState}
-        data-signal={state.kind === 'call' ? state.signal : 'none'}
-      >
-        <SettingsButton variant={state.kind === 'call' ? 'dark' : 'light'} onOpen={() => setSettingsOpen(true)} />
-        <main class="main">{screen}</main>
-        <ToastLayer toasts={controller.toasts.items} onDismiss={(id) => controller.toasts.dismiss(id)} />
-        {settingsOpen ? (
-          <SettingsPanel
-            currentAudio={currentId('audio')}
-            currentVideo={currentId('video')}
-            onChoose={(kind, id) => void choose(kind, id)}
-            onLanguage={(l) => {
-              setLang(l);
-              onLanguage(l);
-            }}
-            onClose={() => setSettingsOpen(false)}
-          />
-        ) : null}
-      </div>
-    </I18nContext.Provider>
+    <UiEnvContext.Provider value={env}>
+      <I18nContext.Provider value={i18n}>
+        <div
+          class={`app state-${dataState}${inCallScreen ? ' in-call' : ''}`}
+          data-state={dataState}
+          data-signal={state.kind === 'call' ? state.signal : 'none'}
+        >
+          {!online ? (
+            <Banner text={t('offlineBanner')} testid="offline-banner" />
+          ) : state.kind === 'call' && state.signal === 'offline' ? (
+            <Banner text={t('signalBanner')} testid="signal-banner" />
+          ) : null}
+          <div class="frame">
+            <SettingsButton variant={inCallScreen ? 'dark' : 'light'} onOpen={() => setSettingsOpen(true)} />
+            <main class="main">{screen}</main>
+            {inCallScreen ? null : (
+              <ToastLayer toasts={controller.toasts.items} onDismiss={(id) => controller.toasts.dismiss(id)} />
+            )}
+          </div>
+          {settingsOpen ? (
+            <SettingsPanel
+              currentAudio={devices.currentId('audio')}
+              currentVideo={devices.currentId('video')}
+              onChoose={(kind, id) => void devices.choose(kind, id)}
+              onLanguage={(l) => {
+                setLang(l);
+                env.prefs.setLang(l);
+              }}
+              waitingTone={toneOn}
+              onWaitingTone={(on) => {
+                setToneOn(on);
+                env.prefs.setWaitingTone(on);
+              }}
+              outputId={outputId}
+              onOutput={(id) => {
+                setOutputId(id);
+                env.prefs.setOutputId(id);
+              }}
+              onClose={() => setSettingsOpen(false)}
+            />
+          ) : null}
+        </div>
+      </I18nContext.Provider>
+    </UiEnvContext.Provider>
   );
 }
