@@ -3,7 +3,15 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { DESKTOP, expectMediaFlowing, launchBrowser, newCallContext, PHONE, waitForState } from './helpers/browser.js';
+import {
+  DESKTOP,
+  expectMediaFlowing,
+  hangUp,
+  launchBrowser,
+  newCallContext,
+  PHONE,
+  waitForState,
+} from './helpers/browser.js';
 import { ensureWebBuild, REPO, type RunningServer, startServer } from './helpers/server.js';
 
 // Every screen at phone and desktop size, in Russian and English. Each screen is also checked
@@ -145,7 +153,7 @@ for (const [lang, locale] of [
       await waitForState(carol, 'error');
       await shoot(carol, lang, 'refused', 64);
 
-      await bob.getByTestId('hangup').click();
+      await hangUp(bob);
       await waitForState(alice, 'ended');
       await dismissToasts(alice);
       await shoot(alice, lang, 'ended', 64);

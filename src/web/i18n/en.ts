@@ -38,7 +38,7 @@ export const en: Record<MessageKey, string> = {
   shareText:
     'Let us have a video call. Tap the link. When the phone asks about the camera and microphone, press "Allow".',
 
-  micOn: 'Microphone',
+  micOn: 'Mic',
   micOffNote: 'off',
   camOn: 'Camera',
   camOffNote: 'off',

@@ -65,7 +65,7 @@ export function App({ controller, env, initialLang, origin, newSessionId, opened
   const { t } = i18n;
   const online = useOnline();
   const devices = useDevices(controller);
-  const { waitingSince, activeSince } = useCallMoments(state, toneOn);
+  const { waitingSince, activeSince } = useCallMoments(state, toneOn, env);
 
   useEffect(() => {
     document.documentElement.dataset.state = dataState;

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CallState } from '../core/call-machine.js';
-import { useUiEnv } from './ui-env.js';
+import type { UiEnv } from './ui-env.js';
 
 /** Alone in a call whose join went through: the other person has not come (or has left). */
 export const isWaitingAlone = (s: CallState) => s.kind === 'call' && !s.fresh && s.peer === 'absent';
@@ -8,13 +8,15 @@ export const isWaitingAlone = (s: CallState) => s.kind === 'call' && !s.fresh &&
 /**
  * The moments of a call the UI marks: since when we wait alone (with the waiting tone, if it is
  * on), the chime and vibration when the other person arrives (before the picture appears), and
- * since when the picture is up (the call timer). Returns clock.now() values or null.
+ * since when the picture is up (the call timer). Returns clock.now() values or null. Takes the
+ * adapters directly: it runs in App, above the context provider.
  */
 export function useCallMoments(
   state: CallState,
   toneOn: boolean,
+  env: UiEnv,
 ): { waitingSince: number | null; activeSince: number | null } {
-  const { clock, cues, prefs } = useUiEnv();
+  const { clock, cues, prefs } = env;
   const prev = useRef<CallState>(state);
   const [waitingSince, setWaitingSince] = useState<number | null>(null);
   const [activeSince, setActiveSince] = useState<number | null>(null);

@@ -20,10 +20,26 @@ const BASE_ARGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
-/** `fakeUi: false` leaves camera/microphone prompts unanswered, which headless Chromium denies. */
-export function launchBrowser(opts: { fakeUi?: boolean } = {}): Promise<Browser> {
+/**
+ * `fakeUi: false` leaves camera/microphone prompts unanswered, which headless Chromium denies.
+ * `args` adds switches (e.g. `--autoplay-policy=document-user-activation-required`).
+ */
+export function launchBrowser(opts: { fakeUi?: boolean; args?: string[] } = {}): Promise<Browser> {
   const args = opts.fakeUi === false ? BASE_ARGS : [...BASE_ARGS, '--use-fake-ui-for-media-stream'];
-  return chromium.launch({ executablePath: CHROMIUM, args, timeout: 30_000 });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...args, ...(opts.args ?? [])], timeout: 30_000 });
+}
+
+/**
+ * Ends the call the way a person does: «Завершить» asks «Точно завершить?» in place, and a
+ * second press ends it.
+ */
+export async function hangUp(page: Page): Promise<void> {
+  const button = page.getByTestId('hangup');
+  if ((await button.getAttribute('data-confirming')) !== 'true') {
+    await button.click();
+    await page.locator('[data-testid="hangup"][data-confirming="true"]').waitFor();
+  }
+  await button.click();
 }
 
 export const PHONE = { width: 360, height: 740 };

@@ -45,7 +45,7 @@ export function CallControls(p: Props) {
     </button>
   );
   return (
-    <nav class="controls" aria-label={t('callControls')}>
+    <nav class={`controls${p.canSwitch ? ' four' : ''}`} aria-label={t('callControls')}>
       {toggle(p.micOn, 'toggle-mic', t('micOn'), t('micOffNote'), <MicIcon off={!p.micOn} />, p.onMic)}
       {toggle(p.camOn, 'toggle-camera', t('camOn'), t('camOffNote'), <CameraIcon off={!p.camOn} />, p.onCamera)}
       {p.canSwitch ? (
