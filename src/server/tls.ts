@@ -1,9 +1,10 @@
-import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import type { Config } from './config.js';
+import { type Config, writeStateFile } from './config/index.js';
+import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 
 /** PEM key and certificate chain for the HTTPS server. */
@@ -25,7 +26,8 @@ export interface TlsOptions {
   logger: Logger;
   /** Addresses the development certificate must cover; default: every local interface address. */
   addresses?: readonly string[];
-  wallNow?: () => number;
+  /** Certificate validity is judged and dated by its wall clock. */
+  clock: Pick<Clock, 'wallNow'>;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function loadTlsMaterial(
       selfSigned: false,
     };
   }
-  const wallNow = options.wallNow ?? Date.now;
+  const wallNow = () => options.clock.wallNow();
   const addresses = [...new Set(['127.0.0.1', '::1', ...(options.addresses ?? localAddresses())])];
   const file = join(config.stateDir, DEV_CERT_FILE);
   const existing = readDevCert(file);
@@ -56,15 +58,8 @@ export async function loadTlsMaterial(
     return { ...existing, selfSigned: true };
   }
   const made = await makeDevCert(addresses, wallNow());
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  // Written aside, then renamed: atomic, so servers starting together never read half a file.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, `${made.key}${made.cert}`, { mode: 0o600 });
-  try {
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  // Atomic (rename), so servers starting together never read half a file.
+  writeStateFile({ dir: config.stateDir, name: DEV_CERT_FILE, content: `${made.key}${made.cert}`, mode: 'replace' });
   options.logger.warn(
     { certFile: file, names: addresses.length + 1 },
     'created a self-signed development certificate for localhost and this machine; browsers will warn until it is accepted (use --tls-cert/--tls-key for real ones)',

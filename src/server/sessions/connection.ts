@@ -1,5 +1,6 @@
-import type { ErrorCode, ServerFrame } from '../../shared/protocol/index.js';
+import type { CloseCode, ErrorCode, ServerFrame } from '../../shared/protocol/index.js';
 import type { Seat } from './session-registry.js';
+import type { SessionHandle } from './session-port.js';
 
 /** What the session layer sees of a socket (style.md §2: never a WebSocket). */
 export interface PeerLink {
@@ -10,15 +11,16 @@ export interface PeerLink {
   /**
    * Sends an `error` frame. `throttled` errors answer garbage and are rate-limited by the
    * transport, so a flood of bad frames cannot be amplified into a flood of replies.
+   * Returns whether the frame was sent (a throttled one may not be). Callers use sendError().
    */
-  sendError(code: ErrorCode, sessionId: string | null, throttled: boolean): void;
-  close(code: number, reason: string): void;
+  sendError(code: ErrorCode, sessionId: string | null, throttled: boolean): boolean;
+  close(code: CloseCode, reason: string): void;
 }
 
 export type ConnectionState = 'new' | 'joined' | 'ended' | 'replaced' | 'closed';
 
 /** One socket's standing in the session layer. */
-export class Connection {
+export class Connection implements SessionHandle {
   state: ConnectionState = 'new';
   seat: Seat | null = null;
   /** Frames of one socket are handled one after another, in arrival order. */
@@ -35,6 +37,14 @@ export class Connection {
 
   get isJoined(): boolean {
     return this.state !== 'new';
+  }
+
+  get sessionId(): string | null {
+    return this.seat?.sessionId ?? null;
+  }
+
+  settled(): Promise<void> {
+    return this.chain;
   }
 
   deliver(text: string): void {

@@ -7,6 +7,7 @@ import {
   type PeerState,
   type RelayFrame,
   CloseCode,
+  HangupReason,
   hangupFrame,
   joinedFrame,
   parseBody,
@@ -15,9 +16,12 @@ import {
 } from '../../shared/protocol/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { EndReason, Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics.js';
 import { Connection, type PeerLink } from './connection.js';
 import type { ResumeTokens } from './resume-token.js';
+import { type ContextRef, combineObservers, type EndReason, type SessionObserver } from './session-events.js';
+import { sendError, sendInternalError } from './send-error.js';
+import type { SessionPort } from './session-port.js';
 import {
   type Admission,
   type Place,
@@ -32,6 +36,8 @@ export interface SessionServiceOptions {
   tokens: ResumeTokens;
   logger: Logger;
   metrics: Metrics;
+  /** Told of every context and place change (metrics, TURN credentials, ...). */
+  observers: readonly SessionObserver[];
   limits: Limits;
   clock: Clock;
   iceServers: (expiresAtMs: number) => IceServer[];
@@ -52,11 +58,12 @@ interface SessionTimers {
  * The protocol's lifecycle rules (protocol.md rules 1-8), once, above the registry. It sees
  * parsed envelopes and PeerLinks, never sockets.
  */
-export class SessionService {
+export class SessionService implements SessionPort<Connection> {
   readonly #registry: SessionRegistry;
   readonly #tokens: ResumeTokens;
   readonly #log: Logger;
   readonly #metrics: Metrics;
+  readonly #events: Required<SessionObserver>;
   readonly #limits: Limits;
   readonly #clock: Clock;
   readonly #iceServers: (expiresAtMs: number) => IceServer[];
@@ -71,6 +78,9 @@ export class SessionService {
     this.#tokens = options.tokens;
     this.#log = options.logger;
     this.#metrics = options.metrics;
+    this.#events = combineObservers(options.observers, (error) =>
+      this.#log.error({ err: error, event: 'observer-failed' }),
+    );
     this.#limits = options.limits;
     this.#clock = options.clock;
     this.#iceServers = options.iceServers;
@@ -144,24 +154,24 @@ export class SessionService {
     switch (conn.state) {
       case 'new':
         // Rule 4: nothing but `join` before the handshake.
-        if (envelope.type !== 'join') return link.sendError(ErrorCode.NOT_JOINED, null, true);
+        if (envelope.type !== 'join') return this.#garbage(conn, ErrorCode.NOT_JOINED, null);
         break;
       case 'joined':
         if (envelope.sessionId !== conn.seat?.sessionId) {
           // Rule 4: the id is checked before the body is looked at; nothing is relayed.
-          return link.sendError(ErrorCode.SIGNAL_NOT_FOUND, conn.seat?.sessionId ?? null, true);
+          return this.#garbage(conn, ErrorCode.SIGNAL_NOT_FOUND, conn.seat?.sessionId ?? null);
         }
-        if (envelope.type === 'join') return link.sendError(ErrorCode.BAD_MESSAGE, envelope.sessionId, true);
+        if (envelope.type === 'join') return this.#garbage(conn, ErrorCode.BAD_MESSAGE, envelope.sessionId);
         break;
       case 'ended':
-        return link.sendError(ErrorCode.SESSION_ENDED, envelope.sessionId, true);
+        return this.#garbage(conn, ErrorCode.SESSION_ENDED, envelope.sessionId);
       case 'replaced':
-        return link.sendError(ErrorCode.SIGNAL_NOT_FOUND, envelope.sessionId, true);
+        return this.#garbage(conn, ErrorCode.SIGNAL_NOT_FOUND, envelope.sessionId);
       case 'closed':
         return;
     }
     const parsed = parseBody(envelope);
-    if (!parsed.ok) return link.sendError(parsed.error.code, envelope.sessionId, true);
+    if (!parsed.ok) return this.#garbage(conn, parsed.error.code, envelope.sessionId);
     const frame: ClientFrame = parsed.value;
     switch (frame.type) {
       case 'join':
@@ -200,8 +210,7 @@ export class SessionService {
     const claims = this.#tokens.verify(token);
     // A token never opens another session than the one it was issued for.
     if (claims === null || claims.sessionId !== sessionId) {
-      this.#log.info({ session: this.#tagOf(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
-      return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, sessionId, true);
+      return this.#refuseResume(conn, sessionId);
     }
     const now = this.#clock.wallNow();
     // Rule 7. A restart counts as a drop of everyone: a context lost with the process may be
@@ -215,8 +224,7 @@ export class SessionService {
     const result = await this.#registry.resume(claims, conn.link.id, { now, mayRestore });
     if (result.kind !== 'resumed') {
       if (result.kind === 'stale') {
-        this.#log.info({ session: this.#tagOf(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
-        return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, sessionId, true);
+        return this.#refuseResume(conn, sessionId);
       }
       return this.#refuseJoin(conn, sessionId, result.kind);
     }
@@ -238,6 +246,7 @@ export class SessionService {
   /** Replies `joined`, tells the newcomer about its peer, then delivers its queue in order. */
   #admit(conn: Connection, admission: Admission, peerNotice: PeerState | null): void {
     const { seat, other, queued } = admission;
+    this.#events.placeAttached(contextOf(seat), seat.place);
     conn.seat = seat;
     conn.state = 'joined';
     const expiresAt = seat.createdAt + this.#limits.sessionLifetimeMs;
@@ -256,16 +265,32 @@ export class SessionService {
   }
 
   #refuseJoin(conn: Connection, sessionId: string, kind: 'full' | 'busy' | 'ended'): void {
-    const [code, close] =
-      kind === 'full'
-        ? [ErrorCode.SESSION_FULL, CloseCode.POLICY_VIOLATION]
-        : kind === 'busy'
-          ? [ErrorCode.SERVER_BUSY, CloseCode.TRY_AGAIN_LATER]
-          : [ErrorCode.SESSION_ENDED, CloseCode.NORMAL];
-    this.#log.info({ session: this.#tagOf(sessionId), event: 'refused', code });
+    const code =
+      kind === 'full' ? ErrorCode.SESSION_FULL : kind === 'busy' ? ErrorCode.SERVER_BUSY : ErrorCode.SESSION_ENDED;
     conn.state = 'closed';
-    conn.link.sendError(code, sessionId, false);
-    conn.link.close(close, code);
+    sendError(conn.link, this.#log, {
+      code,
+      sessionId,
+      closeReason: code,
+      event: 'refused',
+      detail: { session: this.#tagOf(sessionId) },
+    });
+  }
+
+  /** A token that opens nothing (forged, of another session, or of an earlier generation). */
+  #refuseResume(conn: Connection, sessionId: string): void {
+    sendError(conn.link, this.#log, {
+      code: ErrorCode.SIGNAL_NOT_FOUND,
+      sessionId,
+      throttled: true,
+      event: 'resume-refused',
+      detail: { session: this.#tagOf(sessionId) },
+    });
+  }
+
+  /** Answers a frame that breaks a rule (rule 4, bad bodies), within the link's error budget. */
+  #garbage(conn: Connection, code: ErrorCode, sessionId: string | null): void {
+    sendError(conn.link, this.#log, { code, sessionId, throttled: true, event: 'bad-frame' });
   }
 
   /** Rule 2 / R4: a half-open socket that still held the place is superseded and closed. */
@@ -300,10 +325,14 @@ export class SessionService {
         this.#metrics.frameQueued();
         return;
       case 'queue-full':
-        this.#log.info({ session: this.#tagOf(seat.sessionId), event: 'queue-full', frame: frame.type });
-        return conn.link.sendError(ErrorCode.QUEUE_FULL, seat.sessionId, false);
+        return sendError(conn.link, this.#log, {
+          code: ErrorCode.QUEUE_FULL,
+          sessionId: seat.sessionId,
+          event: 'queue-full',
+          detail: { session: this.#tagOf(seat.sessionId), frame: frame.type },
+        });
       case 'stale':
-        return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, seat.sessionId, true);
+        return this.#garbage(conn, ErrorCode.SIGNAL_NOT_FOUND, seat.sessionId);
     }
   }
 
@@ -316,7 +345,7 @@ export class SessionService {
   async #end(sessionId: string, contextId: string, why: EndReason, reason?: string): Promise<void> {
     const result = await this.#registry.end(sessionId, contextId);
     if (result.kind === 'stale') return;
-    this.#forget(sessionId, why);
+    this.#forget({ sessionId, contextId }, why);
     const text = JSON.stringify(hangupFrame(sessionId, reason));
     for (const linkId of result.links) {
       const conn = this.#connections.get(linkId);
@@ -339,7 +368,9 @@ export class SessionService {
     const result = await this.#registry.leave(seat, clean ? 'free' : 'hold', this.#clock.wallNow());
     if (result.kind === 'stale') return;
     this.#log.info({ session: this.#tagOf(seat.sessionId), event: clean ? 'left' : 'away', place: seat.place });
-    if (result.dropped) return this.#forget(seat.sessionId, 'left');
+    if (result.kind === 'held') this.#events.placeHeld(contextOf(seat), seat.place);
+    else this.#events.placeFreed(contextOf(seat), seat.place);
+    if (result.dropped) return this.#forget(seat, 'left');
     if (result.kind === 'held') this.#startGrace(seat);
     if (result.otherLink !== null) {
       this.#connections
@@ -355,7 +386,8 @@ export class SessionService {
     const result = await this.#registry.expire(seat);
     if (result.kind === 'stale') return;
     this.#log.info({ session: this.#tagOf(seat.sessionId), event: 'grace-expired', place: seat.place });
-    if (result.dropped) return this.#forget(seat.sessionId, 'left');
+    this.#events.placeFreed(contextOf(seat), seat.place);
+    if (result.dropped) return this.#forget(seat, 'left');
     if (result.otherLink !== null) {
       this.#connections.get(result.otherLink)?.deliver(JSON.stringify(peerFrame(seat.sessionId, 'left')));
       this.#startAlone(seat);
@@ -366,19 +398,19 @@ export class SessionService {
     const view = await this.#registry.peek(sessionId);
     if (view === null || view.contextId !== contextId || !view.places.includes('free')) return;
     this.#log.info({ session: this.#tagOf(sessionId), event: 'alone-timeout' });
-    await this.#end(sessionId, contextId, 'timeout', 'timeout');
+    await this.#end(sessionId, contextId, 'timeout', HangupReason.TIMEOUT);
   }
 
   // Timers: one record per live context, so ending a context clears all of them at once.
 
   #started(seat: Seat): void {
-    this.#metrics.sessionStarted();
+    this.#events.contextCreated(contextOf(seat));
     const timers = this.#timersOf(seat);
     const remaining = seat.createdAt + this.#limits.sessionLifetimeMs - this.#clock.wallNow();
     timers.lifetime = this.#clock.setTimeout(
       () => {
         this.#log.info({ session: this.#tagOf(seat.sessionId), event: 'lifetime-reached' });
-        void this.#end(seat.sessionId, seat.contextId, 'lifetime', 'lifetime').catch((e: unknown) =>
+        void this.#end(seat.sessionId, seat.contextId, 'lifetime', HangupReason.LIFETIME).catch((e: unknown) =>
           this.#internal(null, e),
         );
       },
@@ -443,12 +475,13 @@ export class SessionService {
   }
 
   /** The context is gone: drop its timers and count it. */
-  #forget(sessionId: string, why: EndReason): void {
+  #forget(context: ContextRef, why: EndReason): void {
+    const { sessionId } = context;
     const tag = this.#tagOf(sessionId);
     const timers = this.#timers.get(sessionId);
     if (timers !== undefined) this.#clearTimers(timers);
     this.#timers.delete(sessionId);
-    this.#metrics.sessionEnded(why);
+    this.#events.contextEnded(contextOf(context), why);
     this.#log.info({ session: tag, event: 'ended', reason: why });
   }
 
@@ -458,11 +491,12 @@ export class SessionService {
   }
 
   #internal(conn: Connection | null, error: unknown): void {
-    // A bug, not a peer's fault: full detail in the log, a generic refusal to the socket.
-    this.#log.error({ err: error, event: 'internal-error' });
-    if (conn !== null && conn.state !== 'closed') {
-      conn.link.sendError(ErrorCode.SERVER_BUSY, conn.seat?.sessionId ?? null, false);
-      conn.link.close(1011, 'internal error');
-    }
+    const target = conn !== null && conn.state !== 'closed' ? { link: conn.link, sessionId: conn.sessionId } : null;
+    sendInternalError(this.#log, error, target);
   }
+}
+
+/** Only the context's ids, whatever else the seat carries. */
+function contextOf({ sessionId, contextId }: ContextRef): ContextRef {
+  return { sessionId, contextId };
 }

@@ -45,7 +45,8 @@ test('plain words: no «сервер», no «обновите страницу»
 test('one word for the other person throughout: «собеседник», "the other person"', () => {
   for (const [k, v] of Object.entries(DICTIONARIES.ru)) {
     // «близким» only in the tagline, about family in general, not the person in the call.
-    if (k !== 'tagline') assert.doesNotMatch(v, /близк|родствен|партн[её]р|участник[аеу]?\b(?! звонка)/i, `ru.${k}: ${v}`);
+    if (k !== 'tagline')
+      assert.doesNotMatch(v, /близк|родствен|партн[её]р|участник[аеу]?\b(?! звонка)/i, `ru.${k}: ${v}`);
   }
   for (const [k, v] of Object.entries(DICTIONARIES.en)) {
     assert.doesNotMatch(v, /relative|partner|peer|contact/i, `en.${k}: ${v}`);

@@ -22,11 +22,18 @@ const BASE_ARGS = [
 
 /**
  * `fakeUi: false` leaves camera/microphone prompts unanswered, which headless Chromium denies.
+ * `executablePath` runs Chromium through a wrapper (e.g. one that enters a network namespace).
  * `args` adds switches (e.g. `--autoplay-policy=document-user-activation-required`).
  */
-export function launchBrowser(opts: { fakeUi?: boolean; args?: string[] } = {}): Promise<Browser> {
+export function launchBrowser(
+  opts: { fakeUi?: boolean; executablePath?: string; args?: string[] } = {},
+): Promise<Browser> {
   const args = opts.fakeUi === false ? BASE_ARGS : [...BASE_ARGS, '--use-fake-ui-for-media-stream'];
-  return chromium.launch({ executablePath: CHROMIUM, args: [...args, ...(opts.args ?? [])], timeout: 30_000 });
+  return chromium.launch({
+    executablePath: opts.executablePath ?? CHROMIUM,
+    args: [...args, ...(opts.args ?? [])],
+    timeout: 30_000,
+  });
 }
 
 /**
