@@ -14,7 +14,7 @@ import {
 } from './helpers/browser.js';
 import { ensureWebBuild, REPO, type RunningServer, startServer } from './helpers/server.js';
 
-// Every screen at phone and desktop size, in Russian and English. Each screen is also checked
+// Every screen at small-phone, phone, landscape-phone and desktop size, in Russian and English. Each screen is also checked
 // for what an elderly user needs on a 360-px phone: nothing wider than the screen, big targets,
 // accessible names, no text inputs. `HOMECALL_SCREENSHOTS=docs` writes into docs/screenshots
 // (what the README shows); otherwise they go to test-results/screenshots.
@@ -23,7 +23,12 @@ const OUT =
   process.env.HOMECALL_SCREENSHOTS === 'docs'
     ? resolve(REPO, 'docs/screenshots')
     : resolve(REPO, 'test-results/screenshots');
-const SIZES = { phone: PHONE, desktop: DESKTOP } as const;
+const SIZES = {
+  small: { width: 320, height: 568 },
+  phone: PHONE,
+  landscape: { width: 740, height: 360 },
+  desktop: DESKTOP,
+} as const;
 
 let server: RunningServer;
 let browser: Browser;

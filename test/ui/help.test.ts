@@ -57,7 +57,7 @@ const MESSENGERS: [string, string][] = [
   ['Instagram', `${IPHONE} Instagram 307.0.0.34.111 (iPhone14,5; iOS 17_1; ru_RU; ru)`],
 ];
 
-describe('help that stays until the problem is solved', { timeout: 240_000, concurrency: 1 }, () => {
+describe('help that stays until the problem is solved', { timeout: 600_000, concurrency: 1 }, () => {
   test('a link opened in a messenger: a screen that says so, the link ready to copy, no join until asked', async () => {
     const { alice, link } = await aliceWaiting();
     for (const [name, userAgent] of MESSENGERS) {

@@ -43,7 +43,7 @@ async function open(locale: string): Promise<Page> {
 const TELEGRAM =
   'Mozilla/5.0 (Linux; Android 13; SM-A515F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 Telegram-Android/10.5.0 (Samsung SM-A515F; Android 13; SDK 33; AVERAGE)';
 
-describe('layout and accessibility', { timeout: 240_000, concurrency: 1 }, () => {
+describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () => {
   for (const [lang, locale] of [
     ['ru', 'ru-RU'],
     ['en', 'en-US'],

@@ -66,7 +66,7 @@ async function page(record = false): Promise<Page> {
 const cues = (p: Page) => p.evaluate(() => (window as unknown as { __cues: Cue[] }).__cues);
 const tonesAt = (list: Cue[], hz: number) => list.filter((c) => c.kind === 'tone' && c.hz === hz).length;
 
-describe('waiting, arriving, calling again', { timeout: 240_000, concurrency: 1 }, () => {
+describe('waiting, arriving, calling again', { timeout: 600_000, concurrency: 1 }, () => {
   test('a waiting tone while alone; a chime and a vibration when the other person arrives, before the picture; «Позвонить ещё раз» on the same link; the tone can be turned off', async () => {
     const alice = await page(true);
     await alice.goto(`${server.url}/`);

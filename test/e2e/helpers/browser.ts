@@ -38,15 +38,23 @@ export function launchBrowser(
 
 /**
  * Ends the call the way a person does: «Завершить» asks «Точно завершить?» in place, and a
- * second press ends it.
+ * second press ends it. On a loaded machine the question may time out between the two presses
+ * (it turns back after a few seconds), so this presses again until the button is gone.
  */
 export async function hangUp(page: Page): Promise<void> {
   const button = page.getByTestId('hangup');
-  if ((await button.getAttribute('data-confirming')) !== 'true') {
-    await button.click();
-    await page.locator('[data-testid="hangup"][data-confirming="true"]').waitFor();
+  for (let i = 0; i < 10; i++) {
+    if ((await button.count()) === 0) return;
+    const confirming = (await button.getAttribute('data-confirming').catch(() => null)) === 'true';
+    await button.click({ timeout: 10_000 }).catch(() => {});
+    if (!confirming) continue;
+    const gone = await button.waitFor({ state: 'detached', timeout: 3_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (gone) return;
   }
-  await button.click();
+  throw new Error('the hang-up button did not end the call');
 }
 
 export const PHONE = { width: 360, height: 740 };
