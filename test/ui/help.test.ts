@@ -141,8 +141,14 @@ describe('help that stays until the problem is solved', { timeout: 600_000, conc
       await alice.getByTestId('cta-connect').click();
       await waitForState(alice, 'waiting', SLOW);
       const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
-      // Bob opens the link and has not touched the page: the browser refuses to start sound.
-      const bob = await (await track(await newCallContext(strict, { locale: 'en-US' }))).newPage();
+      // Bob opens the link and has not touched the page. Chromium lets a page that is capturing
+      // camera or microphone start sound by itself, so Bob has no devices (receive-only, the
+      // usual case for this refusal): then the browser refuses to start sound.
+      const bobCtx = await track(await newCallContext(strict, { locale: 'en-US' }));
+      await bobCtx.addInitScript(() => {
+        navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('none', 'NotFoundError'));
+      });
+      const bob = await bobCtx.newPage();
       await bob.goto(link);
       await waitForState(bob, 'active', SLOW);
       const button = bob.getByTestId('enable-sound');
