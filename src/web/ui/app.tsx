@@ -15,7 +15,6 @@ import { MediaHelpScreen } from './screens/media-help-screen.js';
 import { MessageScreen } from './screens/message-screen.js';
 import { type UiEnv, UiEnvContext } from './ui-env.js';
 import { useCallMoments } from './use-call-moments.js';
-import { useDevices } from './use-devices.js';
 import { useOnline } from './use-online.js';
 
 const END_TEXT: Record<EndReason, MessageKey> = {
@@ -64,7 +63,6 @@ export function App({ controller, env, initialLang, origin, newSessionId, opened
   const i18n = useMemo(() => ({ lang, t: translator(lang) }), [lang]);
   const { t } = i18n;
   const online = useOnline();
-  const devices = useDevices(controller);
   const { waitingSince, activeSince } = useCallMoments(state, toneOn, env);
 
   useEffect(() => {
@@ -133,7 +131,7 @@ export function App({ controller, env, initialLang, origin, newSessionId, opened
             view={view}
             inviteUrl={`${origin}/?session=${state.sessionId}`}
             isHost={isHost}
-            canSwitch={devices.cameraCount > 1}
+            canSwitch={view.devices.cameras.length > 1}
             waitingSince={waitingSince}
             activeSince={activeSince}
             soundBlocked={soundBlocked}
@@ -141,7 +139,7 @@ export function App({ controller, env, initialLang, origin, newSessionId, opened
             outputId={outputId}
             onMic={orHelp(() => controller.toggleMic())}
             onCamera={orHelp(() => controller.toggleCamera())}
-            onSwitch={() => void devices.switchCamera()}
+            onSwitch={() => void controller.switchCamera()}
             onHangup={() => controller.dispatch({ type: 'hangup' })}
             onCopied={copied}
             onNeedsTap={() => setSoundBlocked(true)}
@@ -207,9 +205,11 @@ export function App({ controller, env, initialLang, origin, newSessionId, opened
           </div>
           {settingsOpen ? (
             <SettingsPanel
-              currentAudio={devices.currentId('audio')}
-              currentVideo={devices.currentId('video')}
-              onChoose={(kind, id) => void devices.choose(kind, id)}
+              devices={view.devices}
+              currentAudio={controller.currentDevice('audio')}
+              currentVideo={controller.currentDevice('video')}
+              onOpen={() => void controller.refreshDevices()}
+              onChoose={(kind, id) => void controller.chooseDevice(kind, id)}
               onLanguage={(l) => {
                 setLang(l);
                 env.prefs.setLang(l);

@@ -1,12 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Lang } from '../../i18n/i18n.js';
-import { type Devices, listDevices } from '../../media/local-media.js';
+import type { DeviceInfo, Devices } from '../../core/media-port.js';
 import { useI18n } from '../i18n-context.js';
 import { useUiEnv } from '../ui-env.js';
 
 interface Props {
+  devices: Devices;
   currentAudio: string | null;
   currentVideo: string | null;
+  /** The panel opened: the device list is read again. */
+  onOpen: () => void;
   onChoose: (kind: 'audio' | 'video', deviceId: string) => void;
   onLanguage: (lang: Lang) => void;
   waitingTone: boolean;
@@ -26,7 +29,6 @@ const FOCUSABLE = 'button:not([disabled]), [href], [tabindex]:not([tabindex="-1"
 export function SettingsPanel(p: Props) {
   const { t, lang } = useI18n();
   const { output } = useUiEnv();
-  const [devices, setDevices] = useState<Devices>({ cameras: [], microphones: [] });
   const [outputs, setOutputs] = useState<MediaDeviceInfo[]>([]);
   const closeRef = useRef<HTMLButtonElement>(null);
   const backdropRef = useRef<HTMLDivElement>(null);
@@ -37,7 +39,7 @@ export function SettingsPanel(p: Props) {
     const backdrop = backdropRef.current;
     const onBackdrop = (e: MouseEvent) => e.target === backdrop && p.onClose();
     backdrop?.addEventListener('click', onBackdrop);
-    void listDevices().then(setDevices);
+    p.onOpen();
     if (output.canChoose()) void output.list().then(setOutputs);
     closeRef.current?.focus();
     const onKey = (e: KeyboardEvent) => {
@@ -74,7 +76,7 @@ export function SettingsPanel(p: Props) {
       {label}
     </button>
   );
-  const group = (kind: 'audio' | 'video', title: string, list: MediaDeviceInfo[], current: string | null) => (
+  const group = (kind: 'audio' | 'video', title: string, list: DeviceInfo[], current: string | null) => (
     <fieldset class="settings-group">
       <legend>{title}</legend>
       {list.length === 0 ? <p class="muted">{t('noDevices')}</p> : null}
@@ -106,8 +108,8 @@ export function SettingsPanel(p: Props) {
             {t('close')}
           </button>
         </header>
-        {group('video', t('camera'), devices.cameras, p.currentVideo)}
-        {group('audio', t('microphone'), devices.microphones, p.currentAudio)}
+        {group('video', t('camera'), p.devices.cameras, p.currentVideo)}
+        {group('audio', t('microphone'), p.devices.microphones, p.currentAudio)}
         {output.canChoose() && outputs.length > 0 ? (
           <fieldset class="settings-group" data-testid="output-choice">
             <legend>{t('soundOutput')}</legend>
