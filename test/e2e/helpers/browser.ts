@@ -1,16 +1,10 @@
+import { CHROMIUM, CHROMIUM_FLAGS, FAKE_UI_FLAG } from '../../helpers/chromium.js';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-/** Debian's Chromium, never a downloaded one. */
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM };
+/** The shared flags (test/helpers/chromium.ts) and what only the browser tests add. */
 const BASE_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--use-fake-device-for-media-stream',
+  ...CHROMIUM_FLAGS,
   // The test server's self-signed certificate: without this, service worker registration is
   // refused even where the context ignores HTTPS errors for pages.
   '--ignore-certificate-errors',
@@ -28,7 +22,7 @@ const BASE_ARGS = [
 export function launchBrowser(
   opts: { fakeUi?: boolean; executablePath?: string; args?: string[] } = {},
 ): Promise<Browser> {
-  const args = opts.fakeUi === false ? BASE_ARGS : [...BASE_ARGS, '--use-fake-ui-for-media-stream'];
+  const args = opts.fakeUi === false ? BASE_ARGS : [...BASE_ARGS, FAKE_UI_FLAG];
   return chromium.launch({
     executablePath: opts.executablePath ?? CHROMIUM,
     args: [...args, ...(opts.args ?? [])],
