@@ -1,16 +1,26 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from './static-files.js';
 
 const HEALTH_BODY = JSON.stringify({ status: 'ok' });
+const OBTAINING_BODY = JSON.stringify({ status: 'starting', tls: 'obtaining certificate' });
 
-/** `GET /healthz`: 200 `{"status":"ok"}` while the process serves requests. */
-export async function handleHealth(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  res.writeHead(200, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(HEALTH_BODY),
-    'Cache-Control': 'no-store',
-  });
-  res.end(req.method === 'HEAD' ? undefined : HEALTH_BODY);
+/** Whether the server is serving its real certificate yet (ACME: not before the first one arrives). */
+export type ReadinessSource = () => { ready: boolean };
+
+/**
+ * `GET /healthz`: 200 `{"status":"ok"}` while the process serves requests; 503
+ * `{"status":"starting","tls":"obtaining certificate"}` while ACME gets the first certificate.
+ */
+export function createHealthHandler(readiness: ReadinessSource): RequestHandler {
+  return async (req, res) => {
+    const ready = readiness().ready;
+    const body = ready ? HEALTH_BODY : OBTAINING_BODY;
+    res.writeHead(ready ? 200 : 503, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
 }
 
 /** What /metrics needs of the metrics object (PromMetrics has both). */
