@@ -142,6 +142,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       readiness: () => certificates.status(),
     }),
     gateway,
+    ...(turn === undefined ? {} : { turn: (stream, remote) => turn.server.handleStream(stream, remote) }),
     logger,
     metrics,
   });
@@ -267,7 +268,7 @@ async function startTurn(config: Config, logger: Logger) {
   try {
     const { port } = await server.listenUdp(config.turnPort, config.host);
     logger.info({ udpPort: port }, 'turn listening');
-    return { server, host: announced.host, udpPort: port, streams: false };
+    return { server, host: announced.host, udpPort: port, streams: true };
   } catch (error) {
     await server.close();
     const code = (error as NodeJS.ErrnoException).code;
