@@ -22,6 +22,10 @@ test('L1: after 90 s of 200 sessions cycling a full exchange, nothing is left be
   assert.equal(after.queuedFrames, 0, 'queued frames');
   assert.equal(after.sockets, 0, 'signalling sockets');
   assert.equal(after.timers, 0, 'session timers');
-  assert.equal(after.fds, before.fds, 'open descriptors back to the idle baseline');
-  assert.equal(after.activeHandles, before.activeHandles, 'active handles back to the idle baseline');
+  // Fewer than at the start is fine (a lazily opened descriptor closed); more would be a leak.
+  assert.ok(after.fds <= before.fds, `open descriptors back to the idle baseline (${before.fds} -> ${after.fds})`);
+  assert.ok(
+    after.activeHandles <= before.activeHandles,
+    `active handles back to the idle baseline (${before.activeHandles} -> ${after.activeHandles})`,
+  );
 });
