@@ -14,7 +14,13 @@ function waves(opts: { loops: number; firstMs: number; periodMs: number }) {
     sleep: async (ms: number) => {
       now += ms;
     },
-    mark: async (): Promise<CallsMark> => ({ completed: completedAt(now), failed: 0, genCpuS: 0, at: now, serverCpuS: 0 }),
+    mark: async (): Promise<CallsMark> => ({
+      completed: completedAt(now),
+      failed: 0,
+      genCpuS: 0,
+      at: now,
+      serverCpuS: 0,
+    }),
     now: () => now,
   };
 }
@@ -27,7 +33,11 @@ test('calls that end in waves slower than the smoke window are counted, not read
   await gen.sleep(SMOKE.warmupMs);
   const fixedStart = await gen.mark();
   await gen.sleep(SMOKE.windowMs);
-  assert.equal((await gen.mark()).completed - fixedStart.completed, 0, 'the scenario reproduces the 0-completed window');
+  assert.equal(
+    (await gen.mark()).completed - fixedStart.completed,
+    0,
+    'the scenario reproduces the 0-completed window',
+  );
 
   const sim = waves({ loops: 10, firstMs: 2800, periodMs: 2500 });
   const { start, end } = await measureCallsWindow({ ...SMOKE, mark: sim.mark, sleep: sim.sleep });
