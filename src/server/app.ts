@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
 import type { DestinationStream } from 'pino';
-import { type Config, resolveTokenSecret } from './config.js';
+import { type Config, resolveTokenSecret } from './config/index.js';
 import { SignalGateway } from './gateway/signal-gateway.js';
 import { createHttpServer } from './http/http-server.js';
 import { createRoutes } from './http/routes.js';

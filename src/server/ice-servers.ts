@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { IceServer } from '../shared/protocol/frames.js';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 
 /** The TURN REST username suffix; coturn only reads the expiry before the colon. */
 const TURN_USER = 'homecall';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { type App, startApp } from './app.js';
-import { ConfigError, loadConfig, usage, wantsHelp } from './config.js';
+import { ConfigError, loadConfig, usage, wantsHelp } from './config/index.js';
 import { createLogger } from './logger.js';
 
 // The only entry point: reads the configuration, starts the app, and owns the process's

@@ -1,9 +1,9 @@
-import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import type { Config } from './config.js';
+import { type Config, writeStateFile } from './config/index.js';
 import type { Logger } from './logger.js';
 
 /** PEM key and certificate chain for the HTTPS server. */
@@ -56,15 +56,8 @@ export async function loadTlsMaterial(
     return { ...existing, selfSigned: true };
   }
   const made = await makeDevCert(addresses, wallNow());
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  // Written aside, then renamed: atomic, so servers starting together never read half a file.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, `${made.key}${made.cert}`, { mode: 0o600 });
-  try {
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  // Atomic (rename), so servers starting together never read half a file.
+  writeStateFile({ dir: config.stateDir, name: DEV_CERT_FILE, content: `${made.key}${made.cert}`, mode: 'replace' });
   options.logger.warn(
     { certFile: file, names: addresses.length + 1 },
     'created a self-signed development certificate for localhost and this machine; browsers will warn until it is accepted (use --tls-cert/--tls-key for real ones)',

@@ -72,7 +72,7 @@ const toWsUrl = (url: string) => `${url.replace(/^https:/, 'wss:').replace(/\/$/
 /** Starts the real server in this process (`loadConfig` + `startApp`) on 127.0.0.1, port 0. */
 export async function startServer(flags: Flags = {}, options: ServerOptions = {}): Promise<RunningServer> {
   const { argv, secret, stateDir } = await buildArgv(flags, options);
-  const { loadConfig } = await import('../../src/server/config.js');
+  const { loadConfig } = await import('../../src/server/config/index.js');
   const { startApp } = await import('../../src/server/app.js');
   const logs: string[] = [];
   const logDestination = {

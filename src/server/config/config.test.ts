@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_LIMITS } from '../shared/protocol/limits.js';
+import { DEFAULT_LIMITS } from '../../shared/protocol/limits.js';
 import {
   ConfigError,
   loadConfig,
@@ -14,7 +14,7 @@ import {
   settingsTable,
   usage,
   wantsHelp,
-} from './config.js';
+} from './index.js';
 
 const SECRET_HEX = 'ab'.repeat(32);
 

@@ -1,0 +1,189 @@
+import { DEFAULT_LIMITS, type Limits } from '../../shared/protocol/limits.js';
+import { type Kind, type KindValues, LOG_LEVELS, type LogLevel } from './kinds.js';
+import { formatDuration, formatSize } from './units.js';
+
+// Every setting, declared once: its flag, its variable, its kind, its default and its help
+// text. --help, the README table and loadConfig() are all derived from SETTINGS.
+// A new setting is one entry in SETTINGS plus one field in Config: an entry with `field`
+// is parsed by its kind and lands in that field with no other code (load.ts).
+
+/** The server's whole configuration, validated and frozen. */
+export interface Config {
+  /** TCP port for HTTPS, the web client and /signal; 0 = any free port. */
+  readonly port: number;
+  /** Address to listen on; undefined = all interfaces. */
+  readonly host: string | undefined;
+  /** Certificate files; undefined = a self-signed development certificate. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Accept plain HTTP carrying `X-Forwarded-Proto: https` from a TLS-terminating proxy. */
+  readonly trustProxy: boolean;
+  /** Exact origins allowed for /signal besides the server's own. */
+  readonly allowedOrigins: readonly string[];
+  readonly stunUrls: readonly string[];
+  readonly turnUrls: readonly string[];
+  /** Shared secret of coturn's `use-auth-secret`; set whenever turnUrls is non-empty. */
+  readonly turnSecret: string | undefined;
+  /** TURN credential lifetime, ms (already capped at the session lifetime). */
+  readonly turnTtlMs: number;
+  /** Resume-token secret; undefined = the one kept in the state directory (resolveTokenSecret). */
+  readonly tokenSecret: Buffer | undefined;
+  /** Absolute path of the directory for server secrets and the development certificate. */
+  readonly stateDir: string;
+  readonly logLevel: LogLevel;
+  readonly limits: Limits;
+}
+
+/** One declared setting. */
+export interface Setting {
+  readonly flag: string;
+  readonly env: string;
+  readonly kind: Kind;
+  /** Default as the user would type it; undefined = not set. */
+  readonly default: string | undefined;
+  /** How the default reads in --help and the README when it is not a plain value. */
+  readonly defaultText?: string;
+  readonly help: string;
+  /** The Config field this setting fills; none = load.ts assembles it from several settings. */
+  readonly field?: keyof Config;
+  /** For limits: the Limits field this setting fills. */
+  readonly limit?: keyof Limits;
+}
+
+/** Config fields a kind's value can fill. */
+type FieldsFor<K extends Kind> = {
+  [F in keyof Config]: KindValues[K] extends Config[F] ? F : never;
+}[keyof Config];
+
+interface SettingOptions<K extends Kind> {
+  flag: string;
+  kind: K;
+  field?: FieldsFor<K>;
+  default?: string;
+  defaultText?: string;
+  help: string;
+}
+
+function envName(flag: string): string {
+  return flag.slice(2).replaceAll('-', '_').toUpperCase();
+}
+
+function setting<K extends Kind>(options: SettingOptions<K>): Setting {
+  const { flag, kind, field, defaultText, help } = options;
+  return {
+    flag,
+    env: envName(flag),
+    kind,
+    default: options.default,
+    help,
+    ...(defaultText === undefined ? {} : { defaultText }),
+    ...(field === undefined ? {} : { field }),
+  };
+}
+
+function limitSetting(limit: keyof Limits, flag: string, kind: 'duration' | 'size' | 'count', help: string): Setting {
+  const value = DEFAULT_LIMITS[limit];
+  const text = kind === 'duration' ? formatDuration(value) : kind === 'size' ? formatSize(value) : String(value);
+  return { flag, env: envName(flag), kind, default: text, help, limit };
+}
+
+/** Every setting, declared once. */
+export const SETTINGS: readonly Setting[] = Object.freeze([
+  setting({
+    flag: '--port',
+    kind: 'port',
+    field: 'port',
+    default: '8443',
+    help: 'TCP port for HTTPS, the web client and /signal; 0 = any free port',
+  }),
+  setting({ flag: '--host', kind: 'host', field: 'host', defaultText: 'all interfaces', help: 'address to listen on' }),
+  setting({
+    flag: '--tls-cert',
+    kind: 'file',
+    defaultText: 'self-signed',
+    help: 'certificate chain (PEM); give with --tls-key',
+  }),
+  setting({ flag: '--tls-key', kind: 'file', defaultText: 'self-signed', help: 'private key (PEM) of --tls-cert' }),
+  setting({
+    flag: '--trust-proxy',
+    kind: 'boolean',
+    field: 'trustProxy',
+    default: 'false',
+    help: 'accept plain HTTP from a TLS-terminating proxy that sets X-Forwarded-Proto: https',
+  }),
+  setting({
+    flag: '--allowed-origins',
+    kind: 'origins',
+    field: 'allowedOrigins',
+    defaultText: 'same origin only',
+    help: 'comma list of extra exact origins allowed for /signal',
+  }),
+  setting({
+    flag: '--stun-urls',
+    kind: 'stun-urls',
+    field: 'stunUrls',
+    defaultText: 'none',
+    help: 'comma list of STUN URLs handed to browsers (stun:host:3478)',
+  }),
+  setting({
+    flag: '--turn-urls',
+    kind: 'turn-urls',
+    field: 'turnUrls',
+    defaultText: 'none',
+    help: 'comma list of TURN URLs (turn:host:3478?transport=udp); needs --turn-secret',
+  }),
+  setting({
+    flag: '--turn-secret',
+    kind: 'secret',
+    field: 'turnSecret',
+    defaultText: 'none',
+    help: "coturn's static-auth-secret, for short-lived TURN credentials",
+  }),
+  setting({
+    flag: '--turn-ttl',
+    kind: 'duration',
+    field: 'turnTtlMs',
+    default: '12h',
+    help: 'TURN credential lifetime, never beyond the session lifetime',
+  }),
+  setting({
+    flag: '--token-secret',
+    kind: 'hex-secret',
+    field: 'tokenSecret',
+    defaultText: '<state-dir>/token-secret',
+    help: 'hex, at least 32 bytes; signs resume tokens',
+  }),
+  setting({
+    flag: '--state-dir',
+    kind: 'dir',
+    field: 'stateDir',
+    default: '.homecall',
+    help: 'directory for the token secret and the development certificate',
+  }),
+  setting({
+    flag: '--log-level',
+    kind: 'log-level',
+    field: 'logLevel',
+    default: 'info',
+    help: `one of ${LOG_LEVELS.join(', ')}`,
+  }),
+  limitSetting('maxFrameBytes', '--max-frame-bytes', 'size', 'largest accepted frame'),
+  limitSetting('maxFragments', '--max-fragments', 'count', 'fragments per frame'),
+  limitSetting('tlsHandshakeMs', '--tls-handshake-timeout', 'duration', 'TLS handshake timeout'),
+  limitSetting('headersTimeoutMs', '--headers-timeout', 'duration', 'HTTP headers timeout'),
+  limitSetting('joinTimeoutMs', '--join-timeout', 'duration', 'from upgrade to the first valid join'),
+  limitSetting('pingIntervalMs', '--ping-interval', 'duration', 'server WebSocket ping interval'),
+  limitSetting('dropAfterMs', '--drop-after', 'duration', 'a socket silent this long is dropped'),
+  limitSetting('graceMs', '--grace', 'duration', "how long a dropped participant's place is held"),
+  limitSetting('queueFrames', '--queue-frames', 'count', 'frames queued for an absent participant'),
+  limitSetting('queueBytes', '--queue-bytes', 'size', 'bytes queued for an absent participant'),
+  limitSetting('rateBurstFrames', '--rate-burst-frames', 'count', 'rate limiter burst, frames'),
+  limitSetting('rateBurstBytes', '--rate-burst-bytes', 'size', 'rate limiter burst, bytes'),
+  limitSetting('rateFramesPerSec', '--rate-frames-per-sec', 'count', 'sustained frames per second per socket'),
+  limitSetting('rateBytesPerSec', '--rate-bytes-per-sec', 'size', 'sustained bytes per second per socket'),
+  limitSetting('maxBacklogBytes', '--max-backlog-bytes', 'size', 'outbound backlog after which a socket is dropped'),
+  limitSetting('aloneMs', '--alone-timeout', 'duration', 'a participant alone this long is sent home'),
+  limitSetting('sessionLifetimeMs', '--session-lifetime', 'duration', "hard cap on a session's life"),
+  limitSetting('socketsPerAddress', '--sockets-per-address', 'count', 'concurrent sockets per client address'),
+  limitSetting('maxSockets', '--max-sockets', 'count', 'concurrent sockets per server'),
+  limitSetting('maxSessions', '--max-sessions', 'count', 'concurrent sessions per server'),
+]);
