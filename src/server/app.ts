@@ -8,7 +8,10 @@ import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
 import { createLogger, type Logger } from './logger.js';
 import { PromMetrics } from './metrics.js';
+import { systemClock } from './clock.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
+import { RedisRegistry } from './sessions/redis-registry.js';
+import type { SessionRegistry } from './sessions/session-registry.js';
 import { loadTlsMaterial } from './tls.js';
 
 /** A running server. */
@@ -39,11 +42,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const metrics = new PromMetrics();
   const tls = await loadTlsMaterial(config, { logger });
   const { limits } = config;
-  const registry = new MemoryRegistry({
-    maxSessions: limits.maxSessions,
-    tombstoneMs: limits.sessionLifetimeMs,
-    queue: { frames: limits.queueFrames, bytes: limits.queueBytes },
-  });
+  const redis = await startRedisRegistry(config, logger, metrics);
+  const registry: SessionRegistry =
+    redis ??
+    new MemoryRegistry({
+      maxSessions: limits.maxSessions,
+      tombstoneMs: limits.sessionLifetimeMs,
+      queue: { frames: limits.queueFrames, bytes: limits.queueBytes },
+    });
   const gateway = new SignalGateway({
     limits,
     logger,
@@ -62,6 +68,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       staticFiles: createStaticFiles(options.webRoot === undefined ? {} : { root: options.webRoot }),
       metrics,
       logger,
+      healthy: () => redis?.healthy() ?? true,
     }),
     gateway,
     logger,
@@ -74,6 +81,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   } catch (error) {
     await gateway.shutdown();
     await server.close();
+    await redis?.close();
     throw error;
   }
   const url = publicUrl(config.host, address.port);
@@ -83,7 +91,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= shutdown(server, gateway, logger);
+    closing ??= shutdown(server, gateway, logger).finally(() => redis?.close());
     return closing;
   };
   return { url, port: address.port, close };
@@ -114,6 +122,39 @@ async function shutdown(
     Math.min(LOG_FLUSH_BUDGET_MS, remaining),
     undefined,
   );
+}
+
+/** With --redis-url: the shared registry, connected; the process refuses to start without Redis. */
+async function startRedisRegistry(config: Config, logger: Logger, metrics: PromMetrics): Promise<RedisRegistry | null> {
+  if (config.redisUrl === undefined) return null;
+  const { limits } = config;
+  const registry = new RedisRegistry({
+    url: config.redisUrl,
+    maxSessions: limits.maxSessions,
+    queue: { frames: limits.queueFrames, bytes: limits.queueBytes },
+    graceMs: limits.graceMs,
+    sessionLifetimeMs: limits.sessionLifetimeMs,
+    timings: {
+      heartbeatMs: config.redisHeartbeatMs,
+      nodeTimeoutMs: config.redisNodeTimeoutMs,
+      sweepMs: config.redisSweepMs,
+      sweepSlackMs: config.redisHeartbeatMs,
+    },
+    clock: systemClock,
+    logger,
+  });
+  try {
+    await withTimeout(registry.start().then(() => true), 10_000, false).then((ok) => {
+      if (!ok) throw new Error('no answer within 10 s');
+    });
+  } catch (error) {
+    await registry.close();
+    // The URL may carry a password: never in the message.
+    throw new Error(`cannot reach Redis (--redis-url): ${error instanceof Error ? error.message : String(error)}`);
+  }
+  metrics.observeRedis(() => registry.redisStats());
+  logger.info({ event: 'redis-registry', node: registry.nodeId }, 'sessions shared through Redis');
+  return registry;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {

@@ -1,17 +1,19 @@
 import type { Logger } from '../logger.js';
-import { createMetricsHandler, handleHealth, type MetricsSource } from './health.js';
+import { createHealthHandler, createMetricsHandler, type MetricsSource } from './health.js';
 import { type RequestHandler, sendText } from './static-files.js';
 
 export interface RoutesOptions {
   staticFiles: RequestHandler;
   metrics: MetricsSource;
   logger: Logger;
+  /** False while the node cannot serve new calls (Redis unreachable): /healthz answers 503. */
+  healthy?: () => boolean;
 }
 
 /** Routes every (non-upgrade) HTTPS request: /healthz, /metrics, else the web client. GET and HEAD only. */
-export function createRoutes({ staticFiles, metrics, logger }: RoutesOptions): RequestHandler {
+export function createRoutes({ staticFiles, metrics, logger, healthy }: RoutesOptions): RequestHandler {
   const routes = new Map<string, RequestHandler>([
-    ['/healthz', handleHealth],
+    ['/healthz', createHealthHandler(healthy)],
     ['/metrics', createMetricsHandler(metrics)],
   ]);
   return async (req, res) => {

@@ -22,6 +22,7 @@ import {
   type Admission,
   type Place,
   type RelayResult,
+  type RemoteEvent,
   type Seat,
   type SessionRegistry,
   otherPlace,
@@ -76,6 +77,7 @@ export class SessionService {
     this.#iceServers = options.iceServers;
     this.#tag = options.tagSession;
     this.#startedAt = options.clock.wallNow();
+    options.registry.subscribe?.((event) => this.#remote(event));
   }
 
   /** Registers a new socket. */
@@ -246,6 +248,7 @@ export class SessionService {
     if (peerNotice !== null) conn.link.send(peerFrame(seat.sessionId, peerNotice));
     for (const text of queued) conn.link.sendText(text);
     conn.open();
+    this.#armLifetime(seat);
     if (other === 'free') this.#startAlone(seat);
     else this.#cancelAlone(seat.sessionId);
   }
@@ -296,6 +299,9 @@ export class SessionService {
         }
         return;
       }
+      case 'forwarded':
+        this.#metrics.frameRelayed();
+        return;
       case 'queued':
         this.#metrics.frameQueued();
         return;
@@ -314,7 +320,7 @@ export class SessionService {
   }
 
   async #end(sessionId: string, contextId: string, why: EndReason, reason?: string): Promise<void> {
-    const result = await this.#registry.end(sessionId, contextId);
+    const result = await this.#registry.end(sessionId, contextId, reason);
     if (result.kind === 'stale') return;
     this.#forget(sessionId, why);
     const text = JSON.stringify(hangupFrame(sessionId, reason));
@@ -325,6 +331,40 @@ export class SessionService {
       conn.seat = null;
       conn.deliver(text);
       conn.link.close(CloseCode.NORMAL, 'session ended');
+    }
+  }
+
+  /** Another node (or the sweeper) changed the session of one of this node's sockets. */
+  #remote(event: RemoteEvent): void {
+    const conn = this.#connections.get(event.link);
+    const seat = conn?.seat;
+    if (conn === undefined || conn.state !== 'joined' || seat == null) return;
+    switch (event.kind) {
+      case 'frame':
+        conn.deliver(event.text);
+        this.#metrics.frameRelayed();
+        return;
+      case 'peer':
+        conn.deliver(JSON.stringify(peerFrame(seat.sessionId, event.state)));
+        if (event.state === 'left') this.#startAlone(seat);
+        else if (event.state === 'joined' || event.state === 'back') this.#cancelAlone(seat.sessionId);
+        return;
+      case 'ended': {
+        const timers = this.#timers.get(seat.sessionId);
+        if (timers !== undefined) this.#clearTimers(timers);
+        this.#timers.delete(seat.sessionId);
+        conn.state = 'ended';
+        conn.seat = null;
+        conn.deliver(JSON.stringify(hangupFrame(seat.sessionId, event.reason)));
+        conn.link.close(CloseCode.NORMAL, 'session ended');
+        return;
+      }
+      case 'lost':
+        // This node no longer holds the place (declared dead, or the place moved): the client resumes.
+        conn.state = 'replaced';
+        conn.seat = null;
+        conn.link.close(CloseCode.SERVICE_RESTART, 'place moved to another node');
+        return;
     }
   }
 
@@ -373,7 +413,13 @@ export class SessionService {
 
   #started(seat: Seat): void {
     this.#metrics.sessionStarted();
+    this.#armLifetime(seat);
+  }
+
+  /** Every node with a participant enforces the lifetime (the creating node may be gone). */
+  #armLifetime(seat: Seat): void {
     const timers = this.#timersOf(seat);
+    if (timers.lifetime !== null) return;
     const remaining = seat.createdAt + this.#limits.sessionLifetimeMs - this.#clock.wallNow();
     timers.lifetime = this.#clock.setTimeout(
       () => {

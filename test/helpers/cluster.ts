@@ -1,0 +1,35 @@
+/**
+ * Several real HomeCall processes sharing one private redis-server (README "Several nodes"),
+ * with test timings: heartbeat 100 ms, node timeout 600 ms, sweep 50 ms.
+ */
+import { tokenSecret as newSecret } from './ids.js';
+import { type RedisServer, startRedis } from './redis.js';
+import { type ChildServer, type Flags, spawnServer } from './server.js';
+
+export const CLUSTER_FLAGS: Flags = {
+  '--redis-heartbeat': '100ms',
+  '--redis-node-timeout': '600ms',
+  '--redis-sweep': '50ms',
+};
+
+export interface Cluster {
+  redis: RedisServer;
+  nodes: ChildServer[];
+  secret: string;
+  /** Starts one more node on the same Redis and secret (e.g. after a kill). */
+  addNode(flags?: Flags): Promise<ChildServer>;
+}
+
+export async function startCluster(count: number, flags: Flags = {}, redis?: RedisServer): Promise<Cluster> {
+  const server = redis ?? (await startRedis());
+  const secret = newSecret();
+  const addNode = (extra: Flags = {}) =>
+    spawnServer(
+      { ...CLUSTER_FLAGS, '--redis-url': server.url, ...flags, ...extra },
+      { tokenSecret: secret, readyTimeoutMs: 60_000 },
+    );
+  const nodes: ChildServer[] = [];
+  // One after another: a loaded 2-core machine starts tsx slowly.
+  for (let i = 0; i < count; i++) nodes.push(await addNode());
+  return { redis: server, nodes, secret, addNode };
+}
