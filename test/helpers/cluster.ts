@@ -1,15 +1,19 @@
 /**
  * Several real HomeCall processes sharing one private redis-server (README "Several nodes"),
- * with test timings: heartbeat 100 ms, node timeout 600 ms, sweep 50 ms.
+ * with test timings: heartbeat 250 ms, node timeout 2 s (a loaded machine stalls event loops), sweep 50 ms.
  */
 import { tokenSecret as newSecret } from './ids.js';
 import { type RedisServer, startRedis } from './redis.js';
 import { type ChildServer, type Flags, spawnServer } from './server.js';
 
 export const CLUSTER_FLAGS: Flags = {
-  '--redis-heartbeat': '100ms',
-  '--redis-node-timeout': '600ms',
+  '--redis-heartbeat': '250ms',
+  '--redis-node-timeout': '2s',
   '--redis-sweep': '50ms',
+  // Hundreds of sockets in one loaded test process answer pings late: no drops from that.
+  '--ping-interval': '5s',
+  '--drop-after': '20s',
+  '--sockets-per-address': '2000',
 };
 
 export interface Cluster {
