@@ -1,16 +1,18 @@
 import { isIPv6 } from 'node:net';
 import type { DestinationStream } from 'pino';
+import { systemClock } from './clock.js';
 import { type Config, resolveTokenSecret } from './config/index.js';
 import { SignalGateway } from './gateway/signal-gateway.js';
 import { createHttpServer } from './http/http-server.js';
 import { createRoutes } from './http/routes.js';
 import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
-import { createLogger, type Logger } from './logger.js';
-import { PromMetrics } from './metrics.js';
-import { systemClock } from './clock.js';
+import { createLogger, createSessionTagger, type Logger } from './logger.js';
+import { metricsObserver, PromMetrics } from './metrics.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
 import { RedisRegistry } from './sessions/redis-registry.js';
+import { ResumeTokens } from './sessions/resume-token.js';
+import { SessionService } from './sessions/session-service.js';
 import type { SessionRegistry } from './sessions/session-registry.js';
 import { loadTlsMaterial } from './tls.js';
 
@@ -36,11 +38,15 @@ const CLOSE_BUDGET_MS = 5000;
 const GATEWAY_SHUTDOWN_BUDGET_MS = 3500;
 const LOG_FLUSH_BUDGET_MS = 500;
 
-/** Builds and wires every part (style.md §2: only the entry point constructs things) and listens. */
+/**
+ * The composition root (style.md §2): the only place that constructs and wires the server's
+ * parts; every other module gets its collaborators in an options object. Then listens.
+ */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = systemClock;
   const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
   const metrics = new PromMetrics();
-  const tls = await loadTlsMaterial(config, { logger });
+  const tls = await loadTlsMaterial(config, { logger, clock });
   const { limits } = config;
   const redis = await startRedisRegistry(config, logger, metrics);
   const registry: SessionRegistry =
@@ -49,16 +55,29 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       maxSessions: limits.maxSessions,
       tombstoneMs: limits.sessionLifetimeMs,
       queue: { frames: limits.queueFrames, bytes: limits.queueBytes },
+      clock,
     });
+  // One server secret signs resume tokens and keys the log tag of session ids.
+  const tokenSecret = resolveTokenSecret(config);
+  const sessions = new SessionService({
+    registry,
+    tokens: new ResumeTokens(tokenSecret),
+    logger,
+    metrics,
+    observers: [metricsObserver(metrics)],
+    limits,
+    clock,
+    iceServers: createIceServerProvider(config, { clock }),
+    tagSession: createSessionTagger(tokenSecret),
+  });
   const gateway = new SignalGateway({
     limits,
     logger,
     metrics,
-    registry,
-    tokenSecret: resolveTokenSecret(config),
-    iceServers: createIceServerProvider(config),
+    sessions,
     trustProxy: config.trustProxy,
     allowedOrigins: config.allowedOrigins,
+    clock,
   });
   const server = createHttpServer({
     tls,

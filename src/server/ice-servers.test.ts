@@ -1,17 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { FakeClock } from '../shared/testing/fake-clock.js';
 import { createIceServerProvider } from './ice-servers.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const HOUR = 3_600_000;
+/** The clock stands at NOW. */
+const clock = new FakeClock(NOW);
 const base = { stunUrls: [] as string[], turnUrls: [] as string[], turnSecret: undefined, turnTtlMs: 12 * HOUR };
 
 test('nothing configured: an empty list (nothing reaches a third party by default)', () => {
-  assert.deepEqual(createIceServerProvider(base)(NOW + HOUR), []);
+  assert.deepEqual(createIceServerProvider(base, { clock })(NOW + HOUR), []);
 });
 
 test('STUN only: the configured URLs, no credentials', () => {
-  const provide = createIceServerProvider({ ...base, stunUrls: ['stun:a.example.org:3478', 'stun:b.example.org'] });
+  const provide = createIceServerProvider(
+    { ...base, stunUrls: ['stun:a.example.org:3478', 'stun:b.example.org'] },
+    { clock },
+  );
   assert.deepEqual(provide(NOW + HOUR), [{ urls: ['stun:a.example.org:3478', 'stun:b.example.org'] }]);
 });
 
@@ -24,7 +30,7 @@ test('TURN credential is the coturn REST scheme, checked against a vector comput
       turnUrls: ['turn:t.example.org:3478?transport=udp'],
       turnSecret: secret,
     },
-    { wallNow: () => NOW },
+    { clock },
   );
   const servers = provide(NOW + 24 * HOUR);
   assert.equal(servers.length, 2);
@@ -43,14 +49,14 @@ test('TURN credential is the coturn REST scheme, checked against a vector comput
 test('TURN credential never outlives the session', () => {
   const provide = createIceServerProvider(
     { ...base, turnUrls: ['turns:t.example.org:5349'], turnSecret: 's' },
-    { wallNow: () => NOW },
+    { clock },
   );
   const [turn] = provide(NOW + 2 * HOUR + 999);
   assert.equal(turn?.username, `${Math.floor((NOW + 2 * HOUR + 999) / 1000)}:homecall`);
 });
 
 test('each call returns a fresh list (a caller mutating it cannot change the next one)', () => {
-  const provide = createIceServerProvider({ ...base, stunUrls: ['stun:a.example.org'] });
+  const provide = createIceServerProvider({ ...base, stunUrls: ['stun:a.example.org'] }, { clock });
   const urls = provide(NOW)[0]?.urls;
   assert.ok(Array.isArray(urls));
   urls.push('stun:evil.example');

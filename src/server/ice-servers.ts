@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { IceServer } from '../shared/protocol/frames.js';
+import type { Clock } from './clock.js';
 import type { Config } from './config/index.js';
 
 /** The TURN REST username suffix; coturn only reads the expiry before the colon. */
@@ -16,15 +17,15 @@ export type IceServerProvider = (expiresAtMs: number) => IceServer[];
  */
 export function createIceServerProvider(
   config: Pick<Config, 'stunUrls' | 'turnUrls' | 'turnSecret' | 'turnTtlMs'>,
-  options: { wallNow?: () => number } = {},
+  options: { clock: Pick<Clock, 'wallNow'> },
 ): IceServerProvider {
-  const wallNow = options.wallNow ?? Date.now;
+  const { clock } = options;
   // A fresh list per call: the caller may mutate what it gets.
   const stun = (): IceServer[] => (config.stunUrls.length > 0 ? [{ urls: [...config.stunUrls] }] : []);
   const { turnSecret, turnUrls } = config;
   if (turnUrls.length === 0 || turnSecret === undefined) return stun;
   return (expiresAtMs) => {
-    const expiry = Math.floor(Math.min(wallNow() + config.turnTtlMs, expiresAtMs) / 1000);
+    const expiry = Math.floor(Math.min(clock.wallNow() + config.turnTtlMs, expiresAtMs) / 1000);
     const username = `${expiry}:${TURN_USER}`;
     const credential = createHmac('sha1', turnSecret).update(username).digest('base64');
     return [...stun(), { urls: [...turnUrls], username, credential }];

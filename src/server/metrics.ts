@@ -1,8 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ErrorCode } from '../shared/protocol/index.js';
-
-/** Why a session context ended. */
-export type EndReason = 'hangup' | 'left' | 'timeout' | 'lifetime';
+import type { EndReason, SessionObserver } from './sessions/session-events.js';
 
 /** What the signalling layers report; Prometheus behind a small interface. */
 export interface Metrics {
@@ -26,6 +24,14 @@ export const noopMetrics: Metrics = {
   frameQueued() {},
   errorSent() {},
 };
+
+/** Counts contexts from the session layer's lifecycle events. */
+export function metricsObserver(metrics: Metrics): SessionObserver {
+  return {
+    contextCreated: () => metrics.sessionStarted(),
+    contextEnded: (_context, reason) => metrics.sessionEnded(reason),
+  };
+}
 
 /** Prometheus metrics, exposed by the HTTP layer at /metrics. */
 export class PromMetrics implements Metrics {

@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { type Config, writeStateFile } from './config/index.js';
+import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 
 /** PEM key and certificate chain for the HTTPS server. */
@@ -25,7 +26,8 @@ export interface TlsOptions {
   logger: Logger;
   /** Addresses the development certificate must cover; default: every local interface address. */
   addresses?: readonly string[];
-  wallNow?: () => number;
+  /** Certificate validity is judged and dated by its wall clock. */
+  clock: Pick<Clock, 'wallNow'>;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function loadTlsMaterial(
       selfSigned: false,
     };
   }
-  const wallNow = options.wallNow ?? Date.now;
+  const wallNow = () => options.clock.wallNow();
   const addresses = [...new Set(['127.0.0.1', '::1', ...(options.addresses ?? localAddresses())])];
   const file = join(config.stateDir, DEV_CERT_FILE);
   const existing = readDevCert(file);

@@ -1,3 +1,5 @@
+import type { Clock, TimerHandle } from '../clock.js';
+
 /** Something the heartbeat watches: a socket, as the gateway sees it. */
 export interface Beating {
   /** Set by any frame or pong; cleared by each visit. */
@@ -11,7 +13,7 @@ export interface Beating {
 export interface HeartbeatOptions {
   intervalMs: number;
   dropAfterMs: number;
-  now: () => number;
+  clock: Clock;
   /** Roughly how often a slice of the sockets is visited; smaller slices, shorter pauses. */
   tickMs?: number;
 }
@@ -30,7 +32,8 @@ export class Heartbeat<T extends Beating> {
   readonly #lastVisit: number[];
   readonly #bucketOf = new Map<T, number>();
   readonly #options: HeartbeatOptions;
-  readonly #timer: NodeJS.Timeout;
+  readonly #tickEveryMs: number;
+  #timer: TimerHandle | null = null;
   #cursor = 0;
   #next = 0;
 
@@ -40,11 +43,22 @@ export class Heartbeat<T extends Beating> {
       MAX_BUCKETS,
       Math.max(1, Math.round(options.intervalMs / (options.tickMs ?? DEFAULT_TICK_MS))),
     );
-    const start = options.now();
+    const start = options.clock.now();
     this.#buckets = Array.from({ length: count }, () => new Set<T>());
     this.#lastVisit = new Array<number>(count).fill(start);
-    this.#timer = setInterval(() => this.#tick(), options.intervalMs / count);
-    this.#timer.unref();
+    this.#tickEveryMs = options.intervalMs / count;
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    this.#timer = this.#options.clock.setTimeout(() => {
+      try {
+        this.#tick();
+      } finally {
+        // Re-armed after each visit, like an interval; not after stop().
+        if (this.#timer !== null) this.#schedule();
+      }
+    }, this.#tickEveryMs);
   }
 
   add(item: T): void {
@@ -62,14 +76,15 @@ export class Heartbeat<T extends Beating> {
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    if (this.#timer !== null) this.#options.clock.clearTimeout(this.#timer);
+    this.#timer = null;
   }
 
   #tick(): void {
-    const { now, intervalMs, dropAfterMs } = this.#options;
+    const { clock, intervalMs, dropAfterMs } = this.#options;
     const bucket = this.#cursor;
     this.#cursor = (this.#cursor + 1) % this.#buckets.length;
-    const at = now();
+    const at = clock.now();
     // If our own event loop stalled, the pongs that prove life are still unread in the poll
     // queue (timers run first): judge nobody in this bucket this round.
     const stalled = at - (this.#lastVisit[bucket] ?? at) > intervalMs * 1.5;

@@ -2,21 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
-import {
-  CloseCode,
-  ErrorCode,
-  type IceServer,
-  type Limits,
-  errorFrame,
-  readEnvelope,
-} from '../../shared/protocol/index.js';
-import { type Clock, type TimerHandle, systemClock } from '../clock.js';
-import { type Logger, createSessionTagger } from '../logger.js';
+import { CloseCode, ErrorCode, type Limits, errorFrame, readEnvelope } from '../../shared/protocol/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { Connection } from '../sessions/connection.js';
-import { ResumeTokens } from '../sessions/resume-token.js';
-import { SessionService } from '../sessions/session-service.js';
-import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { SessionHandle, SessionPort } from '../sessions/session-port.js';
 import { type Beating, Heartbeat } from './heartbeat.js';
 import { RateLimiter } from './rate-limiter.js';
 import { WsPeerLink } from './ws-peer-link.js';
@@ -25,13 +15,11 @@ export interface SignalGatewayOptions {
   limits: Limits;
   logger: Logger;
   metrics: Metrics;
-  registry: SessionRegistry;
-  /** Signs resume tokens; also keys the log tag of session ids. */
-  tokenSecret: Buffer;
-  iceServers: (expiresAtMs: number) => IceServer[];
+  /** The session layer, built by the composition root (app.ts). */
+  sessions: SessionPort;
   trustProxy: boolean;
   allowedOrigins: readonly string[];
-  clock?: Clock;
+  clock: Clock;
 }
 
 /** One socket as the gateway tracks it. */
@@ -42,7 +30,7 @@ class SocketState implements Beating {
   constructor(
     readonly ws: WebSocket,
     readonly link: WsPeerLink,
-    readonly conn: Connection,
+    readonly conn: SessionHandle,
     readonly address: string,
     readonly limiter: RateLimiter,
     public lastSeen: number,
@@ -78,7 +66,7 @@ export class SignalGateway {
   readonly #limits: Limits;
   readonly #log: Logger;
   readonly #clock: Clock;
-  readonly #service: SessionService;
+  readonly #sessions: SessionPort;
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<SocketState>();
   readonly #perAddress = new Map<string, number>();
@@ -91,18 +79,9 @@ export class SignalGateway {
     this.#options = options;
     this.#limits = options.limits;
     this.#log = options.logger;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock;
+    this.#sessions = options.sessions;
     this.#allowedOrigins = new Set(options.allowedOrigins);
-    this.#service = new SessionService({
-      registry: options.registry,
-      tokens: new ResumeTokens(options.tokenSecret),
-      logger: options.logger,
-      metrics: options.metrics,
-      limits: options.limits,
-      clock: this.#clock,
-      iceServers: options.iceServers,
-      tagSession: createSessionTagger(options.tokenSecret),
-    });
     // `closeTimeout` (ws >= 8.22) is missing from @types/ws: the close handshake waits 5 s, not 30.
     const serverOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
@@ -116,20 +95,11 @@ export class SignalGateway {
       closeTimeout: 5000,
     };
     this.#wss = new WebSocketServer(serverOptions);
-    const clock = this.#clock;
     this.#heartbeat = new Heartbeat<SocketState>({
       intervalMs: options.limits.pingIntervalMs,
       dropAfterMs: options.limits.dropAfterMs,
-      now: () => clock.now(),
+      clock: this.#clock,
     });
-  }
-
-  get socketCount(): number {
-    return this.#sockets.size;
-  }
-
-  get timerCount(): number {
-    return this.#service.timerCount;
   }
 
   /** Vets an HTTP upgrade to /signal and, if it passes, opens the WebSocket. */
@@ -171,9 +141,13 @@ export class SignalGateway {
         }),
     );
     const drained = Promise.all(closed).then(() => true);
-    const timeout = new Promise<false>((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_MS, false).unref());
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(false), SHUTDOWN_DRAIN_MS);
+    });
     if (!(await Promise.race([drained, timeout]))) for (const s of this.#sockets) s.ws.terminate();
-    this.#service.stop();
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
+    this.#sessions.stop();
     this.#wss.close();
   }
 
@@ -218,7 +192,7 @@ export class SignalGateway {
       `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
     );
     // A client that never closes its side is cut shortly after.
-    setTimeout(() => socket.destroy(), 1000).unref();
+    this.#clock.setTimeout(() => socket.destroy(), 1000);
   }
 
   #accept(ws: WebSocket, address: string): void {
@@ -239,7 +213,7 @@ export class SignalGateway {
       },
       now,
     );
-    const state = new SocketState(ws, link, this.#service.open(link), address, limiter, now);
+    const state = new SocketState(ws, link, this.#sessions.open(link), address, limiter, now);
     // Listeners first: an error on a socket that is about to be refused must not crash us.
     ws.on('error', (error) => this.#log.debug({ event: 'socket-error', code: (error as { code?: string }).code }));
     ws.on('message', (data, isBinary) => this.#handleMessage(state, data as Buffer, isBinary));
@@ -253,7 +227,7 @@ export class SignalGateway {
     state.joinTimer = clock.setTimeout(() => {
       state.joinTimer = null;
       // A join already received but still in the registry must not race the timeout.
-      void state.conn.chain.then(() => {
+      void state.conn.settled().then(() => {
         if (state.conn.isJoined) return;
         link.sendError(ErrorCode.NOT_JOINED, null, false);
         link.close(CloseCode.POLICY_VIOLATION, 'join timeout');
@@ -288,12 +262,12 @@ export class SignalGateway {
       }
       return;
     }
-    this.#service.receive(state.conn, envelope.value, bytes);
+    this.#sessions.receive(state.conn, envelope.value, bytes);
   }
 
   #rateLimited(state: SocketState, abuse: boolean): void {
     const { link } = state;
-    const sessionId = state.conn.seat?.sessionId ?? null;
+    const sessionId = state.conn.sessionId;
     if (abuse) {
       this.#log.warn({ event: 'rate-abuse' });
       link.sendError(ErrorCode.RATE_LIMITED, sessionId, false);
@@ -311,6 +285,6 @@ export class SignalGateway {
     this.#release(state.address);
     // Rule 6: only a close frame with 1000/1001 is a deliberate leave; anything else is a drop.
     const clean = code === CloseCode.NORMAL || code === CloseCode.GOING_AWAY;
-    this.#service.closed(state.conn, clean);
+    this.#sessions.closed(state.conn, clean);
   }
 }

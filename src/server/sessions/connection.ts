@@ -1,5 +1,6 @@
 import type { ErrorCode, ServerFrame } from '../../shared/protocol/index.js';
 import type { Seat } from './session-registry.js';
+import type { SessionHandle } from './session-port.js';
 
 /** What the session layer sees of a socket (style.md §2: never a WebSocket). */
 export interface PeerLink {
@@ -18,7 +19,7 @@ export interface PeerLink {
 export type ConnectionState = 'new' | 'joined' | 'ended' | 'replaced' | 'closed';
 
 /** One socket's standing in the session layer. */
-export class Connection {
+export class Connection implements SessionHandle {
   state: ConnectionState = 'new';
   seat: Seat | null = null;
   /** Frames of one socket are handled one after another, in arrival order. */
@@ -35,6 +36,14 @@ export class Connection {
 
   get isJoined(): boolean {
     return this.state !== 'new';
+  }
+
+  get sessionId(): string | null {
+    return this.seat?.sessionId ?? null;
+  }
+
+  settled(): Promise<void> {
+    return this.chain;
   }
 
   deliver(text: string): void {

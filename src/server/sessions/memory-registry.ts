@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
 import type { TokenClaims } from './resume-token.js';
 import {
   type Admission,
@@ -45,8 +46,8 @@ export interface MemoryRegistryOptions {
   tombstoneMs?: number;
   /** Queue bounds per place. */
   queue?: QueueLimits;
-  /** Wall clock, for tombstone expiry. */
-  wallNow?: () => number;
+  /** Its wall clock dates tombstones. */
+  clock: Pick<Clock, 'wallNow'>;
 }
 
 const ID_BYTES = 8;
@@ -81,7 +82,7 @@ export class MemoryRegistry implements SessionRegistry {
   readonly #maxSessions: number;
   readonly #tombstoneMs: number;
   readonly #queue: QueueLimits;
-  readonly #wallNow: () => number;
+  readonly #clock: Pick<Clock, 'wallNow'>;
   /** Random bytes for context and occupant ids, drawn in blocks: two ids per join. */
   #pool = Buffer.alloc(0);
   #poolOffset = 0;
@@ -90,7 +91,7 @@ export class MemoryRegistry implements SessionRegistry {
     this.#maxSessions = options.maxSessions;
     this.#tombstoneMs = options.tombstoneMs ?? 12 * 3600_000;
     this.#queue = options.queue ?? { frames: 128, bytes: 256 * 1024 };
-    this.#wallNow = options.wallNow ?? Date.now;
+    this.#clock = options.clock;
   }
 
   async join(sessionId: string, linkId: string, now: number): Promise<JoinResult> {
@@ -219,7 +220,7 @@ export class MemoryRegistry implements SessionRegistry {
     this.#contexts.delete(sessionId);
     if (ctx.restored) {
       this.#pruneTombstones();
-      this.#tombstones.set(contextId, this.#wallNow() + this.#tombstoneMs);
+      this.#tombstones.set(contextId, this.#clock.wallNow() + this.#tombstoneMs);
     }
     const links: string[] = [];
     for (const place of ctx.places) if (place.status === 'attached' && place.linkId !== null) links.push(place.linkId);
@@ -294,7 +295,7 @@ export class MemoryRegistry implements SessionRegistry {
   }
 
   #pruneTombstones(): void {
-    const now = this.#wallNow();
+    const now = this.#clock.wallNow();
     for (const [id, expiresAt] of this.#tombstones) {
       if (expiresAt > now) break;
       this.#tombstones.delete(id);

@@ -19,7 +19,7 @@ const admitted = (r: { kind: string; admission?: Admission }): Admission => {
   return r.admission;
 };
 
-const claimsOf = (seat: Seat, issuedAt = Date.now()): TokenClaims => ({ ...seat, issuedAt });
+const claimsOf = (seat: Seat, issuedAt = 1): TokenClaims => ({ ...seat, issuedAt });
 
 export function registryContract(factory: RegistryFactory): void {
   const make = (queueFrames = 4, maxSessions = 100) => factory.create({ maxSessions, queueFrames, queueBytes: 1024 });

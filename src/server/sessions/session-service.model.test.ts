@@ -189,12 +189,13 @@ test('S12: random joins, resumes, sends, hangups, closes, drops and clock moves 
   await fc.assert(
     fc.asyncProperty(fc.commands(commands, { maxCommands: 50 }), async (cmds) => {
       const clock = new FakeClock();
-      const registry = new MemoryRegistry({ maxSessions: 10 });
+      const registry = new MemoryRegistry({ maxSessions: 10, clock });
       const service = new SessionService({
         registry,
         tokens: new ResumeTokens(randomBytes(32)),
         logger: pino({ level: 'silent' }),
         metrics: noopMetrics,
+        observers: [],
         limits: { ...DEFAULT_LIMITS, graceMs: GRACE, aloneMs: 5000 },
         clock,
         iceServers: () => [],

@@ -15,6 +15,7 @@ import { FakeClock } from '../../shared/testing/fake-clock.js';
 import type { Connection, PeerLink } from './connection.js';
 import { MemoryRegistry } from './memory-registry.js';
 import { ResumeTokens } from './resume-token.js';
+import type { SessionObserver } from './session-events.js';
 import { SessionService } from './session-service.js';
 
 const SECRET = randomBytes(32);
@@ -47,15 +48,22 @@ class FakeLink implements PeerLink {
   }
 }
 
-function setup(limits: Partial<Limits> = {}, clock = new FakeClock(), registry?: MemoryRegistry) {
+function setup(
+  limits: Partial<Limits> = {},
+  clock = new FakeClock(),
+  registry?: MemoryRegistry,
+  observers: SessionObserver[] = [],
+) {
   const all: Limits = { ...DEFAULT_LIMITS, graceMs: 1000, aloneMs: 60_000, sessionLifetimeMs: 600_000, ...limits };
   const reg =
-    registry ?? new MemoryRegistry({ maxSessions: 100, queue: { frames: all.queueFrames, bytes: all.queueBytes } });
+    registry ??
+    new MemoryRegistry({ maxSessions: 100, queue: { frames: all.queueFrames, bytes: all.queueBytes }, clock });
   const service = new SessionService({
     registry: reg,
     tokens: new ResumeTokens(SECRET),
     logger: pino({ level: 'silent' }),
     metrics: noopMetrics,
+    observers,
     limits: all,
     clock,
     iceServers: () => [{ urls: 'stun:127.0.0.1:3478' }],
@@ -375,5 +383,47 @@ describe('SessionService', () => {
     await send(service, b, { type: 'offer', sessionId: id, sdp: 'ghost' });
     assert.deepEqual(b.link.types(), ['error:SIGNAL_NOT_FOUND']);
     assert.deepEqual(a.link.types(), ['peer:back'], 'nothing from the superseded socket is relayed');
+  });
+
+  test('lifecycle events: created, attached, held, freed, ended with the reason, in order', async () => {
+    const events: string[] = [];
+    const observer: SessionObserver = {
+      contextCreated: (c) => events.push(`created:${c.sessionId === id}`),
+      contextEnded: (_c, reason) => events.push(`ended:${reason}`),
+      placeAttached: (_c, place) => events.push(`attached:${place}`),
+      placeHeld: (_c, place) => events.push(`held:${place}`),
+      placeFreed: (_c, place) => events.push(`freed:${place}`),
+    };
+    const failing: SessionObserver = {
+      contextCreated: () => {
+        throw new Error('observer bug');
+      },
+    };
+    const { service, peer, clock } = setup({ graceMs: 1000 }, new FakeClock(), undefined, [failing, observer]);
+    const id = randomUUID();
+    const [a, b] = [peer(), peer()];
+    await send(service, a, { type: 'join', sessionId: id });
+    await send(service, b, { type: 'join', sessionId: id });
+    assert.deepEqual(b.link.types(), ['joined'], 'a throwing observer does not affect the session');
+    await close(service, b, false);
+    clock.advance(1000);
+    await settle();
+    await close(service, a, true);
+    assert.deepEqual(events, [
+      'created:true',
+      'attached:0',
+      'attached:1',
+      'held:1',
+      'freed:1',
+      'freed:0',
+      'ended:left',
+    ]);
+
+    events.length = 0;
+    const [c, d] = [peer(), peer()];
+    await send(service, c, { type: 'join', sessionId: id });
+    await send(service, d, { type: 'join', sessionId: id });
+    await send(service, d, { type: 'hangup', sessionId: id });
+    assert.deepEqual(events, ['created:true', 'attached:0', 'attached:1', 'ended:hangup']);
   });
 });

@@ -15,9 +15,11 @@ import {
 } from '../../shared/protocol/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { EndReason, Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics.js';
 import { Connection, type PeerLink } from './connection.js';
 import type { ResumeTokens } from './resume-token.js';
+import { type ContextRef, combineObservers, type EndReason, type SessionObserver } from './session-events.js';
+import type { SessionPort } from './session-port.js';
 import {
   type Admission,
   type Place,
@@ -33,6 +35,8 @@ export interface SessionServiceOptions {
   tokens: ResumeTokens;
   logger: Logger;
   metrics: Metrics;
+  /** Told of every context and place change (metrics, TURN credentials, ...). */
+  observers: readonly SessionObserver[];
   limits: Limits;
   clock: Clock;
   iceServers: (expiresAtMs: number) => IceServer[];
@@ -53,11 +57,12 @@ interface SessionTimers {
  * The protocol's lifecycle rules (protocol.md rules 1-8), once, above the registry. It sees
  * parsed envelopes and PeerLinks, never sockets.
  */
-export class SessionService {
+export class SessionService implements SessionPort<Connection> {
   readonly #registry: SessionRegistry;
   readonly #tokens: ResumeTokens;
   readonly #log: Logger;
   readonly #metrics: Metrics;
+  readonly #events: Required<SessionObserver>;
   readonly #limits: Limits;
   readonly #clock: Clock;
   readonly #iceServers: (expiresAtMs: number) => IceServer[];
@@ -72,6 +77,9 @@ export class SessionService {
     this.#tokens = options.tokens;
     this.#log = options.logger;
     this.#metrics = options.metrics;
+    this.#events = combineObservers(options.observers, (error) =>
+      this.#log.error({ err: error, event: 'observer-failed' }),
+    );
     this.#limits = options.limits;
     this.#clock = options.clock;
     this.#iceServers = options.iceServers;
@@ -240,6 +248,7 @@ export class SessionService {
   /** Replies `joined`, tells the newcomer about its peer, then delivers its queue in order. */
   #admit(conn: Connection, admission: Admission, peerNotice: PeerState | null): void {
     const { seat, other, queued } = admission;
+    this.#events.placeAttached(contextOf(seat), seat.place);
     conn.seat = seat;
     conn.state = 'joined';
     const expiresAt = seat.createdAt + this.#limits.sessionLifetimeMs;
@@ -322,7 +331,7 @@ export class SessionService {
   async #end(sessionId: string, contextId: string, why: EndReason, reason?: string): Promise<void> {
     const result = await this.#registry.end(sessionId, contextId, reason);
     if (result.kind === 'stale') return;
-    this.#forget(sessionId, why);
+    this.#forget({ sessionId, contextId }, why);
     const text = JSON.stringify(hangupFrame(sessionId, reason));
     for (const linkId of result.links) {
       const conn = this.#connections.get(linkId);
@@ -379,7 +388,9 @@ export class SessionService {
     const result = await this.#registry.leave(seat, clean ? 'free' : 'hold', this.#clock.wallNow());
     if (result.kind === 'stale') return;
     this.#log.info({ session: this.#tagOf(seat.sessionId), event: clean ? 'left' : 'away', place: seat.place });
-    if (result.dropped) return this.#forget(seat.sessionId, 'left');
+    if (result.kind === 'held') this.#events.placeHeld(contextOf(seat), seat.place);
+    else this.#events.placeFreed(contextOf(seat), seat.place);
+    if (result.dropped) return this.#forget(seat, 'left');
     if (result.kind === 'held') this.#startGrace(seat);
     if (result.otherLink !== null) {
       this.#connections
@@ -395,7 +406,8 @@ export class SessionService {
     const result = await this.#registry.expire(seat);
     if (result.kind === 'stale') return;
     this.#log.info({ session: this.#tagOf(seat.sessionId), event: 'grace-expired', place: seat.place });
-    if (result.dropped) return this.#forget(seat.sessionId, 'left');
+    this.#events.placeFreed(contextOf(seat), seat.place);
+    if (result.dropped) return this.#forget(seat, 'left');
     if (result.otherLink !== null) {
       this.#connections.get(result.otherLink)?.deliver(JSON.stringify(peerFrame(seat.sessionId, 'left')));
       this.#startAlone(seat);
@@ -412,7 +424,7 @@ export class SessionService {
   // Timers: one record per live context, so ending a context clears all of them at once.
 
   #started(seat: Seat): void {
-    this.#metrics.sessionStarted();
+    this.#events.contextCreated(contextOf(seat));
     this.#armLifetime(seat);
   }
 
@@ -489,12 +501,13 @@ export class SessionService {
   }
 
   /** The context is gone: drop its timers and count it. */
-  #forget(sessionId: string, why: EndReason): void {
+  #forget(context: ContextRef, why: EndReason): void {
+    const { sessionId } = context;
     const tag = this.#tagOf(sessionId);
     const timers = this.#timers.get(sessionId);
     if (timers !== undefined) this.#clearTimers(timers);
     this.#timers.delete(sessionId);
-    this.#metrics.sessionEnded(why);
+    this.#events.contextEnded(contextOf(context), why);
     this.#log.info({ session: tag, event: 'ended', reason: why });
   }
 
@@ -511,4 +524,9 @@ export class SessionService {
       conn.link.close(1011, 'internal error');
     }
   }
+}
+
+/** Only the context's ids, whatever else the seat carries. */
+function contextOf({ sessionId, contextId }: ContextRef): ContextRef {
+  return { sessionId, contextId };
 }

@@ -1,0 +1,119 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Clock } from '../../shared/clock.js';
+
+/** The seat a credential is minted for: one place in one live session context. */
+export interface CredentialSeat {
+  readonly contextId: string;
+  readonly place: number;
+  /** Wall-clock ms after which the credential opens no new allocation. */
+  readonly expiresAtMs: number;
+}
+
+/** A TURN REST credential pair, as it goes into `joined.iceServers`. */
+export interface MintedCredential {
+  readonly username: string;
+  readonly credential: string;
+}
+
+/** What a valid username stands for. */
+export interface CredentialHolder {
+  /** The call's relay group: allocations relay only to allocations of the same group. */
+  readonly group: string;
+  /** One participant's place in that call (quotas count per tag). */
+  readonly tag: string;
+  /** Wall-clock seconds of the username's expiry. */
+  readonly expiry: number;
+}
+
+export interface TurnCredentialsOptions {
+  clock: Clock;
+  /** Longest credential lifetime, ms; the seat's own expiry caps it further. */
+  ttlMs: number;
+  /** HMAC secret; random per process by default. It never leaves the server. */
+  secret?: Buffer;
+}
+
+const TAG_CHARS = 16;
+
+/**
+ * Mints and checks per-participant TURN credentials in the TURN REST scheme coturn also uses
+ * (username `<expiry>:<tag>`, credential base64(HMAC-SHA1(secret, username))). The tag names a
+ * session context and a place without revealing the session id; it is honoured only while that
+ * context lives: `endContext` revokes every tag of it at once and tells the listeners.
+ */
+export class TurnCredentials {
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  readonly #secret: Buffer;
+  /** Live tags → their group. */
+  readonly #tags = new Map<string, string>();
+  /** Live groups (context ids) → their tags. */
+  readonly #groups = new Map<string, Set<string>>();
+  readonly #endListeners = new Set<(group: string) => void>();
+
+  constructor(options: TurnCredentialsOptions) {
+    this.#clock = options.clock;
+    this.#ttlMs = options.ttlMs;
+    this.#secret = options.secret ?? randomBytes(32);
+  }
+
+  /** A fresh credential for one participant of a live context. */
+  mint(seat: CredentialSeat): MintedCredential {
+    const group = seat.contextId;
+    const tag = this.#mac(`tag\0${group}\0${seat.place}`).toString('base64url').slice(0, TAG_CHARS);
+    this.#tags.set(tag, group);
+    let tags = this.#groups.get(group);
+    if (tags === undefined) {
+      tags = new Set();
+      this.#groups.set(group, tags);
+    }
+    tags.add(tag);
+    const expiry = Math.floor(Math.min(this.#clock.wallNow() + this.#ttlMs, seat.expiresAtMs) / 1000);
+    const username = `${expiry}:${tag}`;
+    return { username, credential: this.passwordOf(username) };
+  }
+
+  /** The REST password of a username (what the browser was given). */
+  passwordOf(username: string): string {
+    return createHmac('sha1', this.#secret).update(username).digest('base64');
+  }
+
+  /** Who a username belongs to, if its tag is live; expiry is checked by the caller (Allocate only). */
+  holderOf(username: string): CredentialHolder | null {
+    const m = /^(\d{1,12}):([A-Za-z0-9_-]{16})$/.exec(username);
+    if (m === null) return null;
+    const tag = m[2] ?? '';
+    const group = this.#tags.get(tag);
+    if (group === undefined) return null;
+    return { group, tag, expiry: Number(m[1]) };
+  }
+
+  /** Whether the username has expired (wall clock). */
+  isExpired(holder: CredentialHolder): boolean {
+    return holder.expiry * 1000 <= this.#clock.wallNow();
+  }
+
+  /** The context ended (hangup, timeout, lifetime): its credentials stop working, its allocations go. */
+  endContext(contextId: string): void {
+    const tags = this.#groups.get(contextId);
+    if (tags === undefined) return;
+    for (const tag of tags) this.#tags.delete(tag);
+    this.#groups.delete(contextId);
+    for (const listener of this.#endListeners) listener(contextId);
+  }
+
+  /** Subscribes to ended groups; returns the unsubscribe. */
+  onGroupEnded(listener: (group: string) => void): () => void {
+    this.#endListeners.add(listener);
+    return () => this.#endListeners.delete(listener);
+  }
+
+  /** Number of live contexts holding credentials. */
+  get liveGroups(): number {
+    return this.#groups.size;
+  }
+
+  #mac(text: string): Buffer {
+    return createHmac('sha256', this.#secret).update(text).digest();
+  }
+}

@@ -1,0 +1,173 @@
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../logger.js';
+import { type Allocation, AllocationTable, type TurnClient } from './allocation-table.js';
+import { frameStream } from './channel-data.js';
+import type { TransportAddress } from './stun-address.js';
+import { TurnCredentials } from './turn-credentials.js';
+import { TurnHandler } from './turn-handler.js';
+import { NonceIssuer } from './turn-nonce.js';
+import { DEFAULT_TURN_QUOTAS, type TurnQuotas } from './turn-quotas.js';
+import type { RelayStats } from './turn-relay.js';
+
+export interface TurnServerOptions {
+  clock: Clock;
+  logger: Logger;
+  /** The IPv4 address relayed addresses carry (the server's announced address; ports are virtual). */
+  relayIp: string;
+  /** Longest credential lifetime, ms. */
+  credentialTtlMs: number;
+  quotas?: TurnQuotas;
+  /** How long a nonce stays fresh (438 after), ms; 10 min by default. */
+  nonceTtlMs?: number;
+  realm?: string;
+  /** Credential secret; random per process by default. */
+  secret?: Buffer;
+  /** Picks relayed ports; Math.random by default. */
+  random?: () => number;
+}
+
+export interface TurnStats extends RelayStats {
+  allocations: number;
+}
+
+/** A TCP/TLS connection that has not allocated within this is closed. */
+const STREAM_IDLE_MS = 60_000;
+/** A stream message is at most a 64 KiB STUN message or ChannelData, plus its header. */
+const MAX_STREAM_BUFFER = 65_536 + 24;
+const DEFAULT_NONCE_TTL_MS = 600_000;
+const DEFAULT_REALM = 'homecall';
+
+/**
+ * The built-in STUN/TURN server: one UDP listener, plus TCP/TLS connections handed over by the
+ * HTTPS port. Credentials are minted per participant through `credentials` and die with their
+ * session context; relaying happens only between allocations of one call, inside the process.
+ */
+export class TurnServer {
+  readonly credentials: TurnCredentials;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #allocations: AllocationTable;
+  readonly #handler: TurnHandler;
+  readonly #streams = new Map<string, Duplex>();
+  readonly #sockets = new Set<UdpSocket>();
+  #nextStream = 0;
+
+  constructor(options: TurnServerOptions) {
+    this.#clock = options.clock;
+    this.#log = options.logger;
+    const quotas = options.quotas ?? DEFAULT_TURN_QUOTAS;
+    this.credentials = new TurnCredentials({
+      clock: options.clock,
+      ttlMs: options.credentialTtlMs,
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+    });
+    this.#allocations = new AllocationTable({
+      clock: options.clock,
+      quotas,
+      relayIp: options.relayIp,
+      ...(options.random === undefined ? {} : { random: options.random }),
+      onDelete: (allocation) => this.#deleted(allocation),
+    });
+    this.#handler = new TurnHandler({
+      clock: options.clock,
+      logger: options.logger,
+      credentials: this.credentials,
+      nonces: new NonceIssuer({ clock: options.clock, ttlMs: options.nonceTtlMs ?? DEFAULT_NONCE_TTL_MS }),
+      allocations: this.#allocations,
+      quotas,
+      realm: options.realm ?? DEFAULT_REALM,
+    });
+    this.credentials.onGroupEnded((group) => this.#allocations.deleteGroup(group));
+  }
+
+  get stats(): TurnStats {
+    return { allocations: this.#allocations.size, ...this.#handler.relay.stats };
+  }
+
+  /** Handles one datagram or stream message from a client (the transports call this; so can tests). */
+  handle(bytes: Buffer, client: TurnClient): void {
+    this.#handler.handle(bytes, client);
+  }
+
+  /** Listens for STUN/TURN over UDP. */
+  listenUdp(port: number, host?: string): Promise<AddressInfo> {
+    const socket = createSocket({ type: host?.includes(':') ? 'udp6' : 'udp4' });
+    this.#sockets.add(socket);
+    socket.on('message', (bytes: Buffer, from: RemoteInfo) => {
+      const address = normalize(from.address, from.port);
+      this.#handler.handle(bytes, {
+        key: `u|${from.address}|${from.port}`,
+        address,
+        stream: false,
+        send: (out) => socket.send(out, from.port, from.address, noop),
+      });
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ port, ...(host === undefined ? {} : { address: host }) }, () => {
+        socket.off('error', reject);
+        // A send that fails (unreachable client) must never bring the server down.
+        socket.on('error', (error: NodeJS.ErrnoException) => this.#log.warn({ code: error.code }, 'turn udp error'));
+        resolve(socket.address());
+      });
+    });
+  }
+
+  /**
+   * Serves STUN/TURN over one TCP or TLS connection (RFC 8656 §12.5 framing), from its first
+   * byte. `remote` is the connection's source address.
+   */
+  handleStream(stream: Duplex, remote: { ip: string; port: number }): void {
+    const key = `s|${this.#nextStream++}`;
+    this.#streams.set(key, stream);
+    const client: TurnClient = {
+      key,
+      address: normalize(remote.ip, remote.port),
+      stream: true,
+      send: (out) => {
+        if (stream.writable) stream.write(out);
+      },
+    };
+    let pending = Buffer.alloc(0);
+    const idle = this.#clock.setTimeout(() => {
+      if (this.#allocations.ofClient(key) === undefined) stream.destroy();
+    }, STREAM_IDLE_MS);
+    stream.on('data', (chunk: Buffer) => {
+      const framed = frameStream(pending.length === 0 ? chunk : Buffer.concat([pending, chunk]));
+      for (const message of framed.messages) this.#handler.handle(message, client);
+      pending = Buffer.from(framed.rest);
+      if (framed.error !== undefined || pending.length > MAX_STREAM_BUFFER) stream.destroy();
+    });
+    stream.on('error', noop);
+    stream.once('close', () => {
+      this.#clock.clearTimeout(idle);
+      this.#streams.delete(key);
+      const allocation = this.#allocations.ofClient(key);
+      if (allocation !== undefined) this.#allocations.delete(allocation);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#allocations.deleteAll();
+    for (const stream of this.#streams.values()) stream.destroy();
+    await Promise.all([...this.#sockets].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.#sockets.clear();
+  }
+
+  #deleted(allocation: Allocation): void {
+    this.#log.info({ event: 'turn-released', allocations: this.#allocations.size });
+    // A stream's allocation is the stream's reason to exist (RFC 8656 §12.5).
+    this.#streams.get(allocation.client.key)?.end();
+  }
+}
+
+function noop(): void {}
+
+/** The address a client is told it has: IPv4-mapped IPv6 shown as IPv4. */
+function normalize(ip: string, port: number): TransportAddress {
+  if (ip.startsWith('::ffff:') && ip.includes('.')) return { family: 4, ip: ip.slice(7), port };
+  return { family: ip.includes(':') ? 6 : 4, ip, port };
+}
