@@ -163,7 +163,11 @@ async function startRedisRegistry(config: Config, logger: Logger, metrics: PromM
     logger,
   });
   try {
-    await withTimeout(registry.start().then(() => true), 10_000, false).then((ok) => {
+    await withTimeout(
+      registry.start().then(() => true),
+      10_000,
+      false,
+    ).then((ok) => {
       if (!ok) throw new Error('no answer within 10 s');
     });
   } catch (error) {

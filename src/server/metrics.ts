@@ -117,7 +117,11 @@ export class PromMetrics implements Metrics {
           this.inc(pick(read()));
         },
       });
-    counter('homecall_cross_node_frames_total', 'Frames relayed to a participant on another node', (s) => s.crossNodeFrames);
+    counter(
+      'homecall_cross_node_frames_total',
+      'Frames relayed to a participant on another node',
+      (s) => s.crossNodeFrames,
+    );
     counter('homecall_redis_round_trips_total', 'Commands and scripts sent to Redis', (s) => s.roundTrips);
     counter('homecall_redis_errors_total', 'Redis commands that failed', (s) => s.errors);
   }

@@ -86,7 +86,7 @@ describe('pairing and relay across nodes', () => {
     for (let i = 0; i < 5; i++) assert.deepEqual(await b.next('candidate'), cand(id, i));
   });
 
-  test('rule 3: a burst both ways at once keeps each sender\'s order, with nothing lost or doubled', async () => {
+  test("rule 3: a burst both ways at once keeps each sender's order, with nothing lost or doubled", async () => {
     const { id, a, b } = await pairAcross(n1, n3);
     const N = 150;
     for (let i = 0; i < N; i++) {

@@ -4,7 +4,8 @@
  */
 import { LUA_PRELUDE } from './redis-lua-common.js';
 
-const script = (body: string) => `${LUA_PRELUDE}\nif not epoch_ok() then return cjson.encode({ k = 'EPOCH' }) end\n${body}`;
+const script = (body: string) =>
+  `${LUA_PRELUDE}\nif not epoch_ok() then return cjson.encode({ k = 'EPOCH' }) end\n${body}`;
 
 /** heartbeat: node ttl. Answers whether the node was still known (not reaped). */
 export const HEARTBEAT = script(`

@@ -121,9 +121,7 @@ export class RedisNode {
   /** Redis answers and the last heartbeat is recent: what /healthz reports. */
   get healthy(): boolean {
     return (
-      this.#cmd.isReady &&
-      this.#sub.isReady &&
-      this.#o.clock.now() - this.#lastBeat < this.#o.timings.nodeTimeoutMs
+      this.#cmd.isReady && this.#sub.isReady && this.#o.clock.now() - this.#lastBeat < this.#o.timings.nodeTimeoutMs
     );
   }
 
@@ -253,7 +251,10 @@ export class RedisNode {
     if (this.#up) {
       this.#up = false;
       this.#readySince = Number.POSITIVE_INFINITY;
-      this.#o.logger.error({ event: 'redis-unreachable', connection: role }, 'Redis is unreachable: new joins are refused');
+      this.#o.logger.error(
+        { event: 'redis-unreachable', connection: role },
+        'Redis is unreachable: new joins are refused',
+      );
     }
   }
 

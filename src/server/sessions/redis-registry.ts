@@ -257,13 +257,7 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   async end(sessionId: string, contextId: string, reason?: string): Promise<EndResult> {
-    const r = await this.#node.run(S.end, [
-      sessionId,
-      contextId,
-      this.nodeId,
-      this.#o.sessionLifetimeMs,
-      reason ?? '',
-    ]);
+    const r = await this.#node.run(S.end, [sessionId, contextId, this.nodeId, this.#o.sessionLifetimeMs, reason ?? '']);
     if (r.k === 'stale') return { kind: 'stale' };
     this.#tombstones.set(contextId, this.#o.clock.wallNow() + this.#o.sessionLifetimeMs);
     this.#pruneTombstones();
@@ -399,7 +393,14 @@ export class RedisRegistry implements SessionRegistry {
           ? await this.#restore(seat, 'attached', 0)
           : await this.#node.run(
               S.owns,
-              [seat.sessionId, seat.contextId, seat.place, seat.linkId, this.nodeId, this.#o.timings.nodeTimeoutMs * 10],
+              [
+                seat.sessionId,
+                seat.contextId,
+                seat.place,
+                seat.linkId,
+                this.nodeId,
+                this.#o.timings.nodeTimeoutMs * 10,
+              ],
               internal,
             );
       if (r.k === 'ended') {

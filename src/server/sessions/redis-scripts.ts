@@ -5,7 +5,8 @@
  */
 import { LUA_PRELUDE } from './redis-lua-common.js';
 
-const script = (body: string) => `${LUA_PRELUDE}\nif not epoch_ok() then return cjson.encode({ k = 'EPOCH' }) end\n${body}`;
+const script = (body: string) =>
+  `${LUA_PRELUDE}\nif not epoch_ok() then return cjson.encode({ k = 'EPOCH' }) end\n${body}`;
 
 /** join: sid link node ctx occ maxSessions ttl nodeTimeout grace */
 export const JOIN = script(`
