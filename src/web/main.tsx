@@ -7,6 +7,7 @@ import { MEDIA_ERROR_TEXT } from './media/media-errors.js';
 import { registerServiceWorker } from './pwa/register-sw.js';
 import { PeerSession } from './rtc/peer-session.js';
 import { SignalClient, type SocketLike, type TokenStore } from './signaling/signal-client.js';
+import { affinityHint } from '../shared/affinity-hint.js';
 
 // The one place that touches browser globals and wires the parts together.
 
@@ -93,7 +94,8 @@ const signalUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location
 const controller = new CallController({
   createSignal: (sessionId, tokens) =>
     new SignalClient({
-      url: signalUrl,
+      // The hint lets a load balancer keep both participants on one node (README "Several nodes").
+      url: `${signalUrl}?k=${affinityHint(sessionId)}`,
       sessionId,
       tokens,
       createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
