@@ -67,12 +67,12 @@ for (let run = 0; run < 2; run++) {
       ]);
   });
   cdp.on('Network.loadingFinished', (e) => net.push([wall(), `cdp loaded ${e.requestId}`]));
-  await pages[0].goto(url);
-  await pages[0].waitForSelector('[data-state="waiting"]');
+  await pages[0]!.goto(url);
+  await pages[0]!.waitForSelector('[data-state="waiting"]');
   await new Promise((r) => setTimeout(r, 500));
   await s.lag();
   const t0 = Date.now();
-  await pages[1].goto(url);
+  await pages[1]!.goto(url);
   await new Promise((r) => setTimeout(r, 3000));
   if (run === 1)
     for (const [i, p] of pages.entries()) {

@@ -2,10 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
-import { CloseCode, ErrorCode, type Limits, errorFrame, readEnvelope } from '../../shared/protocol/index.js';
+import { CloseCode, ErrorCode, type Limits, readEnvelope } from '../../shared/protocol/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { sendError } from '../sessions/send-error.js';
 import type { SessionHandle, SessionPort } from '../sessions/session-port.js';
 import { type Beating, Heartbeat } from './heartbeat.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -229,8 +230,12 @@ export class SignalGateway {
       // A join already received but still in the registry must not race the timeout.
       void state.conn.settled().then(() => {
         if (state.conn.isJoined) return;
-        link.sendError(ErrorCode.NOT_JOINED, null, false);
-        link.close(CloseCode.POLICY_VIOLATION, 'join timeout');
+        sendError(link, this.#log, {
+          code: ErrorCode.NOT_JOINED,
+          sessionId: null,
+          closeReason: 'join timeout',
+          event: 'join-timeout',
+        });
       });
     }, this.#limits.joinTimeoutMs);
     if (this.#shuttingDown) link.close(CloseCode.SERVICE_RESTART, 'server restarting');
@@ -243,24 +248,32 @@ export class SignalGateway {
     state.alive = true;
     const { link } = state;
     if (isBinary) {
-      link.sendError(ErrorCode.BAD_MESSAGE, null, false);
-      return link.close(CloseCode.UNSUPPORTED_DATA, 'binary frames are not supported');
+      return sendError(link, this.#log, {
+        code: ErrorCode.BAD_MESSAGE,
+        sessionId: null,
+        closeReason: 'binary frames are not supported',
+        event: 'binary-frame',
+      });
     }
     const bytes = data.length;
     if (bytes > this.#limits.maxFrameBytes) {
-      link.sendError(ErrorCode.TOO_LARGE, null, false);
-      return link.close(CloseCode.TOO_LARGE, 'frame too large');
+      return sendError(link, this.#log, {
+        code: ErrorCode.TOO_LARGE,
+        sessionId: null,
+        closeReason: 'frame too large',
+        event: 'too-large',
+      });
     }
     const verdict = state.limiter.take(bytes, this.#clock.now());
     if (verdict !== 'pass') return this.#rateLimited(state, verdict === 'abuse');
     const envelope = readEnvelope(data.toString('utf8'));
     if (!envelope.ok) {
-      if (link.mayReportError()) {
-        this.#log.warn({ event: 'bad-frame', code: envelope.error.code });
-        this.#options.metrics.errorSent(envelope.error.code);
-        link.send(errorFrame(envelope.error.code, null));
-      }
-      return;
+      return sendError(link, this.#log, {
+        code: envelope.error.code,
+        sessionId: null,
+        throttled: true,
+        event: 'bad-frame',
+      });
     }
     this.#sessions.receive(state.conn, envelope.value, bytes);
   }
@@ -269,12 +282,17 @@ export class SignalGateway {
     const { link } = state;
     const sessionId = state.conn.sessionId;
     if (abuse) {
-      this.#log.warn({ event: 'rate-abuse' });
-      link.sendError(ErrorCode.RATE_LIMITED, sessionId, false);
-      return link.close(CloseCode.POLICY_VIOLATION, 'rate limit');
+      return sendError(link, this.#log, {
+        code: ErrorCode.RATE_LIMITED,
+        sessionId,
+        closeReason: 'rate limit',
+        event: 'rate-abuse',
+      });
     }
     // The dropped frame is answered, at most once per second (protocol.md limits).
-    if (link.mayReportRateLimit(this.#clock.now())) link.sendError(ErrorCode.RATE_LIMITED, sessionId, false);
+    if (link.mayReportRateLimit(this.#clock.now())) {
+      sendError(link, this.#log, { code: ErrorCode.RATE_LIMITED, sessionId, event: 'rate-limited' });
+    }
   }
 
   #handleClose(state: SocketState, code: number): void {

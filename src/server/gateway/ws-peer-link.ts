@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { type ErrorCode, type ServerFrame, errorFrame } from '../../shared/protocol/index.js';
+import { type CloseCode, type ErrorCode, type ServerFrame, errorFrame } from '../../shared/protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Metrics } from '../metrics.js';
 import type { PeerLink } from '../sessions/connection.js';
@@ -40,7 +40,7 @@ export class WsPeerLink implements PeerLink {
   }
 
   /** `true` when a throttled error reply may be sent now (also gates its log line). */
-  mayReportError(): boolean {
+  #mayReportError(): boolean {
     this.#errors ??= new TokenBucket(ERROR_BURST, ERRORS_PER_SEC, this.options.clock.now());
     return this.#errors.take(this.options.clock.now());
   }
@@ -52,13 +52,14 @@ export class WsPeerLink implements PeerLink {
     return true;
   }
 
-  sendError(code: ErrorCode, sessionId: string | null, throttled: boolean): void {
-    if (throttled && !this.mayReportError()) return;
+  sendError(code: ErrorCode, sessionId: string | null, throttled: boolean): boolean {
+    if (throttled && !this.#mayReportError()) return false;
     this.options.metrics.errorSent(code);
     this.send(errorFrame(code, sessionId));
+    return true;
   }
 
-  close(code: number, reason: string): void {
+  close(code: CloseCode, reason: string): void {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
       this.ws.close(code, reason);
   }

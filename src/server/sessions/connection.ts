@@ -1,4 +1,4 @@
-import type { ErrorCode, ServerFrame } from '../../shared/protocol/index.js';
+import type { CloseCode, ErrorCode, ServerFrame } from '../../shared/protocol/index.js';
 import type { Seat } from './session-registry.js';
 import type { SessionHandle } from './session-port.js';
 
@@ -11,9 +11,10 @@ export interface PeerLink {
   /**
    * Sends an `error` frame. `throttled` errors answer garbage and are rate-limited by the
    * transport, so a flood of bad frames cannot be amplified into a flood of replies.
+   * Returns whether the frame was sent (a throttled one may not be). Callers use sendError().
    */
-  sendError(code: ErrorCode, sessionId: string | null, throttled: boolean): void;
-  close(code: number, reason: string): void;
+  sendError(code: ErrorCode, sessionId: string | null, throttled: boolean): boolean;
+  close(code: CloseCode, reason: string): void;
 }
 
 export type ConnectionState = 'new' | 'joined' | 'ended' | 'replaced' | 'closed';

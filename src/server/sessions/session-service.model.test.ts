@@ -39,6 +39,7 @@ class Link implements PeerLink {
   }
   sendError(code: ErrorCode, sessionId: string | null) {
     this.send(errorFrame(code, sessionId));
+    return true;
   }
   close() {
     this.closed = true;

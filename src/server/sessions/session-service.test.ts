@@ -31,8 +31,9 @@ class FakeLink implements PeerLink {
   sendText(text: string): void {
     this.frames.push(JSON.parse(text) as ServerFrame);
   }
-  sendError(code: ErrorCode, sessionId: string | null): void {
+  sendError(code: ErrorCode, sessionId: string | null): boolean {
     this.frames.push(errorFrame(code, sessionId));
+    return true;
   }
   close(code: number): void {
     this.closed ??= code;

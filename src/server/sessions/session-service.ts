@@ -7,6 +7,7 @@ import {
   type PeerState,
   type RelayFrame,
   CloseCode,
+  HangupReason,
   hangupFrame,
   joinedFrame,
   parseBody,
@@ -19,6 +20,7 @@ import type { Metrics } from '../metrics.js';
 import { Connection, type PeerLink } from './connection.js';
 import type { ResumeTokens } from './resume-token.js';
 import { type ContextRef, combineObservers, type EndReason, type SessionObserver } from './session-events.js';
+import { sendError, sendInternalError } from './send-error.js';
 import type { SessionPort } from './session-port.js';
 import {
   type Admission,
@@ -154,24 +156,24 @@ export class SessionService implements SessionPort<Connection> {
     switch (conn.state) {
       case 'new':
         // Rule 4: nothing but `join` before the handshake.
-        if (envelope.type !== 'join') return link.sendError(ErrorCode.NOT_JOINED, null, true);
+        if (envelope.type !== 'join') return this.#garbage(conn, ErrorCode.NOT_JOINED, null);
         break;
       case 'joined':
         if (envelope.sessionId !== conn.seat?.sessionId) {
           // Rule 4: the id is checked before the body is looked at; nothing is relayed.
-          return link.sendError(ErrorCode.SIGNAL_NOT_FOUND, conn.seat?.sessionId ?? null, true);
+          return this.#garbage(conn, ErrorCode.SIGNAL_NOT_FOUND, conn.seat?.sessionId ?? null);
         }
-        if (envelope.type === 'join') return link.sendError(ErrorCode.BAD_MESSAGE, envelope.sessionId, true);
+        if (envelope.type === 'join') return this.#garbage(conn, ErrorCode.BAD_MESSAGE, envelope.sessionId);
         break;
       case 'ended':
-        return link.sendError(ErrorCode.SESSION_ENDED, envelope.sessionId, true);
+        return this.#garbage(conn, ErrorCode.SESSION_ENDED, envelope.sessionId);
       case 'replaced':
-        return link.sendError(ErrorCode.SIGNAL_NOT_FOUND, envelope.sessionId, true);
+        return this.#garbage(conn, ErrorCode.SIGNAL_NOT_FOUND, envelope.sessionId);
       case 'closed':
         return;
     }
     const parsed = parseBody(envelope);
-    if (!parsed.ok) return link.sendError(parsed.error.code, envelope.sessionId, true);
+    if (!parsed.ok) return this.#garbage(conn, parsed.error.code, envelope.sessionId);
     const frame: ClientFrame = parsed.value;
     switch (frame.type) {
       case 'join':
@@ -210,8 +212,7 @@ export class SessionService implements SessionPort<Connection> {
     const claims = this.#tokens.verify(token);
     // A token never opens another session than the one it was issued for.
     if (claims === null || claims.sessionId !== sessionId) {
-      this.#log.info({ session: this.#tagOf(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
-      return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, sessionId, true);
+      return this.#refuseResume(conn, sessionId);
     }
     const now = this.#clock.wallNow();
     // Rule 7. A restart counts as a drop of everyone: a context lost with the process may be
@@ -225,8 +226,7 @@ export class SessionService implements SessionPort<Connection> {
     const result = await this.#registry.resume(claims, conn.link.id, { now, mayRestore });
     if (result.kind !== 'resumed') {
       if (result.kind === 'stale') {
-        this.#log.info({ session: this.#tagOf(sessionId), event: 'resume-refused', code: ErrorCode.SIGNAL_NOT_FOUND });
-        return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, sessionId, true);
+        return this.#refuseResume(conn, sessionId);
       }
       return this.#refuseJoin(conn, sessionId, result.kind);
     }
@@ -268,16 +268,32 @@ export class SessionService implements SessionPort<Connection> {
   }
 
   #refuseJoin(conn: Connection, sessionId: string, kind: 'full' | 'busy' | 'ended'): void {
-    const [code, close] =
-      kind === 'full'
-        ? [ErrorCode.SESSION_FULL, CloseCode.POLICY_VIOLATION]
-        : kind === 'busy'
-          ? [ErrorCode.SERVER_BUSY, CloseCode.TRY_AGAIN_LATER]
-          : [ErrorCode.SESSION_ENDED, CloseCode.NORMAL];
-    this.#log.info({ session: this.#tagOf(sessionId), event: 'refused', code });
+    const code =
+      kind === 'full' ? ErrorCode.SESSION_FULL : kind === 'busy' ? ErrorCode.SERVER_BUSY : ErrorCode.SESSION_ENDED;
     conn.state = 'closed';
-    conn.link.sendError(code, sessionId, false);
-    conn.link.close(close, code);
+    sendError(conn.link, this.#log, {
+      code,
+      sessionId,
+      closeReason: code,
+      event: 'refused',
+      detail: { session: this.#tagOf(sessionId) },
+    });
+  }
+
+  /** A token that opens nothing (forged, of another session, or of an earlier generation). */
+  #refuseResume(conn: Connection, sessionId: string): void {
+    sendError(conn.link, this.#log, {
+      code: ErrorCode.SIGNAL_NOT_FOUND,
+      sessionId,
+      throttled: true,
+      event: 'resume-refused',
+      detail: { session: this.#tagOf(sessionId) },
+    });
+  }
+
+  /** Answers a frame that breaks a rule (rule 4, bad bodies), within the link's error budget. */
+  #garbage(conn: Connection, code: ErrorCode, sessionId: string | null): void {
+    sendError(conn.link, this.#log, { code, sessionId, throttled: true, event: 'bad-frame' });
   }
 
   /** Rule 2 / R4: a half-open socket that still held the place is superseded and closed. */
@@ -315,10 +331,14 @@ export class SessionService implements SessionPort<Connection> {
         this.#metrics.frameQueued();
         return;
       case 'queue-full':
-        this.#log.info({ session: this.#tagOf(seat.sessionId), event: 'queue-full', frame: frame.type });
-        return conn.link.sendError(ErrorCode.QUEUE_FULL, seat.sessionId, false);
+        return sendError(conn.link, this.#log, {
+          code: ErrorCode.QUEUE_FULL,
+          sessionId: seat.sessionId,
+          event: 'queue-full',
+          detail: { session: this.#tagOf(seat.sessionId), frame: frame.type },
+        });
       case 'stale':
-        return conn.link.sendError(ErrorCode.SIGNAL_NOT_FOUND, seat.sessionId, true);
+        return this.#garbage(conn, ErrorCode.SIGNAL_NOT_FOUND, seat.sessionId);
     }
   }
 
@@ -418,7 +438,7 @@ export class SessionService implements SessionPort<Connection> {
     const view = await this.#registry.peek(sessionId);
     if (view === null || view.contextId !== contextId || !view.places.includes('free')) return;
     this.#log.info({ session: this.#tagOf(sessionId), event: 'alone-timeout' });
-    await this.#end(sessionId, contextId, 'timeout', 'timeout');
+    await this.#end(sessionId, contextId, 'timeout', HangupReason.TIMEOUT);
   }
 
   // Timers: one record per live context, so ending a context clears all of them at once.
@@ -436,7 +456,7 @@ export class SessionService implements SessionPort<Connection> {
     timers.lifetime = this.#clock.setTimeout(
       () => {
         this.#log.info({ session: this.#tagOf(seat.sessionId), event: 'lifetime-reached' });
-        void this.#end(seat.sessionId, seat.contextId, 'lifetime', 'lifetime').catch((e: unknown) =>
+        void this.#end(seat.sessionId, seat.contextId, 'lifetime', HangupReason.LIFETIME).catch((e: unknown) =>
           this.#internal(null, e),
         );
       },
@@ -517,12 +537,8 @@ export class SessionService implements SessionPort<Connection> {
   }
 
   #internal(conn: Connection | null, error: unknown): void {
-    // A bug, not a peer's fault: full detail in the log, a generic refusal to the socket.
-    this.#log.error({ err: error, event: 'internal-error' });
-    if (conn !== null && conn.state !== 'closed') {
-      conn.link.sendError(ErrorCode.SERVER_BUSY, conn.seat?.sessionId ?? null, false);
-      conn.link.close(1011, 'internal error');
-    }
+    const target = conn !== null && conn.state !== 'closed' ? { link: conn.link, sessionId: conn.sessionId } : null;
+    sendInternalError(this.#log, error, target);
   }
 }
 

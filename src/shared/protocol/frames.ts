@@ -111,6 +111,15 @@ export function candidateFrame(sessionId: string, init: CandidateInit): Candidat
   return { type: 'candidate', sessionId, candidate };
 }
 
+/** The `reason` of a `hangup` the server sends on its own (a participant's reason is free text). */
+export const HangupReason = {
+  /** A participant was alone longer than the alone limit. */
+  TIMEOUT: 'timeout',
+  /** The session reached its lifetime cap. */
+  LIFETIME: 'lifetime',
+} as const;
+export type HangupReason = (typeof HangupReason)[keyof typeof HangupReason];
+
 export const hangupFrame = (sessionId: string, reason?: string): HangupFrame =>
   reason === undefined ? { type: 'hangup', sessionId } : { type: 'hangup', sessionId, reason };
 

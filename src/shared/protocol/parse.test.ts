@@ -18,6 +18,7 @@ import {
 } from './frames.js';
 import { FIELD_LIMITS } from './limits.js';
 import { parseBody, parseClientFrame, parseServerFrame, readEnvelope } from './parse.js';
+import { err, ok } from './result.js';
 
 const ID = '3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b';
 const SDP = 'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
@@ -593,6 +594,7 @@ describe('error messages (protocol.md "Error codes": short human text, no intern
 });
 
 describe('parseServerFrame (the client side of the wire)', () => {
+  const REFUSED = err({ code: 'BAD_MESSAGE', sessionId: null });
   const valid = [
     { type: 'joined', sessionId: ID, peer: false, resume: 'tok', iceServers: [{ urls: 'stun:stun.example.org' }] },
     {
@@ -618,7 +620,7 @@ describe('parseServerFrame (the client side of the wire)', () => {
   ];
   for (const frame of valid) {
     test(`accepts ${frame.type} ${'state' in frame ? frame.state : ''}`, () => {
-      assert.deepEqual(parseServerFrame(j(frame)), frame);
+      assert.deepEqual(parseServerFrame(j(frame)), ok(frame));
     });
   }
 
@@ -626,12 +628,13 @@ describe('parseServerFrame (the client side of the wire)', () => {
     const f = parseServerFrame(
       `{"type":"peer","sessionId":"${ID}","state":"back","extra":1,"__proto__":{"polluted":1}}`,
     );
-    assert.deepEqual(f, { type: 'peer', sessionId: ID, state: 'back' });
-    assert.deepEqual(Object.keys(f as object), ['type', 'sessionId', 'state']);
+    assert.ok(f.ok);
+    assert.deepEqual(f.value, { type: 'peer', sessionId: ID, state: 'back' });
+    assert.deepEqual(Object.keys(f.value), ['type', 'sessionId', 'state']);
     const c = parseServerFrame(
       j({ type: 'candidate', sessionId: ID, candidate: { candidate: 'c', sdpMid: null, x: 1 } }),
     );
-    assert.deepEqual(c, { type: 'candidate', sessionId: ID, candidate: { candidate: 'c' } });
+    assert.deepEqual(c, ok({ type: 'candidate', sessionId: ID, candidate: { candidate: 'c' } }));
   });
 
   const invalid: unknown[] = [
@@ -658,11 +661,11 @@ describe('parseServerFrame (the client side of the wire)', () => {
   ];
   for (const frame of invalid) {
     test(`refuses ${j(frame)?.slice(0, 60)}`, () => {
-      assert.equal(parseServerFrame(j(frame)), null);
+      assert.deepEqual(parseServerFrame(j(frame)), REFUSED);
     });
   }
 
   test('refuses not-JSON text', () => {
-    for (const text of ['', '{', 'undefined', '\uFEFF{}']) assert.equal(parseServerFrame(text), null);
+    for (const text of ['', '{', 'undefined', '\uFEFF{}']) assert.deepEqual(parseServerFrame(text), REFUSED);
   });
 });

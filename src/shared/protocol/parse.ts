@@ -157,11 +157,14 @@ const ServerFrameSchema = v.variant('type', [
   }),
 ]);
 
-/** Parses a frame from the server (used by the web client); `null` for anything invalid. */
-export function parseServerFrame(text: string): ServerFrame | null {
+/** Parses a frame from the server (used by the web client), rebuilt from its validated fields. */
+export function parseServerFrame(text: string): Result<ServerFrame, ProtocolError> {
   const r = v.safeParse(ServerFrameSchema, parseJson(text));
-  if (!r.success) return null;
-  const f = r.output;
+  if (!r.success) return err({ code: ErrorCode.BAD_MESSAGE, sessionId: null });
+  return ok(rebuildServerFrame(r.output));
+}
+
+function rebuildServerFrame(f: v.InferOutput<typeof ServerFrameSchema>): ServerFrame {
   switch (f.type) {
     case 'joined':
       return joinedFrame(f.sessionId, f.peer, f.resume, f.iceServers);

@@ -1,5 +1,6 @@
 import {
   type ClientFrame,
+  CloseCode,
   type ErrorFrame,
   type JoinedFrame,
   type ServerFrame,
@@ -57,7 +58,7 @@ export const PING_INTERVAL_MS = 10_000;
 export const PONG_TIMEOUT_MS = 5_000;
 export const JOIN_TIMEOUT_MS = 10_000;
 /** Our own close code for a socket we gave up on: not 1000/1001, so the server holds our place. */
-export const CLOSE_LIVENESS = 4000;
+export const CLOSE_LIVENESS = CloseCode.CLIENT_LIVENESS;
 const OPEN = 1;
 
 /**
@@ -172,8 +173,10 @@ export class SignalClient {
 
   #handleMessage(data: unknown): void {
     if (typeof data !== 'string') return;
-    const frame = parseServerFrame(data);
-    if (!frame || (frame.sessionId !== null && frame.sessionId !== this.#o.sessionId)) return;
+    const parsed = parseServerFrame(data);
+    if (!parsed.ok) return;
+    const frame = parsed.value;
+    if (frame.sessionId !== null && frame.sessionId !== this.#o.sessionId) return;
     // Any frame proves the server is alive.
     this.#clearDeadline();
     switch (frame.type) {

@@ -20,10 +20,13 @@ const BASE_ARGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
-/** `fakeUi: false` leaves camera/microphone prompts unanswered, which headless Chromium denies. */
-export function launchBrowser(opts: { fakeUi?: boolean } = {}): Promise<Browser> {
+/**
+ * `fakeUi: false` leaves camera/microphone prompts unanswered, which headless Chromium denies.
+ * `executablePath` runs Chromium through a wrapper (e.g. one that enters a network namespace).
+ */
+export function launchBrowser(opts: { fakeUi?: boolean; executablePath?: string } = {}): Promise<Browser> {
   const args = opts.fakeUi === false ? BASE_ARGS : [...BASE_ARGS, '--use-fake-ui-for-media-stream'];
-  return chromium.launch({ executablePath: CHROMIUM, args, timeout: 30_000 });
+  return chromium.launch({ executablePath: opts.executablePath ?? CHROMIUM, args, timeout: 30_000 });
 }
 
 export const PHONE = { width: 360, height: 740 };

@@ -42,13 +42,19 @@ export async function startServer(opts: { port?: number; secret?: string } = {})
     'info',
   ];
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await waitForListening(child);
+  return { url, port: Number(new URL(url).port), secret, stop: () => stopChild(child) };
+}
+
+/**
+ * Resolves with the URL of a starting server's "listening" log line (stdout, JSON lines);
+ * rejects with its stderr if it exits or does not get there in time.
+ */
+export function waitForListening(child: ChildProcess, timeoutMs = START_TIMEOUT_MS): Promise<string> {
   const stderr: string[] = [];
   child.stderr?.on('data', (d) => stderr.push(String(d)));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start in time: ${stderr.join('')}`)),
-      START_TIMEOUT_MS,
-    );
+  return new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time: ${stderr.join('')}`)), timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited (${code}): ${stderr.join('')}`));
@@ -65,10 +71,9 @@ export async function startServer(opts: { port?: number; secret?: string } = {})
       }
     });
   });
-  return { url, port: Number(new URL(url).port), secret, stop: () => stopChild(child) };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');
