@@ -86,6 +86,9 @@ export async function startServer(target: TargetName, opts: StartOptions): Promi
           join(opts.workDir, 'state'),
           '--log-level',
           'info',
+          // The built-in STUN/TURN server on any free UDP port.
+          '--turn-port',
+          '0',
           ...HOMECALL_LOAD_FLAGS,
         ]
       : [...prof, '--import', 'tsx', ...probe, join(benchDir, 'floor-relay.ts'), ...common, ...floorExtraArgs];

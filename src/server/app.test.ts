@@ -26,7 +26,7 @@ test('startApp: dev certificate, one "listening" line with the real port, /healt
   const stateDir = mkdtempSync(join(tmpdir(), 'homecall-app-'));
   const lines: string[] = [];
   try {
-    const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--state-dir', stateDir], {});
+    const config = loadConfig(['--port', '0', '--turn-port', '0', '--host', '127.0.0.1', '--state-dir', stateDir], {});
     const app = await startApp(config, { logDestination: { write: (chunk: string) => void lines.push(chunk) } });
     try {
       assert.ok(app.port > 0);

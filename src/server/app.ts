@@ -12,9 +12,12 @@ import { metricsObserver, PromMetrics } from './metrics.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
 import { RedisRegistry } from './sessions/redis-registry.js';
 import { ResumeTokens } from './sessions/resume-token.js';
+import type { ContextRef } from './sessions/session-events.js';
 import { SessionService } from './sessions/session-service.js';
 import type { SessionRegistry } from './sessions/session-registry.js';
 import { loadTlsMaterial } from './tls.js';
+import { announce, turnUrls } from './turn/announce.js';
+import { TurnServer } from './turn/turn-server.js';
 
 /** A running server. */
 export interface App {
@@ -59,15 +62,34 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   // One server secret signs resume tokens and keys the log tag of session ids.
   const tokenSecret = resolveTokenSecret(config);
+  // The built-in STUN/TURN server, unless coturn is configured; it listens before anything joins.
+  const turn = config.builtinTurn && config.turnUrls.length === 0 ? await startTurn(config, logger) : undefined;
+  let httpsPort: number | undefined;
   const sessions = new SessionService({
     registry,
     tokens: new ResumeTokens(tokenSecret),
     logger,
     metrics,
-    observers: [metricsObserver(metrics)],
+    observers: [
+      metricsObserver(metrics),
+      // A context's TURN credentials and allocations end with it (hangup, timeout, lifetime).
+      ...(turn === undefined
+        ? []
+        : [{ contextEnded: ({ contextId }: ContextRef) => turn.server.credentials.endContext(contextId) }]),
+    ],
     limits,
     clock,
-    iceServers: createIceServerProvider(config, { clock }),
+    iceServers: createIceServerProvider(config, {
+      clock,
+      ...(turn === undefined
+        ? {}
+        : {
+            builtin: {
+              urls: () => turnUrls(turn.host, turn.udpPort, turn.streams ? httpsPort : undefined),
+              mint: (seat) => turn.server.credentials.mint(seat),
+            },
+          }),
+    }),
     tagSession: createSessionTagger(tokenSecret),
   });
   const gateway = new SignalGateway({
@@ -101,8 +123,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await gateway.shutdown();
     await server.close();
     await redis?.close();
+    await turn?.server.close();
     throw error;
   }
+  httpsPort = address.port;
   const url = publicUrl(config.host, address.port);
   logger.info({ url }, 'listening');
   // The line operators (and tests) wait for: do not leave it in a buffer.
@@ -110,7 +134,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= shutdown(server, gateway, logger).finally(() => redis?.close());
+    closing ??= shutdown(server, gateway, logger).finally(() =>
+      Promise.allSettled([redis?.close(), turn?.server.close()]).then(() => undefined),
+    );
     return closing;
   };
   return { url, port: address.port, close };
@@ -187,6 +213,37 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The built-in STUN/TURN server, listening on its UDP port. */
+async function startTurn(config: Config, logger: Logger) {
+  const announced = await announce({ publicHost: config.publicHost, listenHost: config.host });
+  const server = new TurnServer({
+    clock: systemClock,
+    logger,
+    relayIp: announced.relayIp,
+    credentialTtlMs: config.turnTtlMs,
+    quotas: {
+      allocationsPerCredential: config.turnAllocationsPerUser,
+      allocationsPerSession: config.turnAllocationsPerSession,
+      allocationsTotal: config.turnAllocationsTotal,
+      permissionsPerAllocation: config.turnPermissions,
+      channelsPerAllocation: config.turnChannels,
+      bytesPerSecPerAllocation: config.turnBandwidth,
+      answersPerSecPerAddress: config.turnAnswersPerSec,
+    },
+  });
+  try {
+    const { port } = await server.listenUdp(config.turnPort, config.host);
+    logger.info({ udpPort: port }, 'turn listening');
+    return { server, host: announced.host, udpPort: port, streams: false };
+  } catch (error) {
+    await server.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      `the built-in STUN/TURN server cannot listen on UDP port ${config.turnPort} (${code ?? String(error)}); set --turn-port, or --builtin-turn false`,
+    );
+  }
 }
 
 /** The URL to print: localhost when bound to every interface, the host otherwise. */

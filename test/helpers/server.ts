@@ -54,6 +54,8 @@ async function buildArgv(flags: Flags, options: ServerOptions) {
   const stateDir = options.stateDir ?? tempDir('homecall-state-');
   const all: Flags = {
     '--port': '0',
+    // The built-in STUN/TURN server on any free UDP port: parallel tests never collide on 3478.
+    '--turn-port': '0',
     '--host': '127.0.0.1',
     '--tls-cert': tls.certPath,
     '--tls-key': tls.keyPath,

@@ -32,7 +32,12 @@ describe('join (rule 1)', () => {
     assert.equal(ja.peer, false);
     assert.equal(typeof ja.resume, 'string');
     assert.ok((ja.resume as string).length >= 16);
-    assert.deepEqual(ja.iceServers, []);
+    // By default only the built-in STUN/TURN server, on this server's own host: never a third party.
+    const urls = (ja.iceServers as Array<{ urls: string[] }>).flatMap((x) => x.urls);
+    assert.ok(
+      urls.length > 0 && urls.every((u) => /^turns?:127\.0\.0\.1:\d+\?transport=(udp|tcp)$/.test(u)),
+      String(urls),
+    );
     const b = await connect();
     const jb = await b.join(id);
     assert.equal(jb.peer, true);
@@ -111,6 +116,26 @@ describe('join (rule 1)', () => {
 });
 
 describe('iceServers in joined (protocol.md "Frames", T1)', () => {
+  test('by default: the built-in TURN server with a credential per participant, each a REST username', async () => {
+    const id = uuid();
+    const a = await connect();
+    const b = await connect();
+    const [ja, jb] = [await a.join(id), await b.join(id)];
+    type Entry = { urls: string[]; username: string; credential: string };
+    const [ea] = ja.iceServers as Entry[];
+    const [eb] = jb.iceServers as Entry[];
+    assert.ok(ea && eb);
+    assert.match(ea.urls[0] ?? '', /^turn:127\.0\.0\.1:\d+\?transport=udp$/);
+    assert.match(ea.username, /^\d+:[A-Za-z0-9_-]{16}$/);
+    assert.notEqual(ea.username.split(':')[1], eb.username.split(':')[1], 'one credential per participant');
+    assert.ok(
+      !ea.username.includes(id) && !ea.credential.includes(id),
+      'the credential does not reveal the session id',
+    );
+    a.close();
+    b.close();
+  });
+
   test('joined carries the configured STUN and TURN servers; TURN credentials are coturn REST (HMAC-SHA1) and end no later than the session', async () => {
     const turnSecret = 'turn-static-auth-secret-for-tests';
     const s = await startServer({

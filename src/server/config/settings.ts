@@ -25,6 +25,21 @@ export interface Config {
   readonly turnSecret: string | undefined;
   /** TURN credential lifetime, ms (already capped at the session lifetime). */
   readonly turnTtlMs: number;
+  /** Run the built-in STUN/TURN server (it steps aside when turnUrls is set). */
+  readonly builtinTurn: boolean;
+  /** UDP port of the built-in STUN/TURN server; 0 = any free port. */
+  readonly turnPort: number;
+  /** Host name or IP announced to browsers in ICE URLs; undefined = derived (--host, else this machine's address). */
+  readonly publicHost: string | undefined;
+  readonly turnAllocationsPerUser: number;
+  readonly turnAllocationsPerSession: number;
+  readonly turnAllocationsTotal: number;
+  readonly turnPermissions: number;
+  readonly turnChannels: number;
+  /** Relayed bytes per second per allocation. */
+  readonly turnBandwidth: number;
+  /** Unauthenticated STUN/TURN answers per second per source address. */
+  readonly turnAnswersPerSec: number;
   /** Resume-token secret; undefined = the one kept in the state directory (resolveTokenSecret). */
   readonly tokenSecret: Buffer | undefined;
   /** Absolute path of the directory for server secrets and the development certificate. */
@@ -150,6 +165,76 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     field: 'turnTtlMs',
     default: '12h',
     help: 'TURN credential lifetime, never beyond the session lifetime',
+  }),
+  setting({
+    flag: '--builtin-turn',
+    kind: 'boolean',
+    field: 'builtinTurn',
+    default: 'true',
+    help: 'run the built-in STUN/TURN server (UDP --turn-port, TCP and TLS on --port); it relays only within a call; ignored when --turn-urls is set',
+  }),
+  setting({
+    flag: '--turn-port',
+    kind: 'port',
+    field: 'turnPort',
+    default: '3478',
+    help: 'UDP port of the built-in STUN/TURN server; 0 = any free port',
+  }),
+  setting({
+    flag: '--public-host',
+    kind: 'host',
+    field: 'publicHost',
+    defaultText: "--host, else this machine's first non-loopback IPv4 address",
+    help: 'host name or IP browsers reach this server at; announced in the built-in TURN URLs',
+  }),
+  setting({
+    flag: '--turn-allocations-per-user',
+    kind: 'count',
+    field: 'turnAllocationsPerUser',
+    default: '4',
+    help: "built-in TURN: concurrent allocations per participant's credential",
+  }),
+  setting({
+    flag: '--turn-allocations-per-session',
+    kind: 'count',
+    field: 'turnAllocationsPerSession',
+    default: '8',
+    help: 'built-in TURN: concurrent allocations per call',
+  }),
+  setting({
+    flag: '--turn-allocations-total',
+    kind: 'count',
+    field: 'turnAllocationsTotal',
+    default: '64',
+    help: 'built-in TURN: concurrent allocations per server',
+  }),
+  setting({
+    flag: '--turn-permissions',
+    kind: 'count',
+    field: 'turnPermissions',
+    default: '16',
+    help: 'built-in TURN: permissions per allocation',
+  }),
+  setting({
+    flag: '--turn-channels',
+    kind: 'count',
+    field: 'turnChannels',
+    default: '16',
+    help: 'built-in TURN: channel bindings per allocation',
+  }),
+  setting({
+    flag: '--turn-bandwidth',
+    kind: 'size',
+    field: 'turnBandwidth',
+    default: '512KiB',
+    help: 'built-in TURN: relayed bytes per second per allocation (512KiB = about 4 Mbit/s)',
+  }),
+  setting({
+    flag: '--turn-answers-per-sec',
+    kind: 'count',
+    field: 'turnAnswersPerSec',
+    default: '20',
+    help: 'built-in STUN/TURN: unauthenticated answers (Binding, 401) per second per source address',
   }),
   setting({
     flag: '--token-secret',

@@ -32,6 +32,14 @@ import {
   otherPlace,
 } from './session-registry.js';
 
+/** The seat a `joined` is for, as the ICE server provider sees it. */
+export interface IceSeat {
+  readonly contextId: string;
+  readonly place: Place;
+  /** Wall-clock ms of the session's hard end. */
+  readonly expiresAtMs: number;
+}
+
 export interface SessionServiceOptions {
   registry: SessionRegistry;
   tokens: ResumeTokens;
@@ -41,7 +49,8 @@ export interface SessionServiceOptions {
   observers: readonly SessionObserver[];
   limits: Limits;
   clock: Clock;
-  iceServers: (expiresAtMs: number) => IceServer[];
+  /** The ICE servers of one `joined`: per participant, as TURN credentials are minted per seat. */
+  iceServers: (seat: IceSeat) => IceServer[];
   /** The log tag of a session id (a keyed hash; the id itself never reaches a log). */
   tagSession: (sessionId: string) => string;
 }
@@ -67,7 +76,7 @@ export class SessionService implements SessionPort<Connection> {
   readonly #events: Required<SessionObserver>;
   readonly #limits: Limits;
   readonly #clock: Clock;
-  readonly #iceServers: (expiresAtMs: number) => IceServer[];
+  readonly #iceServers: (seat: IceSeat) => IceServer[];
   readonly #tag: (sessionId: string) => string;
   readonly #connections = new Map<string, Connection>();
   readonly #timers = new Map<string, SessionTimers>();
@@ -251,9 +260,10 @@ export class SessionService implements SessionPort<Connection> {
     this.#events.placeAttached(contextOf(seat), seat.place);
     conn.seat = seat;
     conn.state = 'joined';
-    const expiresAt = seat.createdAt + this.#limits.sessionLifetimeMs;
+    const expiresAtMs = seat.createdAt + this.#limits.sessionLifetimeMs;
     const token = this.#tokens.sign({ ...seat, issuedAt: this.#clock.wallNow() });
-    conn.link.send(joinedFrame(seat.sessionId, other !== 'free', token, this.#iceServers(expiresAt)));
+    const iceServers = this.#iceServers({ contextId: seat.contextId, place: seat.place, expiresAtMs });
+    conn.link.send(joinedFrame(seat.sessionId, other !== 'free', token, iceServers));
     if (peerNotice !== null) conn.link.send(peerFrame(seat.sessionId, peerNotice));
     for (const text of queued) conn.link.sendText(text);
     conn.open();

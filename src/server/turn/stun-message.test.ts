@@ -224,7 +224,7 @@ describe('STUN codec: addresses and ChannelData', () => {
     assert.equal(decodeAddress(hex('00 01 00 00 01 02 03')), null);
   });
 
-  it('ChannelData: 0x4000-0x4FFF, padding only over streams, and stream framing', () => {
+  it('ChannelData: 0x4000-0x7FFF, padding only over streams, and stream framing', () => {
     const plain = encodeChannelData(0x4001, Buffer.from('hello'));
     assert.equal(plain.length, 9);
     assert.deepEqual(decodeChannelData(plain), { channel: 0x4001, data: Buffer.from('hello') });
@@ -232,7 +232,7 @@ describe('STUN codec: addresses and ChannelData', () => {
     assert.equal(padded.length, 12);
     assert.equal(decodeChannelData(padded)?.data.toString(), 'hello');
     assert.equal(decodeChannelData(plain.subarray(0, 8)), null);
-    assert.equal(decodeChannelData(hex('50 00 00 00')), null);
+    assert.equal(decodeChannelData(hex('80 00 00 00')), null);
     assert.throws(() => encodeChannelData(0x3fff, Buffer.alloc(1)), RangeError);
 
     const stun = encodeStun({ method: StunMethod.refresh, cls: StunClass.request, transactionId: randomBytes(12) });

@@ -128,8 +128,12 @@ export const AddressFamily = { ipv4: 0x01, ipv6: 0x02 } as const;
 /** REQUESTED-TRANSPORT protocol numbers (IANA): TURN allocations relay UDP only. */
 export const TransportProtocol = { udp: 17 } as const;
 
-/** Channel numbers a client may bind (RFC 8656 §12). */
-export const ChannelRange = { min: 0x4000, max: 0x4fff } as const;
+/**
+ * Channel numbers a client may bind: RFC 5766's 0x4000-0x7FFF, which coturn's own clients
+ * still use (RFC 8656 §12 narrowed it to 0x4FFF for browsers' RTP demultiplexing, a client-side
+ * concern; Chrome starts at 0x4000).
+ */
+export const ChannelRange = { min: 0x4000, max: 0x7fff } as const;
 export const CHANNEL_HEADER_BYTES = 4;
 
 /** RFC 8656 defaults and caps, in seconds. */

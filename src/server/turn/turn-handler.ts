@@ -217,7 +217,7 @@ export class TurnHandler {
     return { attributes: [{ type: StunAttr.LIFETIME, value: u32Value(seconds) }] };
   }
 
-  /** RFC 8656 §11.2: one peer per channel and one channel per peer, numbers 0x4000-0x4FFF. */
+  /** RFC 8656 §11.2: one peer per channel and one channel per peer, numbers in ChannelRange. */
   #bindChannel(
     message: StunMessage,
     allocation: Allocation,

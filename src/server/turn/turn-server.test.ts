@@ -247,7 +247,7 @@ describe('Relaying inside one call (Send/Data indications and ChannelData)', () 
     const bind = (channel: number, peer: TransportAddress) =>
       exchange(b, peerRequest(b.turn, StunMethod.channelBind, [peer], [channelNumberAttr(channel)])).code;
     assert.equal(bind(0x3fff, ra), 400);
-    assert.equal(bind(0x5000, ra), 400);
+    assert.equal(bind(0x8000, ra), 400);
     assert.equal(bind(0x4001, ra), undefined);
     assert.equal(bind(0x4001, ra), undefined, 'a refresh of the same binding');
     assert.equal(bind(0x4002, ra), 400);

@@ -36,6 +36,9 @@ export async function startServer(opts: { port?: number; secret?: string } = {})
     '127.0.0.1',
     '--port',
     String(opts.port ?? 0),
+    // The built-in STUN/TURN server on any free UDP port: parallel tests never collide on 3478.
+    '--turn-port',
+    '0',
     '--token-secret',
     secret,
     '--log-level',
