@@ -1,9 +1,11 @@
 import { isIPv6 } from 'node:net';
 import type { DestinationStream } from 'pino';
-import { systemClock } from './clock.js';
+import { createCertificateService } from './certificates/certificate-service.js';
+import { type Clock, systemClock } from './clock.js';
 import { type Config, resolveTokenSecret } from './config/index.js';
 import { SignalGateway } from './gateway/signal-gateway.js';
 import { createHttpServer } from './http/http-server.js';
+import { createRedirectServer, type RedirectServer } from './http/redirect-server.js';
 import { createRoutes } from './http/routes.js';
 import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
@@ -15,7 +17,6 @@ import { ResumeTokens } from './sessions/resume-token.js';
 import type { ContextRef } from './sessions/session-events.js';
 import { SessionService } from './sessions/session-service.js';
 import type { SessionRegistry } from './sessions/session-registry.js';
-import { loadTlsMaterial } from './tls.js';
 import { announce, turnUrls } from './turn/announce.js';
 import { TurnServer } from './turn/turn-server.js';
 
@@ -24,6 +25,10 @@ export interface App {
   /** The URL to open, e.g. https://localhost:8443/. */
   url: string;
   port: number;
+  /** The --http-port listener's port, when it is on. */
+  httpPort: number | undefined;
+  /** SIGHUP: reads --tls-cert/--tls-key again (a broken pair is refused and the old one kept). */
+  reloadCertificates(): void;
   /** Graceful stop: no new connections, 1012 to every signalling socket, then everything closed (within 5 s). */
   close(): Promise<void>;
 }
@@ -33,6 +38,8 @@ export interface AppOptions {
   logDestination?: DestinationStream;
   /** Directory of the built web client; default dist/web. */
   webRoot?: string;
+  /** Time for certificate renewals and reload debouncing; the system clock by default. */
+  certificateClock?: Clock;
 }
 
 /** The whole close must finish within this, whatever the gateway does. */
@@ -49,7 +56,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const clock = systemClock;
   const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
   const metrics = new PromMetrics();
-  const tls = await loadTlsMaterial(config, { logger, clock });
+  const certificates = await createCertificateService(config, {
+    clock: options.certificateClock ?? clock,
+    logger,
+  });
   const { limits } = config;
   const redis = await startRedisRegistry(config, logger, metrics);
   const registry: SessionRegistry =
@@ -102,14 +112,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     clock,
   });
   const server = createHttpServer({
-    tls,
+    tls: certificates.initial,
+    ...(certificates.alpnChallenges === undefined ? {} : { alpnChallenges: certificates.alpnChallenges }),
     limits,
     trustProxy: config.trustProxy,
     handleRequest: createRoutes({
       staticFiles: createStaticFiles(options.webRoot === undefined ? {} : { root: options.webRoot }),
       metrics,
       logger,
-      healthy: () => redis?.healthy() ?? true,
+      // With several nodes, a node that cannot reach Redis is unhealthy too (503).
+      readiness: () =>
+        redis !== null && !redis.healthy() ? { ready: false, reason: 'redis unreachable' } : certificates.status(),
     }),
     gateway,
     logger,
@@ -117,16 +130,28 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   let address: Awaited<ReturnType<typeof server.listen>>;
+  let redirect: RedirectServer | undefined;
+  let httpPort: number | undefined;
   try {
     address = await server.listen(config.port, config.host);
+    if (config.httpPort !== undefined) {
+      redirect = createRedirectServer({
+        httpsPort: address.port,
+        http01Answer: (token) => certificates.http01Answer(token),
+      });
+      httpPort = (await redirect.listen(config.httpPort, config.host)).port;
+    }
   } catch (error) {
     await gateway.shutdown();
     await server.close();
     await redis?.close();
+    await redirect?.close();
     await turn?.server.close();
     throw error;
   }
   httpsPort = address.port;
+  // Listening first: a TLS-ALPN-01 validation connects to this very port.
+  certificates.start((pair) => server.setCertificate(pair));
   const url = publicUrl(config.host, address.port);
   logger.info({ url }, 'listening');
   // The line operators (and tests) wait for: do not leave it in a buffer.
@@ -134,12 +159,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   let closing: Promise<void> | undefined;
   const close = () => {
+    certificates.close();
     closing ??= shutdown(server, gateway, logger).finally(() =>
-      Promise.allSettled([redis?.close(), turn?.server.close()]).then(() => undefined),
+      Promise.all([redirect?.close(), turn?.server.close(), redis?.close()]),
     );
     return closing;
   };
-  return { url, port: address.port, close };
+  return { url, port: address.port, httpPort, reloadCertificates: () => certificates.reload(), close };
 }
 
 async function shutdown(

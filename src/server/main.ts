@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // The operator's "reload": a renewed certificate without a restart, so no call drops.
+  process.on('SIGHUP', () => app.reloadCertificates());
 }
 
 main().catch((error: unknown) => {

@@ -2,9 +2,12 @@ import { CallController } from './core/call-controller.js';
 import { jitteredBackoff } from './core/reconnect-policy.js';
 import { readSessionLink, resumeKey } from './core/session-link.js';
 import type { Lang } from './i18n/i18n.js';
-import { acquireMedia } from './media/local-media.js';
+import { createBrowserMedia } from './media/browser-media.js';
 import { MEDIA_ERROR_TEXT } from './media/media-errors.js';
 import { registerServiceWorker } from './pwa/register-sw.js';
+import { browserClock } from './platform/browser-clock.js';
+import { CertificatePool } from './platform/certificate-pool.js';
+import { ScreenWakeLock } from './platform/wake-lock.js';
 import { PeerSession } from './rtc/peer-session.js';
 import { SignalClient, type SocketLike, type TokenStore } from './signaling/signal-client.js';
 import { affinityHint } from '../shared/affinity-hint.js';
@@ -52,43 +55,18 @@ function tabTokens(sessionId: string): TokenStore {
   };
 }
 
-let wakeLock: WakeLockSentinel | null = null;
-let wantWakeLock = false;
-async function setWakeLock(on: boolean): Promise<void> {
-  wantWakeLock = on;
-  if (!on) {
-    await wakeLock?.release().catch(() => {});
-    wakeLock = null;
-  } else if (!wakeLock && 'wakeLock' in navigator && document.visibilityState === 'visible') {
-    wakeLock = await navigator.wakeLock.request('screen').catch(() => null);
-    wakeLock?.addEventListener('release', () => {
-      wakeLock = null;
-    });
-  }
-}
-
-/**
- * A DTLS certificate, generated in the background while the page loads and joins: otherwise a
- * new RTCPeerConnection makes one and its first offer or answer waits for it. Each is used by
- * one connection only (its fingerprint is how the other side tells connections apart), and the
- * next is prepared at once.
- */
-let certificate: RTCCertificate | null = null;
-function prepareCertificate(): void {
-  RTCPeerConnection.generateCertificate?.({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams).then(
-    (c) => {
-      certificate = c;
-    },
-    () => {},
-  );
-}
-function takeCertificate(): RTCCertificate[] | undefined {
-  const c = certificate;
-  if (!c) return undefined;
-  certificate = null;
-  prepareCertificate();
-  return c.expires > Date.now() + 86_400_000 ? [c] : undefined;
-}
+const clock = browserClock;
+const wakeLock = new ScreenWakeLock({
+  api: 'wakeLock' in navigator ? navigator.wakeLock : undefined,
+  isVisible: () => document.visibilityState === 'visible',
+});
+const certificates = new CertificatePool({
+  generate:
+    typeof RTCPeerConnection !== 'undefined' && RTCPeerConnection.generateCertificate
+      ? (keygen) => RTCPeerConnection.generateCertificate(keygen)
+      : undefined,
+  clock,
+});
 
 const signalUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal`;
 const controller = new CallController({
@@ -99,20 +77,20 @@ const controller = new CallController({
       sessionId,
       tokens,
       createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
-      clock: { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as number) },
+      clock,
       policy: jitteredBackoff(),
     }),
   createPeer: (options) => {
-    const certificates = takeCertificate();
-    return new PeerSession(certificates ? { ...options, certificates } : options);
+    const certs = certificates.take();
+    return new PeerSession({ ...options, clock, ...(certs ? { certificates: certs } : {}) });
   },
   tokensFor: tabTokens,
-  acquireMedia: (choice) => acquireMedia(choice),
+  media: createBrowserMedia(),
   mediaErrorText: (code) => MEDIA_ERROR_TEXT[code],
   setUrl: (sessionId) => history.replaceState(null, '', sessionId ? `/?session=${sessionId}` : '/'),
-  wakeLock: (on) => void setWakeLock(on),
+  wakeLock: (on) => void wakeLock.set(on),
   log: (msg, err) => console.warn(`[homecall] ${msg}`, err ?? ''),
-  clock: { setTimeout: (fn, ms) => setTimeout(fn, ms) },
+  clock,
 });
 
 // The link is read before the first render, so the first screen is already the right one, and
@@ -120,7 +98,9 @@ const controller = new CallController({
 const intent = readSessionLink(location.search);
 if (intent.kind === 'join') controller.dispatch({ type: 'start', sessionId: intent.sessionId });
 else if (intent.kind === 'bad-link') controller.dispatch({ type: 'bad-link' });
-if (typeof RTCPeerConnection !== 'undefined') prepareCertificate();
+// Outside a call the device list is read at once; in a call, once the camera is open.
+if (!controller.isInCall) void controller.devicesChanged();
+certificates.prepare();
 
 addEventListener('online', () => controller.networkChanged());
 addEventListener('offline', () => controller.toasts.show('offline', 'warn'));
@@ -130,8 +110,9 @@ addEventListener('offline', () => controller.toasts.show('offline', 'warn'));
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState !== 'visible') return;
   controller.nudge();
-  if (wantWakeLock) void setWakeLock(true);
+  wakeLock.pageVisible();
 });
+navigator.mediaDevices?.addEventListener?.('devicechange', () => void controller.devicesChanged());
 
 const root = document.getElementById('app');
 if (root) {
@@ -151,6 +132,7 @@ if (root) {
 }
 
 registerServiceWorker({
+  clock,
   isInCall: () => controller.isInCall,
   onCallEnd: (cb) => controller.subscribe(cb),
   onUpdateWaiting: () => controller.toasts.show('updateReady'),

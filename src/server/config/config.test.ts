@@ -269,3 +269,44 @@ test('--help is recognised; usage and the README table name every flag and env v
     assert.ok(table.includes(`\`${s.flag}\``) && table.includes(`\`${s.env}\``), s.flag);
   }
 });
+
+test('--domain: repeatable and a comma list, lower-cased and deduplicated; DOMAIN or DOMAINS; the first is the public host', () => {
+  const c = loadConfig(['--domain', 'Call.Example.org,b.example.org', '--domain', 'call.example.org'], {});
+  assert.deepEqual(c.domains, ['call.example.org', 'b.example.org']);
+  assert.equal(c.publicHost, 'call.example.org');
+  assert.deepEqual(loadConfig([], { DOMAINS: 'a.example.org, b.example.org' }).domains, [
+    'a.example.org',
+    'b.example.org',
+  ]);
+  assert.deepEqual(loadConfig([], { DOMAIN: 'a.example.org' }).domains, ['a.example.org']);
+  assert.equal(
+    loadConfig(['--domain', 'a.example.org', '--public-host', 'x.example.org'], {}).publicHost,
+    'x.example.org',
+  );
+  const none = loadConfig([], {});
+  assert.deepEqual(none.domains, []);
+  assert.equal(none.acmeDirectory, 'https://acme-v02.api.letsencrypt.org/directory');
+  assert.equal(none.httpPort, undefined);
+});
+
+test('--domain and the ACME settings refuse what cannot work, each with its reason', () => {
+  const problems = problemsOf([
+    '--domain',
+    '192.0.2.1,*.example.org,localhost',
+    '--acme-directory',
+    'http://ca.example/dir',
+    '--acme-email',
+    'nobody',
+    '--http-port',
+    '8443',
+  ]);
+  assert.equal(problems.filter((p) => p.includes('is not a domain name')).length, 3);
+  assert.ok(problems.some((p) => p.includes('--acme-directory') && p.includes('https://')));
+  assert.ok(problems.some((p) => p.includes('--acme-email') && p.includes('e-mail')));
+  assert.ok(problems.some((p) => p.includes('--http-port (8443) must differ from --port')));
+  const tls = join(mkdtempSync(join(tmpdir(), 'homecall-cfg-')), 'x.pem');
+  writeFileSync(tls, 'x');
+  assert.ok(
+    problemsOf(['--domain', 'a.example.org', '--tls-cert', tls, '--tls-key', tls]).some((p) => p.includes('not both')),
+  );
+});

@@ -25,7 +25,11 @@ export const MIN_TOKEN_SECRET_BYTES = 32;
 /** The value each kind of setting parses to. */
 export interface KindValues {
   port: number;
+  'optional-port': number | undefined;
   host: string | undefined;
+  domains: readonly string[];
+  'https-url': string;
+  email: string | undefined;
   file: string | undefined;
   dir: string;
   boolean: boolean;
@@ -100,6 +104,37 @@ export const PARSERS: { readonly [K in Kind]: Parser<K> } = {
     const port = parseCount(raw.text);
     if (port === undefined || port > 65535) bad(problems, raw, 'is not a port (0-65535)');
     return port as number;
+  },
+  'optional-port': (raw, problems) => {
+    if (!raw.given) return undefined;
+    const port = parseCount(raw.text);
+    if (port === undefined || port < 1 || port > 65535) bad(problems, raw, 'is not a port (1-65535)');
+    return port;
+  },
+  domains: (raw, problems) => {
+    const list = splitList(raw.text).map((d) => d.toLowerCase());
+    for (const domain of list) {
+      if (!HOSTNAME.test(domain) || isIP(domain) !== 0 || !domain.includes('.')) {
+        bad(problems, raw, 'is not a domain name (e.g. call.example.org; no IP addresses, no wildcards)', domain);
+      }
+    }
+    return Object.freeze([...new Set(list)]);
+  },
+  'https-url': (raw, problems) => {
+    const text = raw.text.trim();
+    try {
+      if (new URL(text).protocol === 'https:') return text;
+    } catch {
+      // reported below
+    }
+    bad(problems, raw, 'is not an https:// URL');
+    return text;
+  },
+  email: (raw, problems) => {
+    if (!raw.given) return undefined;
+    const text = raw.text.trim();
+    if (!/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(text)) bad(problems, raw, 'is not an e-mail address');
+    return text;
   },
   host: (raw, problems) => {
     if (!raw.given) return undefined;

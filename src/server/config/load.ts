@@ -63,12 +63,16 @@ function collectRaw(
       text = next;
       i++;
     }
-    if (raw.has(s)) problems.push(`${flag} is given more than once`);
+    const earlier = raw.get(s);
+    if (earlier && s.repeatable) text = `${earlier.text},${text}`;
+    else if (earlier) problems.push(`${flag} is given more than once`);
     raw.set(s, { text, source: flag });
   }
   for (const s of SETTINGS) {
-    const value = env[s.env];
-    if (!raw.has(s) && value !== undefined && value.trim() !== '') raw.set(s, { text: value, source: s.env });
+    for (const name of s.altEnv === undefined ? [s.env] : [s.env, s.altEnv]) {
+      const value = env[name];
+      if (!raw.has(s) && value !== undefined && value.trim() !== '') raw.set(s, { text: value, source: name });
+    }
   }
   return raw;
 }
@@ -120,6 +124,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
 
   return Object.freeze({
     ...config,
+    // The name the certificate is for is the name browsers reach us at.
+    publicHost: config.publicHost ?? config.domains[0],
     // A TURN credential never outlives the session it was minted for.
     turnTtlMs: Math.min(config.turnTtlMs, limits.sessionLifetimeMs),
   });
@@ -134,6 +140,12 @@ function crossCheck(config: Config, problems: string[]): void {
   }
   if (config.turnUrls.length === 0 && config.turnSecret !== undefined) {
     problems.push('--turn-secret (TURN_SECRET) is set but --turn-urls (TURN_URLS) is not');
+  }
+  if (config.domains.length > 0 && config.tls !== undefined) {
+    problems.push('--domain (DOMAIN) gets its own certificate: give it or --tls-cert/--tls-key, not both');
+  }
+  if (config.httpPort !== undefined && config.httpPort === config.port) {
+    problems.push(`--http-port (${config.httpPort}) must differ from --port`);
   }
   const both = (a: number, b: number) => Number.isFinite(a) && Number.isFinite(b);
   if (both(limits.dropAfterMs, limits.pingIntervalMs) && limits.dropAfterMs <= limits.pingIntervalMs) {

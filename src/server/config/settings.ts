@@ -42,6 +42,16 @@ export interface Config {
   readonly turnAnswersPerSec: number;
   /** Resume-token secret; undefined = the one kept in the state directory (resolveTokenSecret). */
   readonly tokenSecret: Buffer | undefined;
+  /** Names to get a certificate for by ACME; empty = no ACME. */
+  readonly domains: readonly string[];
+  /** The ACME CA's directory URL. */
+  readonly acmeDirectory: string;
+  /** PEM file of a root to trust for the ACME CA's HTTPS (a test CA); undefined = the system's. */
+  readonly acmeCaFile: string | undefined;
+  /** Contact for the ACME account (expiry warnings); undefined = none. */
+  readonly acmeEmail: string | undefined;
+  /** Plain HTTP port (80) for HTTP-01 and redirects to https; undefined = not served. */
+  readonly httpPort: number | undefined;
   /** Absolute path of the directory for server secrets and the development certificate. */
   readonly stateDir: string;
   readonly logLevel: LogLevel;
@@ -68,6 +78,10 @@ export interface Setting {
   readonly field?: keyof Config;
   /** For limits: the Limits field this setting fills. */
   readonly limit?: keyof Limits;
+  /** A list that may be given several times (`--domain a --domain b`); the values add up. */
+  readonly repeatable?: boolean;
+  /** A second environment variable read when the first is not set. */
+  readonly altEnv?: string;
 }
 
 /** Config fields a kind's value can fill. */
@@ -82,6 +96,8 @@ interface SettingOptions<K extends Kind> {
   default?: string;
   defaultText?: string;
   help: string;
+  repeatable?: boolean;
+  altEnv?: string;
 }
 
 function envName(flag: string): string {
@@ -89,7 +105,7 @@ function envName(flag: string): string {
 }
 
 function setting<K extends Kind>(options: SettingOptions<K>): Setting {
-  const { flag, kind, field, defaultText, help } = options;
+  const { flag, kind, field, defaultText, help, repeatable, altEnv } = options;
   return {
     flag,
     env: envName(flag),
@@ -98,6 +114,8 @@ function setting<K extends Kind>(options: SettingOptions<K>): Setting {
     help,
     ...(defaultText === undefined ? {} : { defaultText }),
     ...(field === undefined ? {} : { field }),
+    ...(repeatable === undefined ? {} : { repeatable }),
+    ...(altEnv === undefined ? {} : { altEnv }),
   };
 }
 
@@ -124,6 +142,44 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     help: 'certificate chain (PEM); give with --tls-key',
   }),
   setting({ flag: '--tls-key', kind: 'file', defaultText: 'self-signed', help: 'private key (PEM) of --tls-cert' }),
+  setting({
+    flag: '--domain',
+    kind: 'domains',
+    field: 'domains',
+    repeatable: true,
+    altEnv: 'DOMAINS',
+    defaultText: 'none',
+    help: "public name(s) to get a certificate for from the ACME CA (repeat, or a comma list; also DOMAINS); you agree to the CA's terms",
+  }),
+  setting({
+    flag: '--acme-directory',
+    kind: 'https-url',
+    field: 'acmeDirectory',
+    default: 'https://acme-v02.api.letsencrypt.org/directory',
+    defaultText: "Let's Encrypt",
+    help: "ACME directory URL of the CA (Let's Encrypt staging: https://acme-staging-v02.api.letsencrypt.org/directory)",
+  }),
+  setting({
+    flag: '--acme-ca',
+    kind: 'file',
+    field: 'acmeCaFile',
+    defaultText: 'system roots',
+    help: "root certificate (PEM) to trust for the CA's own HTTPS, for a test CA",
+  }),
+  setting({
+    flag: '--acme-email',
+    kind: 'email',
+    field: 'acmeEmail',
+    defaultText: 'none',
+    help: 'contact address for the ACME account (the CA writes before a certificate expires)',
+  }),
+  setting({
+    flag: '--http-port',
+    kind: 'optional-port',
+    field: 'httpPort',
+    defaultText: 'off',
+    help: 'plain HTTP port (80): answers ACME HTTP-01 and redirects to https',
+  }),
   setting({
     flag: '--trust-proxy',
     kind: 'boolean',
@@ -184,7 +240,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     flag: '--public-host',
     kind: 'host',
     field: 'publicHost',
-    defaultText: "--host, else this machine's first non-loopback IPv4 address",
+    defaultText: "the first --domain, else --host, else this machine's first non-loopback IPv4 address",
     help: 'host name or IP browsers reach this server at; announced in the built-in TURN URLs',
   }),
   setting({

@@ -1,18 +1,25 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from './static-files.js';
 
 const HEALTH_BODY = JSON.stringify({ status: 'ok' });
-const UNHEALTHY_BODY = JSON.stringify({ status: 'unhealthy', reason: 'redis unreachable' });
+const OBTAINING_BODY = JSON.stringify({ status: 'starting', tls: 'obtaining certificate' });
+
+/** Whether the server is serving its real certificate yet (ACME: not before the first one arrives). */
+export type ReadinessSource = () => { ready: boolean; reason?: string };
 
 /**
- * `GET /healthz`: 200 `{"status":"ok"}` while the process serves requests; 503 while the shared
- * registry (Redis, several nodes) cannot be reached, so a load balancer sends new calls elsewhere.
+ * `GET /healthz`: 200 `{"status":"ok"}` while the process serves requests; 503
+ * `{"status":"starting","tls":"obtaining certificate"}` while ACME gets the first certificate.
  */
-export function createHealthHandler(healthy: () => boolean = () => true): RequestHandler {
-  return async (req: IncomingMessage, res: ServerResponse) => {
-    const ok = healthy();
-    const body = ok ? HEALTH_BODY : UNHEALTHY_BODY;
-    res.writeHead(ok ? 200 : 503, {
+export function createHealthHandler(readiness: ReadinessSource): RequestHandler {
+  return async (req, res) => {
+    const { ready, reason } = readiness();
+    // A reason (e.g. "redis unreachable" with several nodes) replaces the certificate notice.
+    const body = ready
+      ? HEALTH_BODY
+      : reason === undefined
+        ? OBTAINING_BODY
+        : JSON.stringify({ status: 'unhealthy', reason });
+    res.writeHead(ready ? 200 : 503, {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(body),
       'Cache-Control': 'no-store',

@@ -8,6 +8,14 @@ import { createServer as createTlsServer, type Server as HttpsServer } from 'nod
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Limits } from '../../shared/protocol/limits.js';
+import type { CertificatePair } from '../certificates/certificate-pair.js';
+import {
+  ACME_TLS_ALPN,
+  type AlpnChallengeSource,
+  createAlpnChallengeServer,
+} from '../certificates/alpn-challenge-server.js';
+import { firstRecordLength, MAX_RECORD_BYTES, parseClientHello } from '../certificates/client-hello.js';
+import { TLS_POLICY } from '../certificates/tls-policy.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { RequestHandler } from './static-files.js';
@@ -33,7 +41,10 @@ export interface UpgradeHandler {
 }
 
 export interface HttpServerOptions {
-  tls: { key: string; cert: string };
+  /** The certificate served first; `setCertificate` swaps it at run time. */
+  tls: CertificatePair;
+  /** ACME TLS-ALPN-01: connections offering only `acme-tls/1` get the challenge certificate. */
+  alpnChallenges?: AlpnChallengeSource;
   limits: Pick<Limits, 'tlsHandshakeMs' | 'headersTimeoutMs'>;
   /** Serve plain requests that carry `X-Forwarded-Proto: https` (TLS ended at a trusted proxy). */
   trustProxy: boolean;
@@ -46,6 +57,11 @@ export interface HttpServerOptions {
 /** One port: TLS connections go to HTTPS, anything else to a plain server that only redirects. */
 export interface HomeCallHttpServer {
   listen(port: number, host?: string): Promise<AddressInfo>;
+  /**
+   * Serves this pair to every new handshake from now on; connections already open keep theirs.
+   * The caller checks the pair first (checkCertificatePair): OpenSSL's refusal throws here.
+   */
+  setCertificate(pair: CertificatePair): void;
   /** Closes the listening socket; open connections carry on. */
   stopAccepting(): void;
   /** Stops accepting and cuts every connection still open. */
@@ -89,7 +105,7 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
       ...httpOptions,
       key: options.tls.key,
       cert: options.tls.cert,
-      minVersion: 'TLSv1.2',
+      ...TLS_POLICY,
       handshakeTimeout: limits.tlsHandshakeMs,
     },
     serve,
@@ -131,6 +147,16 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
     inner.emit('listening');
   }
 
+  const alpnServer = options.alpnChallenges && createAlpnChallengeServer(options.alpnChallenges, logger);
+  const routeTls = (socket: Socket, head: Buffer) => {
+    const hello = alpnServer && parseClientHello(head);
+    // RFC 8737 §3: the validator offers acme-tls/1 and nothing else.
+    const target = hello?.alpn.length === 1 && hello.alpn[0] === ACME_TLS_ALPN ? alpnServer : tlsServer;
+    socket.unshift(head);
+    // TLSSocket reads the unshifted bytes itself on its first tick: no resume() here.
+    (target ?? tlsServer).emit('connection', socket);
+  };
+
   const sockets = new Set<Socket>();
   const server: NetServer = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
@@ -139,19 +165,25 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
     // A connection that never sends its first byte is cut like a stalled handshake (H9).
     const onIdle = () => socket.destroy();
     socket.setTimeout(limits.tlsHandshakeMs, onIdle);
-    socket.once('data', (chunk: Buffer) => {
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const isTls = head[0] === TLS_HANDSHAKE_RECORD;
+      // With ACME on, wait for the whole first record to read its ALPN (bounded by the record size).
+      const wanted = isTls && alpnServer ? Math.min(firstRecordLength(head) ?? 5, MAX_RECORD_BYTES) : 1;
+      if (head.length < wanted) return;
+      socket.off('data', onData);
       socket.setTimeout(0);
       socket.off('timeout', onIdle);
       socket.pause();
-      socket.unshift(chunk);
-      if (chunk[0] === TLS_HANDSHAKE_RECORD) {
-        // TLSSocket reads the unshifted bytes itself on its first tick: no resume() here.
-        tlsServer.emit('connection', socket);
-      } else {
+      if (isTls) routeTls(socket, head);
+      else {
+        socket.unshift(head);
         plainServer.emit('connection', socket);
         socket.resume();
       }
-    });
+    };
+    socket.on('data', onData);
   });
 
   let accepting = false;
@@ -170,9 +202,11 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
           resolve(server.address() as AddressInfo);
         });
       }),
+    setCertificate: (pair) => tlsServer.setSecureContext({ ...pair, ...TLS_POLICY }),
     stopAccepting,
     close: async () => {
       stopAccepting();
+      alpnServer?.close();
       for (const inner of [tlsServer, plainServer]) {
         inner.close();
         inner.closeAllConnections();

@@ -1,19 +1,21 @@
 import type { Logger } from '../logger.js';
-import { createHealthHandler, createMetricsHandler, type MetricsSource } from './health.js';
+import { createHealthHandler, createMetricsHandler, type MetricsSource, type ReadinessSource } from './health.js';
+import { sendStartingPage } from './starting-page.js';
 import { type RequestHandler, sendText } from './static-files.js';
 
 export interface RoutesOptions {
   staticFiles: RequestHandler;
   metrics: MetricsSource;
   logger: Logger;
-  /** False while the node cannot serve new calls (Redis unreachable): /healthz answers 503. */
-  healthy?: () => boolean;
+  /** Until ready, pages are a "getting its certificate" notice and /healthz says 503; default: always ready. */
+  readiness?: ReadinessSource;
 }
 
 /** Routes every (non-upgrade) HTTPS request: /healthz, /metrics, else the web client. GET and HEAD only. */
-export function createRoutes({ staticFiles, metrics, logger, healthy }: RoutesOptions): RequestHandler {
+export function createRoutes({ staticFiles, metrics, logger, readiness }: RoutesOptions): RequestHandler {
+  const isReady = readiness ?? (() => ({ ready: true }));
   const routes = new Map<string, RequestHandler>([
-    ['/healthz', createHealthHandler(healthy)],
+    ['/healthz', createHealthHandler(isReady)],
     ['/metrics', createMetricsHandler(metrics)],
   ]);
   return async (req, res) => {
@@ -23,7 +25,10 @@ export function createRoutes({ staticFiles, metrics, logger, healthy }: RoutesOp
     }
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     try {
-      await (routes.get(path) ?? staticFiles)(req, res);
+      const route = routes.get(path);
+      if (route) await route(req, res);
+      else if (!isReady().ready) sendStartingPage(req, res);
+      else await staticFiles(req, res);
     } catch (error) {
       logger.error({ err: error }, 'http request failed');
       if (!res.headersSent) sendText(res, req, 500, 'Internal error');

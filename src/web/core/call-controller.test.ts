@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import type { ClientFrame } from '../../shared/protocol/index.js';
-import type { PeerSessionOptions } from '../rtc/peer-session.js';
+import { FakeClock } from '../../shared/testing/fake-clock.js';
 import type { SignalEvent, TokenStore } from '../signaling/signal-client.js';
-import { CallController, type LocalMedia, type PeerLike, type SignalLike } from './call-controller.js';
+import { FakeMedia } from '../testing/fake-media.js';
+import { CallController, type PeerLike, type PeerOptions, type SignalLike } from './call-controller.js';
 
 const ID = '7d3f1c52-8a7e-4b41-9f0e-2a6c1d9b3e55';
-
-class FakeClock {
-  now = 0;
-  timers: { at: number; fn: () => void }[] = [];
-  setTimeout(fn: () => void, ms: number): unknown {
-    this.timers.push({ at: this.now + ms, fn });
-    return this.timers.length;
-  }
-  advance(ms: number): void {
-    this.now += ms;
-    const due = this.timers.filter((t) => t.at <= this.now);
-    this.timers = this.timers.filter((t) => t.at > this.now);
-    for (const t of due) t.fn();
-  }
-}
 
 class FakeSignal implements SignalLike {
   sent: ClientFrame[] = [];
@@ -57,7 +43,7 @@ class FakePeer implements PeerLike {
   calls: string[] = [];
   channel: unknown[] = [];
   closed = false;
-  constructor(readonly options: PeerSessionOptions) {}
+  constructor(readonly options: PeerOptions) {}
   handleDescription(d: { type: string }) {
     this.calls.push(`description:${d.type}`);
   }
@@ -87,7 +73,7 @@ let clock: FakeClock;
 let signal: FakeSignal;
 let peers: FakePeer[];
 let token: string | null;
-let media: LocalMedia;
+let media: FakeMedia;
 let controller: CallController;
 let urls: (string | null)[];
 
@@ -96,7 +82,7 @@ beforeEach(() => {
   signal = new FakeSignal();
   peers = [];
   token = 'stored';
-  media = { stream: null, error: null };
+  media = new FakeMedia();
   urls = [];
   const tokens: TokenStore = { load: () => token, save: (t) => (token = t), clear: () => (token = null) };
   controller = new CallController({
@@ -107,7 +93,7 @@ beforeEach(() => {
       return p;
     },
     tokensFor: () => tokens,
-    acquireMedia: async () => media,
+    media,
     mediaErrorText: (code) => (code === 'denied' ? 'mediaDenied' : 'mediaBusy'),
     setUrl: (id) => urls.push(id),
     wakeLock: () => {},
@@ -210,7 +196,7 @@ test('no stale replay when a newcomer took the other place meanwhile', () => {
 });
 
 test('camera and microphone denied: a toast explains, and the call goes on without local media', async () => {
-  media = { stream: null, error: 'denied' };
+  media.acquired = { stream: null, error: 'denied' };
   controller.dispatch({ type: 'start', sessionId: ID });
   await controller.mediaSettled;
   assert.equal(controller.view.mediaError, 'denied');

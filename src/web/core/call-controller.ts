@@ -1,11 +1,13 @@
-import { type IceServer, answerFrame, candidateFrame, hangupFrame, offerFrame } from '../../shared/protocol/index.js';
-import type { OutgoingSignal } from '../rtc/peer-session.js';
-import type { SignalEvent, TokenStore } from '../signaling/signal-client.js';
+import type { IceServer } from '../../shared/protocol/index.js';
+import { hangupFrame } from '../../shared/protocol/index.js';
+import type { TokenStore } from '../signaling/signal-client.js';
 import { type CallEvent, type CallState, type Effect, initialState, transition } from './call-machine.js';
 import type { CallView, ControllerDeps, PeerLike, SignalLike } from './controller-types.js';
+import { LocalTracks } from './local-tracks.js';
+import { routeSignalEvent, signalFrame } from './signal-router.js';
 import { ToastList } from './toasts.js';
 
-export type { CallView, ControllerDeps, LocalMedia, PeerLike, SignalLike } from './controller-types.js';
+export type { CallView, ControllerDeps, PeerLike, PeerOptions, SignalLike } from './controller-types.js';
 
 /** Closing the connection right after a data-channel hangup could lose the message. */
 const CLOSE_AFTER_HANGUP_MS = 400;
@@ -24,7 +26,10 @@ export const ANSWER_MEDIA_WAIT_MS = 3_000;
 /** How long a reloaded page waits for the other side's offer before it offers itself. */
 export const OFFER_WAIT_MS = 1_500;
 
-/** Runs the machine's effects against the adapters and keeps a view snapshot for the UI. */
+/**
+ * Runs the machine's effects against the adapters and keeps a view snapshot for the UI. Local
+ * media is LocalTracks' job, translating signalling events is routeSignalEvent's.
+ */
 export class CallController {
   #state: CallState = initialState;
   #signal: SignalLike | null = null;
@@ -32,33 +37,33 @@ export class CallController {
   #tokens: TokenStore | null = null;
   #peer: PeerLike | null = null;
   #iceServers: IceServer[] = [];
-  #mediaSettled: Promise<void> = Promise.resolve();
   #hangupSent = false;
-  /** Devices chosen in settings; used when the camera and microphone are next opened. */
-  #preferred: { audioId?: string; videoId?: string } = {};
   #listeners = new Set<() => void>();
-  #view: Omit<CallView, 'state'> = {
-    local: null,
-    remote: null,
-    streamsVersion: 0,
-    micOn: true,
-    camOn: true,
-    remoteMic: true,
-    remoteCam: true,
-    mediaError: null,
-  };
+  #remote: Pick<CallView, 'remote' | 'remoteMic' | 'remoteCam'> = { remote: null, remoteMic: true, remoteCam: true };
+  /** Bumped whenever the remote stream changes (the local one has its own count). */
+  #remoteVersion = 0;
+  readonly #media: LocalTracks;
   readonly toasts: ToastList;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.toasts = new ToastList(() => this.#changed(), deps.clock);
+    this.toasts = new ToastList({ onChange: () => this.#changed(), clock: deps.clock });
+    this.#media = new LocalTracks({
+      media: deps.media,
+      toasts: this.toasts,
+      mediaErrorText: deps.mediaErrorText,
+      peer: () => this.#peer,
+      isInCall: () => this.isInCall,
+      changed: () => this.#changed(),
+    });
   }
 
   get view(): CallView {
-    return { state: this.#state, ...this.#view };
-  }
-
-  get peer(): PeerLike | null {
-    return this.#peer;
+    return {
+      state: this.#state,
+      ...this.#media.view,
+      ...this.#remote,
+      streamsVersion: this.#media.version + this.#remoteVersion,
+    };
   }
 
   subscribe(cb: () => void): () => void {
@@ -98,11 +103,11 @@ export class CallController {
         return;
       case 'acquire-media':
         this.#hangupSent = false;
-        this.#mediaSettled = this.#acquire();
+        this.#media.acquire();
         return;
       case 'release-media':
-        for (const t of this.#view.local?.getTracks() ?? []) t.stop();
-        this.#view = { ...this.#view, local: null, remote: null, streamsVersion: this.#view.streamsVersion + 1 };
+        this.#media.release();
+        this.#remote = { ...this.#remote, remote: null };
         return;
       case 'start-peer':
         this.#startPeer(e.initiator, e.polite);
@@ -110,7 +115,7 @@ export class CallController {
       case 'close-peer': {
         const peer = this.#peer;
         this.#peer = null;
-        this.#view = { ...this.#view, remote: null, remoteCam: true, remoteMic: true };
+        this.#remote = { remote: null, remoteCam: true, remoteMic: true };
         if (peer && this.#hangupSent) this.deps.clock.setTimeout(() => peer.close(), CLOSE_AFTER_HANGUP_MS);
         else peer?.close();
         return;
@@ -154,82 +159,53 @@ export class CallController {
     this.#tokens = this.deps.tokensFor(sessionId);
     const client = this.deps.createSignal(sessionId, this.#tokens);
     this.#signal = client;
-    this.#signalOff = client.onEvent((ev) => this.#onSignal(ev));
+    this.#signalOff = client.onEvent((ev) => {
+      for (const step of routeSignalEvent(ev, this.#state)) {
+        switch (step.kind) {
+          case 'dispatch':
+            this.dispatch(step.event);
+            break;
+          case 'ice-servers':
+            this.#iceServers = step.iceServers;
+            break;
+          case 'description':
+            this.#peer?.handleDescription(step.description);
+            break;
+          case 'candidate':
+            this.#peer?.handleCandidate(step.candidate);
+            break;
+          case 'log':
+            this.deps.log(step.message);
+            break;
+        }
+      }
+    });
     client.start();
   }
 
-  #onSignal(ev: SignalEvent): void {
-    switch (ev.type) {
-      case 'status':
-        this.dispatch({ type: 'signal-status', status: ev.status });
-        return;
-      case 'joined':
-        this.#iceServers = ev.frame.iceServers;
-        this.dispatch({ type: 'joined', peer: ev.frame.peer, resumed: ev.resumed });
-        return;
-      case 'error':
-        this.dispatch({ type: 'signal-error', code: ev.frame.code, duringJoin: ev.duringJoin, resumed: ev.resumed });
-        return;
-      case 'frame': {
-        const f = ev.frame;
-        switch (f.type) {
-          case 'offer':
-          case 'answer':
-            if (f.type === 'offer' && this.#state.kind === 'call' && !this.#state.hasPeer) {
-              this.dispatch({ type: 'remote-offer-without-peer' });
-            }
-            this.#peer?.handleDescription({ type: f.type, sdp: f.sdp });
-            return;
-          case 'candidate':
-            this.#peer?.handleCandidate(f.candidate);
-            return;
-          case 'peer':
-            this.dispatch({ type: 'peer', state: f.state });
-            return;
-          case 'hangup':
-            this.dispatch({ type: 'remote-hangup', reason: f.reason });
-            return;
-          case 'pong':
-            return;
-          default: {
-            const never: never = f;
-            this.deps.log(`unexpected frame ${JSON.stringify(never)}`);
-          }
-        }
-      }
-    }
-  }
-
-  #sendSignal(s: OutgoingSignal): void {
-    if (this.#state.kind !== 'call') return;
-    const id = this.#state.sessionId;
-    if (s.kind === 'candidate') this.#signal?.send(candidateFrame(id, s.candidate));
-    else
-      this.#signal?.send(
-        s.description.type === 'offer' ? offerFrame(id, s.description.sdp) : answerFrame(id, s.description.sdp),
-      );
-  }
-
   #startPeer(initiator: boolean, polite: boolean): void {
-    const local = this.#view.local;
     const peer = this.deps.createPeer({
       iceServers: this.#iceServers,
       initiator,
       polite,
-      tracks: { audio: local?.getAudioTracks()[0] ?? null, video: local?.getVideoTracks()[0] ?? null, stream: local },
-      send: (s) => peer === this.#peer && this.#sendSignal(s),
+      tracks: this.#media.tracks,
+      send: (s) => {
+        if (peer === this.#peer && this.#state.kind === 'call')
+          this.#signal?.send(signalFrame(this.#state.sessionId, s));
+      },
       onRemoteStream: (stream) => {
         if (peer !== this.#peer) return;
-        this.#view = { ...this.#view, remote: stream, streamsVersion: this.#view.streamsVersion + 1 };
+        this.#remote = { ...this.#remote, remote: stream };
+        this.#remoteVersion++;
         this.#changed();
       },
       onLink: (link) => peer === this.#peer && this.dispatch({ type: 'media', link }),
-      onChannelOpen: () => peer === this.#peer && this.#sendMuteState(),
+      onChannelOpen: () => peer === this.#peer && this.#media.sendMuteState(),
       onChannelMessage: (m) => {
         if (peer !== this.#peer) return;
         if (m.t === 'hangup') this.dispatch({ type: 'remote-hangup' });
         else {
-          this.#view = { ...this.#view, remoteMic: m.mic, remoteCam: m.cam };
+          this.#remote = { ...this.#remote, remoteMic: m.mic, remoteCam: m.cam };
           this.#changed();
         }
       },
@@ -239,88 +215,56 @@ export class CallController {
     this.#peer = peer;
   }
 
-  async #acquire(): Promise<void> {
-    const { stream, error } = await this.deps.acquireMedia(this.#preferred);
-    if (this.#state.kind !== 'call') {
-      for (const t of stream?.getTracks() ?? []) t.stop();
-      return;
-    }
-    this.#view = { ...this.#view, local: stream, mediaError: error, streamsVersion: this.#view.streamsVersion + 1 };
-    if (error) this.toasts.show(this.deps.mediaErrorText(error), 'warn', 15_000);
-    await this.#sendTracks();
-    this.#changed();
-  }
-
-  async #sendTracks(): Promise<void> {
-    const local = this.#view.local;
-    const audio = local?.getAudioTracks()[0] ?? null;
-    const video = local?.getVideoTracks()[0] ?? null;
-    if (audio) audio.enabled = this.#view.micOn;
-    if (video) video.enabled = this.#view.camOn;
-    await this.#peer?.setTrack('audio', audio, local);
-    await this.#peer?.setTrack('video', video, local);
-  }
-
   /** Local media settled, or ANSWER_MEDIA_WAIT_MS passed: whichever comes first. */
   #mediaOrTimeout(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.deps.clock.setTimeout(resolve, ANSWER_MEDIA_WAIT_MS);
-      this.#mediaSettled.then(resolve, resolve);
+      this.#media.settled.then(resolve, resolve);
     });
   }
 
   /** Media that is still being opened when the call starts is attached as soon as it is ready. */
   get mediaSettled(): Promise<void> {
-    return this.#mediaSettled;
+    return this.#media.settled;
   }
 
-  #sendMuteState(): void {
-    this.#peer?.sendChannel({ t: 'state', mic: this.#view.micOn, cam: this.#view.camOn });
+  get isInCall(): boolean {
+    return this.#state.kind === 'call';
   }
 
-  // Commands from the UI.
+  // Commands from the UI and from the page's events (main.tsx).
 
   toggleMic(): void {
-    this.#setEnabled('micOn', 'audio');
+    this.#media.toggleMic();
   }
 
   toggleCamera(): void {
-    this.#setEnabled('camOn', 'video');
+    this.#media.toggleCamera();
   }
 
-  #setEnabled(flag: 'micOn' | 'camOn', kind: 'audio' | 'video'): void {
-    const track = kind === 'audio' ? this.#view.local?.getAudioTracks()[0] : this.#view.local?.getVideoTracks()[0];
-    if (!track) {
-      const err = this.#view.mediaError;
-      if (err) this.toasts.show(this.deps.mediaErrorText(err), 'warn', 15_000);
-      return;
-    }
-    const on = !this.#view[flag];
-    track.enabled = on;
-    this.#view = { ...this.#view, [flag]: on };
-    this.#sendMuteState();
-    this.#changed();
+  /** Uses this camera or microphone now (if the call has media) and for later calls. */
+  chooseDevice(kind: 'audio' | 'video', deviceId: string): Promise<void> {
+    return this.#media.chooseDevice(kind, deviceId);
   }
 
-  /** Puts a new track of one kind in place of the old (camera switch, device choice, unplug). */
-  async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void> {
-    const old = this.#view.local;
-    const keep = old ? old.getTracks().filter((t) => t.kind !== kind) : [];
-    for (const t of old?.getTracks() ?? []) if (t.kind === kind && t !== track) t.stop();
-    const stream = new MediaStream([...keep, track]);
-    this.#view = { ...this.#view, local: stream, streamsVersion: this.#view.streamsVersion + 1 };
-    await this.#sendTracks();
-    this.#changed();
+  /** The next camera (front and back on a phone). */
+  switchCamera(): Promise<void> {
+    return this.#media.switchCamera();
   }
 
-  /** Remembers a device choice made outside a call (nothing is opened until the call starts). */
-  preferDevice(kind: 'audio' | 'video', deviceId: string): void {
-    this.#preferred = { ...this.#preferred, [kind === 'audio' ? 'audioId' : 'videoId']: deviceId };
-    this.#changed();
+  /** The device in use (or chosen) for a kind; null when none is known. */
+  currentDevice(kind: 'audio' | 'video'): string | null {
+    return this.#media.currentDevice(kind);
   }
 
-  preferredDevice(kind: 'audio' | 'video'): string | null {
-    return (kind === 'audio' ? this.#preferred.audioId : this.#preferred.videoId) ?? null;
+  /** Lists the cameras and microphones again (the settings opened). */
+  refreshDevices(): Promise<void> {
+    return this.#media.refreshDevices();
+  }
+
+  /** A device was plugged in or out: list again and replace any track that died. */
+  devicesChanged(): Promise<void> {
+    return this.#media.devicesChanged();
   }
 
   /** The network changed: check signalling now and renew the media path. */
@@ -332,9 +276,5 @@ export class CallController {
   /** The page became visible again: check signalling now. */
   nudge(): void {
     this.#signal?.nudge();
-  }
-
-  get isInCall(): boolean {
-    return this.#state.kind === 'call';
   }
 }

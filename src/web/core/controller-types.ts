@@ -1,9 +1,12 @@
+import type { Clock } from '../../shared/clock.js';
 import type { CandidateInit } from '../../shared/protocol/index.js';
 import type { MessageKey } from '../i18n/i18n.js';
 import type { MediaErrorCode } from '../media/media-errors.js';
 import type { ChannelMessage, PeerSessionOptions } from '../rtc/peer-session.js';
 import type { SignalClient, TokenStore } from '../signaling/signal-client.js';
 import type { CallState } from './call-machine.js';
+import type { LocalView } from './local-tracks.js';
+import type { MediaPort } from './media-port.js';
 
 /** The part of SignalClient the controller uses. */
 export type SignalLike = Pick<SignalClient, 'onEvent' | 'start' | 'send' | 'close' | 'rejoinFresh' | 'nudge'>;
@@ -21,34 +24,28 @@ export interface PeerLike {
   close(): void;
 }
 
-export interface LocalMedia {
-  stream: MediaStream | null;
-  error: MediaErrorCode | null;
-}
+/** Everything a peer connection is made with, except the clock and certificates main.tsx adds. */
+export type PeerOptions = Omit<PeerSessionOptions, 'clock' | 'certificates'>;
 
-/** Adapters the controller drives; main.ts builds them from browser APIs. */
+/** Adapters the controller drives; main.tsx builds them from browser APIs. */
 export interface ControllerDeps {
   createSignal(sessionId: string, tokens: TokenStore): SignalLike;
-  createPeer(options: PeerSessionOptions): PeerLike;
+  createPeer(options: PeerOptions): PeerLike;
   tokensFor(sessionId: string): TokenStore;
-  acquireMedia(choice: { audioId?: string; videoId?: string }): Promise<LocalMedia>;
+  media: MediaPort;
   mediaErrorText(code: MediaErrorCode): MessageKey;
   setUrl(sessionId: string | null): void;
   wakeLock(on: boolean): void;
   log(msg: string, err?: unknown): void;
-  clock: { setTimeout(fn: () => void, ms: number): unknown };
+  clock: Clock;
 }
 
 /** Everything the UI renders besides the machine state. */
-export interface CallView {
+export interface CallView extends LocalView {
   state: CallState;
-  local: MediaStream | null;
   remote: MediaStream | null;
   /** Bumped whenever a stream's tracks change, so the UI re-attaches. */
   streamsVersion: number;
-  micOn: boolean;
-  camOn: boolean;
   remoteMic: boolean;
   remoteCam: boolean;
-  mediaError: MediaErrorCode | null;
 }

@@ -1,15 +1,5 @@
+import type { DeviceChoice, Devices, LocalMedia } from '../core/media-port.js';
 import { MediaErrorCode, classifyMediaError } from './media-errors.js';
-
-export interface MediaResult {
-  stream: MediaStream | null;
-  /** What went wrong, if anything: the call goes on with what we have. */
-  error: MediaErrorCode | null;
-}
-
-export interface DeviceChoice {
-  audioId?: string;
-  videoId?: string;
-}
 
 /**
  * Phone-friendly: the front camera, at most 720p and 30 frames/s. Only upper bounds and a
@@ -47,7 +37,7 @@ async function tryGet(c: MediaStreamConstraints): Promise<{ stream: MediaStream 
  * Gets the camera and microphone, degrading step by step: both → microphone only (no camera,
  * or the camera is refused or busy) → nothing (receive-only). Never throws.
  */
-export async function acquireMedia(choice: DeviceChoice = {}): Promise<MediaResult> {
+export async function acquireMedia(choice: DeviceChoice = {}): Promise<LocalMedia> {
   if (!navigator.mediaDevices?.getUserMedia) return { stream: null, error: MediaErrorCode.UNSUPPORTED };
   const both = await tryGet({ audio: audioConstraints(choice.audioId), video: videoConstraints(choice.videoId) });
   if ('stream' in both) return { stream: both.stream, error: null };
@@ -73,11 +63,6 @@ export async function openTrack(kind: 'audio' | 'video', deviceId?: string): Pro
     kind === 'audio' ? { audio: audioConstraints(deviceId) } : { video: videoConstraints(deviceId) },
   );
   return 'stream' in r ? (r.stream.getTracks()[0] ?? null) : null;
-}
-
-export interface Devices {
-  cameras: MediaDeviceInfo[];
-  microphones: MediaDeviceInfo[];
 }
 
 export async function listDevices(): Promise<Devices> {

@@ -1,3 +1,5 @@
+import type { Clock } from '../../shared/clock.js';
+
 interface Options {
   isInCall(): boolean;
   /** Subscribes to state changes; used to activate a waiting update once the call is over. */
@@ -5,6 +7,7 @@ interface Options {
   onUpdateWaiting(): void;
   /** True while a call is being set up (camera, signalling, ICE): nothing else should compete. */
   isConnecting(): boolean;
+  clock: Clock;
 }
 
 /** A call that stays in set-up this long (e.g. waiting alone for the other side) stops holding it back. */
@@ -17,7 +20,7 @@ const MAX_DEFER_MS = 10_000;
  */
 function whenQuiet(o: Options, fn: () => void): void {
   const idle = () =>
-    'requestIdleCallback' in window ? requestIdleCallback(() => fn(), { timeout: 2_000 }) : setTimeout(fn, 200);
+    'requestIdleCallback' in window ? requestIdleCallback(() => fn(), { timeout: 2_000 }) : o.clock.setTimeout(fn, 200);
   const afterLoad = () => {
     if (!o.isConnecting()) {
       idle();
@@ -28,11 +31,11 @@ function whenQuiet(o: Options, fn: () => void): void {
       if (done) return;
       done = true;
       off();
-      clearTimeout(timer);
+      o.clock.clearTimeout(timer);
       idle();
     };
     const off = o.onCallEnd(() => !o.isConnecting() && go());
-    const timer = setTimeout(go, MAX_DEFER_MS);
+    const timer = o.clock.setTimeout(go, MAX_DEFER_MS);
   };
   if (document.readyState === 'complete') afterLoad();
   else addEventListener('load', afterLoad, { once: true });

@@ -1,4 +1,6 @@
+import type { Clock } from '../../shared/clock.js';
 import type { CandidateInit, IceServer } from '../../shared/protocol/index.js';
+import { IceRestartPolicy } from './ice-restart-policy.js';
 import { candidateKey, sdpFingerprint } from './sdp.js';
 
 export type Description = { type: 'offer' | 'answer'; sdp: string };
@@ -29,15 +31,10 @@ export interface PeerSessionOptions {
    */
   mediaReady?(): Promise<void>;
   log?(msg: string, err?: unknown): void;
+  /** Times the ICE restarts (IceRestartPolicy). */
+  clock: Clock;
 }
 
-/** A disconnected ICE link gets this long to recover by itself before we restart ICE. */
-export const DISCONNECTED_RESTART_MS = 2_500;
-/**
- * Negotiation finished but ICE never connected (seen after offer glare at set-up, where
- * Chromium can leave ICE in "new"): restart ICE once this long after reaching "stable".
- */
-export const CONNECT_WATCHDOG_MS = 8_000;
 type Kind = 'audio' | 'video';
 
 /**
@@ -63,13 +60,18 @@ export class PeerSession {
   #localCandidates: CandidateInit[] = [];
   #remoteStream = new MediaStream();
   #work: Promise<void> = Promise.resolve();
-  #restartTimer: ReturnType<typeof setTimeout> | null = null;
-  #watchdog: ReturnType<typeof setTimeout> | null = null;
+  readonly #restarts: IceRestartPolicy;
   #closed = false;
   readonly #o: PeerSessionOptions;
 
   constructor(options: PeerSessionOptions) {
     this.#o = options;
+    this.#restarts = new IceRestartPolicy({
+      clock: options.clock,
+      restart: () => this.restartIce(),
+      connectionState: () => this.#pc.connectionState,
+      onLink: (link) => this.#o.onLink(link),
+    });
     this.#create(options.initiator);
   }
 
@@ -107,15 +109,13 @@ export class PeerSession {
       if (!this.#remoteStream.getTracks().includes(track)) this.#remoteStream.addTrack(track);
       this.#o.onRemoteStream(this.#remoteStream);
     };
-    pc.onconnectionstatechange = () => pc === this.#pc && this.#handleConnectionState();
+    pc.onconnectionstatechange = () => pc === this.#pc && this.#restarts.connectionStateChanged(pc.connectionState);
     pc.onsignalingstatechange = () => {
-      if (pc !== this.#pc || pc.signalingState !== 'stable' || this.#watchdog !== null) return;
-      if (pc.connectionState === 'connected') return;
-      this.#watchdog = setTimeout(() => {
-        this.#watchdog = null;
+      if (pc !== this.#pc || pc.signalingState !== 'stable') return;
+      this.#restarts.negotiationSettled(pc.connectionState === 'connected', () => {
         const s = pc.connectionState;
-        if (pc === this.#pc && !this.#closed && (s === 'new' || s === 'connecting')) this.restartIce();
-      }, CONNECT_WATCHDOG_MS);
+        return pc === this.#pc && !this.#closed && (s === 'new' || s === 'connecting');
+      });
     };
     pc.ondatachannel = ({ channel }) => pc === this.#pc && this.#useChannel(pc, channel);
     if (initiator) this.#setUpAsOfferer(pc);
@@ -291,34 +291,10 @@ export class PeerSession {
     return this.#pc.getStats();
   }
 
-  #handleConnectionState(): void {
-    const state = this.#pc.connectionState;
-    if (state === 'connected') {
-      this.#clearRestart();
-      this.#o.onLink('connected');
-    } else if (state === 'disconnected') {
-      this.#o.onLink('interrupted');
-      this.#clearRestart();
-      this.#restartTimer = setTimeout(() => {
-        this.#restartTimer = null;
-        if (this.#pc.connectionState === 'disconnected') this.restartIce();
-      }, DISCONNECTED_RESTART_MS);
-    } else if (state === 'failed') {
-      this.#o.onLink('interrupted');
-      this.restartIce();
-    }
-  }
-
-  #clearRestart(): void {
-    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
-    if (this.#watchdog !== null) clearTimeout(this.#watchdog);
-    this.#restartTimer = this.#watchdog = null;
-  }
-
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#clearRestart();
+    this.#restarts.stop();
     for (const ch of this.#channels) ch.close();
     this.#pc.close();
   }

@@ -1,44 +1,12 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { hangupFrame, offerFrame } from '../../shared/protocol/index.js';
+import { FakeClock } from '../../shared/testing/fake-clock.js';
 import { jitteredBackoff } from '../core/reconnect-policy.js';
-import {
-  CLOSE_LIVENESS,
-  type Clock,
-  SignalClient,
-  type SignalEvent,
-  type SocketLike,
-  type TokenStore,
-} from './signal-client.js';
+import { CLOSE_LIVENESS, SignalClient, type SignalEvent, type SocketLike, type TokenStore } from './signal-client.js';
 
 const ID = '7d3f1c52-8a7e-4b41-9f0e-2a6c1d9b3e55';
 const OTHER = '11111111-2222-4333-8444-555555555555';
-
-/** A clock whose time only moves when the test says so. */
-class FakeClock implements Clock {
-  now = 0;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  #next = 1;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number);
-  }
-  advance(ms: number): void {
-    const end = this.now + ms;
-    for (;;) {
-      const due = [...this.#timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.#timers.delete(due[0]);
-      this.now = due[1].at;
-      due[1].fn();
-    }
-    this.now = end;
-  }
-}
 
 class FakeSocket implements SocketLike {
   readyState = 0;
@@ -158,19 +126,19 @@ test('backoff grows while the server is away and resets after a successful join'
   const gaps: number[] = [];
   for (let i = 0; i < 4; i++) {
     last().drop(1012);
-    const before = clock.now;
+    const before = clock.now();
     const n = sockets.length;
     while (sockets.length === n) clock.advance(10);
-    gaps.push(clock.now - before);
+    gaps.push(clock.now() - before);
   }
   assert.deepEqual(gaps, [750, 1500, 3000, 6000]);
   last().open();
   last().receive(joined());
   last().drop(1012);
-  const before = clock.now;
+  const before = clock.now();
   const n = sockets.length;
   while (sockets.length === n) clock.advance(10);
-  assert.equal(clock.now - before, 750);
+  assert.equal(clock.now() - before, 750);
 });
 
 test('liveness: a ping every interval; no answer closes the socket and reconnects', () => {

@@ -8,6 +8,7 @@ import {
   parseServerFrame,
   pingFrame,
 } from '../../shared/protocol/index.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { ReconnectPolicy } from '../core/reconnect-policy.js';
 
 /** The part of the browser's WebSocket this client uses, so tests can hand it a fake. */
@@ -19,11 +20,6 @@ export interface SocketLike {
   onmessage: ((ev: { data: unknown }) => void) | null;
   onclose: ((ev: { code: number }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
-}
-
-export interface Clock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
 }
 
 /** Where the resume token lives between reconnects and page reloads (sessionStorage in the app). */
@@ -72,10 +68,10 @@ export class SignalClient {
   #sentResume = false;
   #stopped = true;
   #attempt = 0;
-  #retryTimer: unknown = null;
-  #pingTimer: unknown = null;
-  #deadline: unknown = null;
-  #joinTimer: unknown = null;
+  #retryTimer: TimerHandle | null = null;
+  #pingTimer: TimerHandle | null = null;
+  #deadline: TimerHandle | null = null;
+  #joinTimer: TimerHandle | null = null;
   #listeners = new Set<(e: SignalEvent) => void>();
 
   constructor(options: SignalClientOptions) {

@@ -3,7 +3,6 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { CallController } from '../core/call-controller.js';
 import { type EndReason, screenState } from '../core/call-machine.js';
 import { type Lang, type MessageKey, translator } from '../i18n/i18n.js';
-import { listDevices, openTrack } from '../media/local-media.js';
 import { SettingsButton } from './components/settings-button.js';
 import { SettingsPanel } from './components/settings-panel.js';
 import { ToastLayer } from './components/toast-layer.js';
@@ -39,7 +38,6 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
   const [, setTick] = useState(0);
   const [lang, setLang] = useState<Lang>(initialLang);
   const [settingsOpen, setSettingsOpen] = useState(false);
-  const [cameraCount, setCameraCount] = useState(0);
   useEffect(() => controller.subscribe(() => setTick((n) => n + 1)), [controller]);
   const view = controller.view;
   const state = view.state;
@@ -53,50 +51,6 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
     document.title = t('appName');
   }, [dataState, lang]);
 
-  // Device changes (a headset plugged in, a camera unplugged): refresh, and replace dead tracks.
-  useEffect(() => {
-    const refresh = async () => {
-      const d = await listDevices();
-      setCameraCount(d.cameras.length);
-      const local = controller.view.local;
-      for (const track of local?.getTracks() ?? []) {
-        if (track.readyState === 'ended') {
-          const next = await openTrack(track.kind as 'audio' | 'video');
-          if (next) await controller.replaceTrack(track.kind as 'audio' | 'video', next);
-          controller.toasts.show('mediaDeviceChanged');
-        }
-      }
-    };
-    // While the camera is still being opened, enumerateDevices would compete with getUserMedia
-    // (and lists no device ids before permission anyway); this runs again once it is open.
-    if (view.local || !controller.isInCall) void refresh();
-    navigator.mediaDevices?.addEventListener?.('devicechange', refresh);
-    return () => navigator.mediaDevices?.removeEventListener?.('devicechange', refresh);
-  }, [view.local]);
-
-  const currentId = (kind: 'audio' | 'video') => {
-    const track = kind === 'audio' ? view.local?.getAudioTracks()[0] : view.local?.getVideoTracks()[0];
-    return track?.getSettings().deviceId ?? controller.preferredDevice(kind);
-  };
-  const choose = async (kind: 'audio' | 'video', deviceId: string) => {
-    if (deviceId === currentId(kind)) return;
-    controller.preferDevice(kind, deviceId);
-    // Outside a call nothing is opened: the choice applies when the next call starts.
-    if (!view.local) return;
-    // Phones often cannot open two cameras at once: stop the old one first.
-    for (const tr of view.local?.getTracks() ?? []) if (tr.kind === kind) tr.stop();
-    const track = await openTrack(kind, deviceId);
-    if (track) await controller.replaceTrack(kind, track);
-    else controller.toasts.show('mediaBusy', 'warn');
-  };
-  const switchCamera = async () => {
-    const { cameras } = await listDevices();
-    if (cameras.length < 2) return;
-    const i = cameras.findIndex((c) => c.deviceId === currentId('video'));
-    const next = cameras[(i + 1) % cameras.length];
-    if (next) await choose('video', next.deviceId);
-  };
-
   let screen: JSX.Element;
   switch (state.kind) {
     case 'home':
@@ -107,10 +61,10 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
         <CallScreen
           view={view}
           inviteUrl={`${origin}/?session=${state.sessionId}`}
-          canSwitch={cameraCount > 1}
+          canSwitch={view.devices.cameras.length > 1}
           onMic={() => controller.toggleMic()}
           onCamera={() => controller.toggleCamera()}
-          onSwitch={() => void switchCamera()}
+          onSwitch={() => void controller.switchCamera()}
           onHangup={() => controller.dispatch({ type: 'hangup' })}
           onCopied={(ok) => controller.toasts.show(ok ? 'copied' : 'copyFailed', ok ? 'good' : 'warn')}
           onNeedsTap={() => controller.toasts.show('tapForSound', 'info', 8_000)}
@@ -161,9 +115,11 @@ export function App({ controller, initialLang, onLanguage, origin, newSessionId 
         <ToastLayer toasts={controller.toasts.items} onDismiss={(id) => controller.toasts.dismiss(id)} />
         {settingsOpen ? (
           <SettingsPanel
-            currentAudio={currentId('audio')}
-            currentVideo={currentId('video')}
-            onChoose={(kind, id) => void choose(kind, id)}
+            devices={view.devices}
+            currentAudio={controller.currentDevice('audio')}
+            currentVideo={controller.currentDevice('video')}
+            onOpen={() => void controller.refreshDevices()}
+            onChoose={(kind, id) => void controller.chooseDevice(kind, id)}
             onLanguage={(l) => {
               setLang(l);
               onLanguage(l);

@@ -1,11 +1,14 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import type { Lang } from '../../i18n/i18n.js';
-import { type Devices, listDevices } from '../../media/local-media.js';
+import type { DeviceInfo, Devices } from '../../core/media-port.js';
 import { useI18n } from '../i18n-context.js';
 
 interface Props {
+  devices: Devices;
   currentAudio: string | null;
   currentVideo: string | null;
+  /** The panel opened: the device list is read again. */
+  onOpen: () => void;
   onChoose: (kind: 'audio' | 'video', deviceId: string) => void;
   onLanguage: (lang: Lang) => void;
   onClose: () => void;
@@ -14,7 +17,6 @@ interface Props {
 /** A small settings dialog: camera, microphone, language. Choices are big buttons, no typing. */
 export function SettingsPanel(p: Props) {
   const { t, lang } = useI18n();
-  const [devices, setDevices] = useState<Devices>({ cameras: [], microphones: [] });
   const closeRef = useRef<HTMLButtonElement>(null);
   const backdropRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -22,7 +24,7 @@ export function SettingsPanel(p: Props) {
     const backdrop = backdropRef.current;
     const onBackdrop = (e: MouseEvent) => e.target === backdrop && p.onClose();
     backdrop?.addEventListener('click', onBackdrop);
-    void listDevices().then(setDevices);
+    p.onOpen();
     closeRef.current?.focus();
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && p.onClose();
     document.addEventListener('keydown', onKey);
@@ -32,7 +34,7 @@ export function SettingsPanel(p: Props) {
     };
   }, []);
 
-  const group = (kind: 'audio' | 'video', title: string, list: MediaDeviceInfo[], current: string | null) => (
+  const group = (kind: 'audio' | 'video', title: string, list: DeviceInfo[], current: string | null) => (
     <fieldset class="settings-group">
       <legend>{title}</legend>
       {list.length === 0 ? <p class="muted">{t('noDevices')}</p> : null}
@@ -69,8 +71,8 @@ export function SettingsPanel(p: Props) {
             {t('close')}
           </button>
         </header>
-        {group('video', t('camera'), devices.cameras, p.currentVideo)}
-        {group('audio', t('microphone'), devices.microphones, p.currentAudio)}
+        {group('video', t('camera'), p.devices.cameras, p.currentVideo)}
+        {group('audio', t('microphone'), p.devices.microphones, p.currentAudio)}
         <fieldset class="settings-group">
           <legend>{t('language')}</legend>
           {langs.map(([code, name]) => (
