@@ -45,6 +45,8 @@ const args = [
   '--test',
   '--test-reporter=spec',
   '--test-concurrency=2',
+  // A test that hangs fails after 10 minutes instead of holding CI until its limit.
+  '--test-timeout=600000',
   ...process.argv.slice(3),
   ...files,
 ];

@@ -9,20 +9,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_FLAGS, FAKE_UI_FLAG } from '../../test/helpers/chromium.js';
 import { type Spread, spread } from '../lib/stats.js';
 import type { RunningServer, TargetName } from '../lib/targets.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM };
 export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
+  ...CHROMIUM_FLAGS,
+  FAKE_UI_FLAG,
   // The remote video plays with sound in the app; headless has no user gesture to allow it.
   '--autoplay-policy=no-user-gesture-required',
 ];

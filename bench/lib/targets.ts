@@ -86,9 +86,11 @@ export async function startServer(target: TargetName, opts: StartOptions): Promi
           join(opts.workDir, 'state'),
           '--log-level',
           'info',
-          // The built-in STUN/TURN server on any free UDP port.
-          '--turn-port',
-          '0',
+          // Without the built-in STUN/TURN server: with it on, the scripted calls of the calls
+          // part stalled (0 completed, 0 failed) on the final main; not yet explained (see the
+          // stop note). The benchmark measures signalling, which TURN does not take part in.
+          '--builtin-turn',
+          'false',
           ...HOMECALL_LOAD_FLAGS,
         ]
       : [...prof, '--import', 'tsx', ...probe, join(benchDir, 'floor-relay.ts'), ...common, ...floorExtraArgs];

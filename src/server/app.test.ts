@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,8 @@ import { loadConfig } from './config/index.js';
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { rejectUnauthorized: false, timeout: 3000 }, (res) => {
+    const send = url.startsWith('http:') ? httpRequest : request;
+    const req = send(url, { rejectUnauthorized: false, timeout: 3000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => {
@@ -44,6 +46,50 @@ test('startApp: dev certificate, one "listening" line with the real port, /healt
       assert.ok(performance.now() - started < 5000);
     }
     await assert.rejects(get(`${app.url}healthz`));
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('metrics are not public: /metrics is 404 on the public port and served on the loopback metrics listener; off unless --metrics-port is given', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'homecall-app-'));
+  const lines: string[] = [];
+  const logDestination = { write: (chunk: string) => void lines.push(chunk) };
+  const base = ['--port', '0', '--host', '127.0.0.1', '--state-dir', stateDir];
+  try {
+    const app = await startApp(loadConfig([...base, '--metrics-port', '0'], {}), { logDestination });
+    try {
+      assert.match(app.metricsUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      assert.notEqual(new URL(app.metricsUrl as string).port, String(app.port));
+      const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'metrics listening');
+      assert.deepEqual(
+        logged.map((l) => l.url),
+        [app.metricsUrl],
+      );
+      const scraped = await get(app.metricsUrl as string);
+      assert.equal(scraped.status, 200);
+      assert.match(scraped.body, /^homecall_sockets 0$/m);
+      const publicMetrics = await get(`${app.url}metrics`);
+      assert.equal(publicMetrics.status, 404);
+      assert.doesNotMatch(publicMetrics.body, /homecall_/);
+      assert.equal((await get(`${app.url}healthz`)).status, 200, '/healthz stays public');
+      assert.equal(
+        (await get(new URL('/healthz', app.metricsUrl).href)).status,
+        404,
+        'the metrics listener serves only /metrics',
+      );
+    } finally {
+      await app.close();
+    }
+    await assert.rejects(get(app.metricsUrl as string), 'the metrics listener closes with the app');
+
+    const quiet = await startApp(loadConfig(base, {}), { logDestination });
+    try {
+      assert.equal(quiet.metricsUrl, undefined);
+      assert.equal((await get(`${quiet.url}metrics`)).status, 404);
+    } finally {
+      await quiet.close();
+    }
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }

@@ -5,10 +5,13 @@ import { type Clock, systemClock } from './clock.js';
 import { type Config, resolveTokenSecret } from './config/index.js';
 import { SignalGateway } from './gateway/signal-gateway.js';
 import { createHttpServer } from './http/http-server.js';
+import { createMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { createRedirectServer, type RedirectServer } from './http/redirect-server.js';
 import { createRoutes } from './http/routes.js';
 import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
+import { LogSink } from './log-sink.js';
+import { createFdWriter } from './log-writer.js';
 import { createLogger, createSessionTagger, type Logger } from './logger.js';
 import { metricsObserver, PromMetrics } from './metrics.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
@@ -25,17 +28,22 @@ export interface App {
   /** The URL to open, e.g. https://localhost:8443/. */
   url: string;
   port: number;
+  /** `http://127.0.0.1:PORT/metrics` when `--metrics-port` is set; undefined when metrics are off. */
+  metricsUrl: string | undefined;
   /** The --http-port listener's port, when it is on. */
   httpPort: number | undefined;
   /** SIGHUP: reads --tls-cert/--tls-key again (a broken pair is refused and the old one kept). */
   reloadCertificates(): void;
-  /** Graceful stop: no new connections, 1012 to every signalling socket, then everything closed (within 5 s). */
+  /**
+   * Graceful stop: /healthz and new upgrades answer 503 while every signalling socket is closed
+   * with 1012, then the listener and everything else close (within 5 s).
+   */
   close(): Promise<void>;
 }
 
 export interface AppOptions {
-  /** Where log lines go; stdout by default. */
-  logDestination?: DestinationStream;
+  /** Where log lines go; a LogSink on stdout by default. */
+  logDestination?: DestinationStream | LogSink;
   /** Directory of the built web client; default dist/web. */
   webRoot?: string;
   /** Time for certificate renewals and reload debouncing; the system clock by default. */
@@ -47,6 +55,13 @@ const CLOSE_BUDGET_MS = 5000;
 /** The share of that budget the gateway gets to say goodbye (1012) to its sockets. */
 const GATEWAY_SHUTDOWN_BUDGET_MS = 3500;
 const LOG_FLUSH_BUDGET_MS = 500;
+/** Log lines held while stdout is slow; beyond this they are dropped and counted (X8). */
+export const LOG_BUFFER_BYTES = 1024 * 1024;
+
+/** The production log destination: stdout, never blocking, bounded (reliability.md X8). */
+export function createStdoutSink(): LogSink {
+  return new LogSink({ writer: createFdWriter(1), maxBufferedBytes: LOG_BUFFER_BYTES, clock: systemClock });
+}
 
 /**
  * The composition root (style.md §2): the only place that constructs and wires the server's
@@ -54,8 +69,13 @@ const LOG_FLUSH_BUDGET_MS = 500;
  */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = systemClock;
-  const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
+  const destination = options.logDestination ?? createStdoutSink();
+  const logger = createLogger({ level: config.logLevel, destination });
   const metrics = new PromMetrics();
+  if (destination instanceof LogSink) {
+    metrics.watchLogSink(destination);
+    destination.onRecovered((dropped) => logger.warn({ dropped }, 'log lines were dropped while stdout was stalled'));
+  }
   const certificates = await createCertificateService(config, {
     clock: options.certificateClock ?? clock,
     logger,
@@ -102,6 +122,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     }),
     tagSession: createSessionTagger(tokenSecret),
   });
+  metrics.watchRegistry({ stats: () => registry.stats(), timers: () => sessions.timerCount });
   const gateway = new SignalGateway({
     limits,
     logger,
@@ -111,6 +132,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     allowedOrigins: config.allowedOrigins,
     clock,
   });
+  // From SIGTERM on, /healthz and new upgrades answer 503 while the listener stays open, so a
+  // load balancer sees the node leave instead of meeting refused connections.
+  let stopping = false;
   const server = createHttpServer({
     tls: certificates.initial,
     ...(certificates.alpnChallenges === undefined ? {} : { alpnChallenges: certificates.alpnChallenges }),
@@ -118,13 +142,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     trustProxy: config.trustProxy,
     handleRequest: createRoutes({
       staticFiles: createStaticFiles(options.webRoot === undefined ? {} : { root: options.webRoot }),
-      metrics,
       logger,
+      isStopping: () => stopping,
       // With several nodes, a node that cannot reach Redis is unhealthy too (503).
       readiness: () =>
         redis !== null && !redis.healthy() ? { ready: false, reason: 'redis unreachable' } : certificates.status(),
     }),
     gateway,
+    ...(turn === undefined ? {} : { turn: (stream, remote) => turn.server.handleStream(stream, remote) }),
     logger,
     metrics,
   });
@@ -149,6 +174,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await turn?.server.close();
     throw error;
   }
+  let metricsServer: MetricsServer | undefined;
+  let metricsUrl: string | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = createMetricsServer({ metrics, logger });
+    try {
+      const { port } = await metricsServer.listen(config.metricsPort, config.metricsHost);
+      metricsUrl = `http://${hostForUrl(config.metricsHost ?? 'localhost')}:${port}/metrics`;
+    } catch (error) {
+      await gateway.shutdown();
+      await server.close();
+      await redis?.close();
+      await redirect?.close();
+      await turn?.server.close();
+      throw error;
+    }
+    logger.info({ url: metricsUrl }, 'metrics listening');
+  }
   httpsPort = address.port;
   // Listening first: a TLS-ALPN-01 validation connects to this very port.
   certificates.start((pair) => server.setCertificate(pair));
@@ -159,22 +201,31 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   let closing: Promise<void> | undefined;
   const close = () => {
+    stopping = true;
     certificates.close();
-    closing ??= shutdown(server, gateway, logger).finally(() =>
+    closing ??= shutdown(server, gateway, metricsServer, logger).finally(() =>
       Promise.all([redirect?.close(), turn?.server.close(), redis?.close()]),
     );
     return closing;
   };
-  return { url, port: address.port, httpPort, reloadCertificates: () => certificates.reload(), close };
+  return {
+    url,
+    port: address.port,
+    metricsUrl,
+    httpPort,
+    reloadCertificates: () => certificates.reload(),
+    close,
+  };
 }
 
 async function shutdown(
   server: ReturnType<typeof createHttpServer>,
   gateway: SignalGateway,
+  metricsServer: MetricsServer | undefined,
   logger: Logger,
 ): Promise<void> {
   const started = performance.now();
-  server.stopAccepting();
+  // Still listening: the gateway answers new upgrades with 503 while it closes its sockets with 1012.
   logger.info('shutting down');
   const gatewayDone = await withTimeout(
     gateway.shutdown().then(() => true),
@@ -185,7 +236,9 @@ async function shutdown(
     return false;
   });
   if (!gatewayDone) logger.warn('gateway did not finish closing its sockets in time; cutting them');
+  // Only now does the listener close (and every connection left with it).
   await server.close();
+  await metricsServer?.close();
   logger.info({ ms: Math.round(performance.now() - started) }, 'closed');
   const remaining = Math.max(0, CLOSE_BUDGET_MS - (performance.now() - started) - 100);
   await withTimeout(
@@ -262,7 +315,7 @@ async function startTurn(config: Config, logger: Logger) {
   try {
     const { port } = await server.listenUdp(config.turnPort, config.host);
     logger.info({ udpPort: port }, 'turn listening');
-    return { server, host: announced.host, udpPort: port, streams: false };
+    return { server, host: announced.host, udpPort: port, streams: true };
   } catch (error) {
     await server.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -275,5 +328,9 @@ async function startTurn(config: Config, logger: Logger) {
 /** The URL to print: localhost when bound to every interface, the host otherwise. */
 export function publicUrl(host: string | undefined, port: number): string {
   const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-  return `https://${isIPv6(name) ? `[${name}]` : name}:${port}/`;
+  return `https://${hostForUrl(name)}:${port}/`;
+}
+
+function hostForUrl(host: string): string {
+  return isIPv6(host) ? `[${host}]` : host;
 }

@@ -6,13 +6,11 @@ export type Logger = PinoLogger;
 
 export interface LoggerOptions {
   level: string;
-  /** Where JSON lines go; stdout (asynchronous) by default. */
-  destination?: DestinationStream;
+  /** Where JSON lines go: a LogSink on stdout in production (never blocking, bounded: X8). */
+  destination: DestinationStream;
 }
 
 export function createLogger({ level, destination }: LoggerOptions): Logger {
-  // Asynchronous stdout: a slow or broken log sink must never stall relaying (reliability X8).
-  const dest = destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
   return pino(
     {
       level,
@@ -20,7 +18,7 @@ export function createLogger({ level, destination }: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    dest,
+    destination,
   );
 }
 

@@ -1,13 +1,16 @@
-import pino from 'pino';
-import { type App, startApp } from './app.js';
+import { type App, createStdoutSink, startApp } from './app.js';
 import { ConfigError, loadConfig, usage, wantsHelp } from './config/index.js';
 import { createLogger } from './logger.js';
 
 // The only entry point: reads the configuration, starts the app, and owns the process's
 // lifecycle (signals, fatal errors, exit codes).
 
-/** A stop that hangs past this is cut short; close() itself keeps within 5 s. */
-const FORCE_EXIT_MS = 5000;
+/** A stop is over by then, whatever the app or stdout do: within 5 s of SIGTERM (X8). */
+const FORCE_EXIT_MS = 4500;
+/** After the app has closed, log lines still buffered get this long to reach stdout. */
+const FINAL_FLUSH_MS = 500;
+/** After a fatal error, the fatal line gets this long to reach stdout. */
+const FATAL_FLUSH_MS = 1000;
 const EXIT_OK = 0;
 const EXIT_FATAL = 1;
 const EXIT_CONFIG = 2;
@@ -27,39 +30,47 @@ async function main(): Promise<void> {
     process.exit(EXIT_CONFIG);
   }
 
-  // One stdout destination shared by the app's logger and the fatal path, so a fatal line can
-  // be flushed synchronously before the process exits. Asynchronous, but with no minimum
-  // batch: on a quiet home server a line must not wait for 4 KiB of others to appear.
-  const destination = pino.destination({ dest: 1, sync: false });
-  const fatalLogger = createLogger({ level: config.logLevel, destination });
+  // One stdout destination shared by the app's logger and the fatal path. It never blocks and
+  // never grows past its buffer (reliability.md X8): a stalled or closed stdout loses log lines
+  // (counted), never a call, and never holds up a stop.
+  const sink = createStdoutSink();
+  const fatalLogger = createLogger({ level: config.logLevel, destination: sink });
+  const exitAfterFlush = (code: number, ms: number) => {
+    process.exitCode = code;
+    // A ref'd timer: the process must not end on its own before this, nor later than this.
+    const timer = setTimeout(() => process.exit(code), ms);
+    void sink.settle(ms).then(() => {
+      clearTimeout(timer);
+      process.exit(code);
+    });
+  };
+  let dying = false;
   const dieOn = (kind: string) => (error: unknown) => {
-    // Never keep running in an unknown state: log, flush, exit non-zero for the supervisor.
+    // Never keep running in an unknown state: log, flush (briefly), exit non-zero for the supervisor.
     fatalLogger.fatal({ err: error }, kind);
-    try {
-      destination.flushSync();
-    } catch {
-      // stdout is gone; nothing left to tell.
-    }
-    process.exit(EXIT_FATAL);
+    if (dying) return;
+    dying = true;
+    exitAfterFlush(EXIT_FATAL, FATAL_FLUSH_MS);
   };
   process.on('uncaughtException', dieOn('uncaught exception'));
   process.on('unhandledRejection', dieOn('unhandled rejection'));
 
-  const app: App = await startApp(config, { logDestination: destination });
+  const app: App = await startApp(config, { logDestination: sink });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    const started = performance.now();
     fatalLogger.info({ signal }, 'stopping');
+    // Whatever the app or stdout do, the process is gone by then.
     setTimeout(() => {
       fatalLogger.warn('stop took too long; exiting');
-      destination.flushSync();
       process.exit(EXIT_OK);
-    }, FORCE_EXIT_MS).unref();
+    }, FORCE_EXIT_MS);
     app.close().then(() => {
-      destination.flushSync();
-      process.exit(EXIT_OK);
+      const left = FORCE_EXIT_MS - (performance.now() - started);
+      exitAfterFlush(EXIT_OK, Math.max(0, Math.min(FINAL_FLUSH_MS, left - 100)));
     }, dieOn('close failed'));
   };
   process.on('SIGTERM', stop);

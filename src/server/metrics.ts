@@ -75,6 +75,55 @@ export class PromMetrics implements Metrics {
     registers: [this.registry],
   });
 
+  /** The session registry's sizes and the session timers, read when scraped (the soak checks they return to 0). */
+  watchRegistry(source: {
+    stats(): { sessions: number; tombstones: number; queuedFrames: number };
+    timers(): number;
+  }): void {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('homecall_registry_contexts', 'Session contexts in the registry', () => source.stats().sessions);
+    gauge(
+      'homecall_registry_tombstones',
+      'Ended sessions remembered (SESSION_ENDED) until their lifetime passes',
+      () => source.stats().tombstones,
+    );
+    gauge(
+      'homecall_registry_queued_frames',
+      'Frames queued for absent participants',
+      () => source.stats().queuedFrames,
+    );
+    gauge('homecall_session_timers', 'Pending session timers (grace, alone, lifetime)', source.timers);
+  }
+
+  /** The log sink's dropped lines and backlog (X8), read from it when scraped. */
+  watchLogSink(source: { readonly droppedTotal: number; readonly bufferedBytes: number }): void {
+    new Gauge({
+      name: 'homecall_log_buffered_bytes',
+      help: 'Log bytes waiting for stdout',
+      registers: [this.registry],
+      collect() {
+        this.set(source.bufferedBytes);
+      },
+    });
+    new Counter({
+      name: 'homecall_log_lines_dropped_total',
+      help: 'Log lines dropped because stdout was stalled, closed or full',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(source.droppedTotal);
+      },
+    });
+  }
+
   constructor({ collectDefaults = true }: { collectDefaults?: boolean } = {}) {
     if (collectDefaults) collectDefaultMetrics({ register: this.registry });
   }

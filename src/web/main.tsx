@@ -1,7 +1,8 @@
 import { CallController } from './core/call-controller.js';
 import { jitteredBackoff } from './core/reconnect-policy.js';
 import { readSessionLink, resumeKey } from './core/session-link.js';
-import type { Lang } from './i18n/i18n.js';
+import { AudioCues } from './media/audio-cues.js';
+import { createAudioOutput } from './media/audio-output.js';
 import { createBrowserMedia } from './media/browser-media.js';
 import { MEDIA_ERROR_TEXT } from './media/media-errors.js';
 import { registerServiceWorker } from './pwa/register-sw.js';
@@ -10,19 +11,20 @@ import { CertificatePool } from './platform/certificate-pool.js';
 import { ScreenWakeLock } from './platform/wake-lock.js';
 import { PeerSession } from './rtc/peer-session.js';
 import { SignalClient, type SocketLike, type TokenStore } from './signaling/signal-client.js';
+import { createPrefs } from './prefs/local-prefs.js';
+import { detectInAppBrowser } from './ui/browser-kind.js';
 import { affinityHint } from '../shared/affinity-hint.js';
 
 // The one place that touches browser globals and wires the parts together.
 
-const LANG_KEY = 'homecall.lang';
-
-function storedLang(): string | null {
+function localStore(): Storage | null {
   try {
-    return localStorage.getItem(LANG_KEY);
+    return localStorage;
   } catch {
     return null;
   }
 }
+const prefs = createPrefs(localStore());
 
 /** The resume token lives in this tab's sessionStorage, so a reload can take its place back. */
 function tabTokens(sessionId: string): TokenStore {
@@ -95,15 +97,17 @@ const controller = new CallController({
 
 // The link is read before the first render, so the first screen is already the right one, and
 // the camera and the signalling socket start now, while the UI's chunk is still loading.
+// Inside a messenger's own browser the camera often fails: the page first says so, and joins only
+// if the user chooses to stay, so it never holds the place the real browser will need.
 const intent = readSessionLink(location.search);
-if (intent.kind === 'join') controller.dispatch({ type: 'start', sessionId: intent.sessionId });
+const inAppName = detectInAppBrowser(navigator.userAgent);
+if (intent.kind === 'join' && !inAppName) controller.dispatch({ type: 'start', sessionId: intent.sessionId });
 else if (intent.kind === 'bad-link') controller.dispatch({ type: 'bad-link' });
 // Outside a call the device list is read at once; in a call, once the camera is open.
 if (!controller.isInCall) void controller.devicesChanged();
 certificates.prepare();
 
 addEventListener('online', () => controller.networkChanged());
-addEventListener('offline', () => controller.toasts.show('offline', 'warn'));
 (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
   controller.networkChanged(),
 );
@@ -118,15 +122,20 @@ const root = document.getElementById('app');
 if (root) {
   void import('./ui/mount.js').then(({ mount }) =>
     mount(root, controller, {
-      storedLang: storedLang(),
-      onLanguage: (lang: Lang) => {
-        try {
-          localStorage.setItem(LANG_KEY, lang);
-        } catch {
-          // Not persisted; fine.
-        }
+      env: {
+        clock: clock,
+        cues: new AudioCues({
+          createContext: () => (typeof AudioContext === 'undefined' ? null : new AudioContext()),
+          clock: clock,
+          vibrate: (pattern) => navigator.vibrate?.(pattern),
+        }),
+        prefs,
+        output: createAudioOutput(),
+        userAgent: navigator.userAgent,
       },
       newSessionId: () => crypto.randomUUID(),
+      openedFromLink: intent.kind === 'join',
+      pendingJoin: intent.kind === 'join' && inAppName ? { sessionId: intent.sessionId, app: inAppName } : null,
     }),
   );
 }

@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import type { App } from '../../src/server/app.js';
 import type { Clock } from '../../src/shared/clock.js';
+import { httpsGet } from '../helpers/https-get.js';
 
 export interface AcmeApp {
   app: App;
@@ -70,22 +70,7 @@ export function servedCertificate(port: number, servername: string, ca?: string)
 
 /** GET over https without verifying (the server may still have its temporary certificate). */
 export function getInsecure(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, rejectUnauthorized: false, timeout: 10_000, agent: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
+  return httpsGet(`https://127.0.0.1:${port}${path}`, { rejectUnauthorized: false, timeout: 10_000, agent: false });
 }
 
 /** Polls `check` every 100 ms until it returns true; fails after `ms` (a bound, not an assertion on time). */

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   expectMediaFlowing,
+  hangUp,
   launchBrowser,
   newCallContext,
   peerConnectionCount,
@@ -67,7 +68,7 @@ describe('a call between two browsers', { timeout: 240_000 }, () => {
   test('2: A hangs up: both ended quickly, and the same link then starts a fresh session', async () => {
     const { alice, bob, link } = await startCall();
     const t0 = Date.now();
-    await alice.getByTestId('hangup').click();
+    await hangUp(alice);
     await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
     const elapsed = Date.now() - t0;
     // The issue asks for "within a second"; the bound is 3 s so a loaded CI machine does not flake.
@@ -118,7 +119,7 @@ describe('a call between two browsers', { timeout: 240_000 }, () => {
       // B resumed its place: the same peer connections carry on, nothing was renegotiated from scratch.
       await expectMediaFlowing(bob);
       assert.deepEqual([await peerConnectionCount(alice), await peerConnectionCount(bob)], pcs);
-      await bob.getByTestId('hangup').click();
+      await hangUp(bob);
       await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
       await closePages(alice, bob);
     } finally {
@@ -134,7 +135,7 @@ describe('a call between two browsers', { timeout: 240_000 }, () => {
       proxy.block(true);
       proxy.cutAll();
       await bob.locator('.app[data-signal="offline"]').waitFor({ timeout: 10_000 });
-      await bob.getByTestId('hangup').click();
+      await hangUp(bob);
       await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
       assert.match((await alice.getByTestId('reason').textContent()) ?? '', /Собеседник завершил/);
       await closePages(alice, bob);
@@ -162,7 +163,7 @@ describe('a call between two browsers', { timeout: 240_000 }, () => {
     await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
     // Both resumed their places in the restored context (rule 7): the same connections carry on.
     assert.deepEqual([await peerConnectionCount(alice), await peerConnectionCount(bob)], pcs);
-    await alice.getByTestId('hangup').click();
+    await hangUp(alice);
     await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
     await closePages(alice, bob);
   });

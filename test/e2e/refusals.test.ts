@@ -35,7 +35,7 @@ describe('refusals', { timeout: 120_000 }, () => {
     await context.close();
   });
 
-  test('7b: camera and microphone denied: the explanation is shown and the call connects receive-only', async () => {
+  test('7b: camera and microphone denied: the help screen is shown and the call connects receive-only', async () => {
     const aliceCtx = await newCallContext(browser);
     const alice = await aliceCtx.newPage();
     await alice.goto(`${server.url}/`);
@@ -46,9 +46,11 @@ describe('refusals', { timeout: 120_000 }, () => {
     const bobCtx = await newCallContext(deniedBrowser);
     const bob = await bobCtx.newPage();
     await bob.goto(link);
-    const toast = bob.getByTestId('toast');
-    await toast.getByText(/Нет доступа к камере и микрофону/).waitFor({ timeout: 15_000 });
-    assert.match((await toast.textContent()) ?? '', /разрешите камеру и микрофон/);
+    // A help screen that stays (not a toast): how to allow them, or go on without them.
+    const help = bob.getByTestId('media-help');
+    await help.waitFor({ timeout: 15_000 });
+    assert.match((await help.textContent()) ?? '', /Разрешите камеру и микрофон/);
+    await bob.getByTestId('receive-only').click();
     await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
     // Bob sends nothing but receives Alice's video and sound.
     await expectMediaFlowing(bob);
@@ -60,9 +62,9 @@ describe('refusals', { timeout: 120_000 }, () => {
           .filter((s) => s.track).length,
     );
     assert.equal(sent, 0);
-    // A control without a device explains again instead of doing nothing.
+    // A control without a device brings the help back instead of doing nothing.
     await bob.getByTestId('toggle-camera').click();
-    await toast.getByText(/Нет доступа/).waitFor();
+    await help.waitFor();
     await aliceCtx.close();
     await bobCtx.close();
   });

@@ -3,10 +3,18 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { DESKTOP, expectMediaFlowing, launchBrowser, newCallContext, PHONE, waitForState } from './helpers/browser.js';
+import {
+  DESKTOP,
+  expectMediaFlowing,
+  hangUp,
+  launchBrowser,
+  newCallContext,
+  PHONE,
+  waitForState,
+} from './helpers/browser.js';
 import { ensureWebBuild, REPO, type RunningServer, startServer } from './helpers/server.js';
 
-// Every screen at phone and desktop size, in Russian and English. Each screen is also checked
+// Every screen at small-phone, phone, landscape-phone and desktop size, in Russian and English. Each screen is also checked
 // for what an elderly user needs on a 360-px phone: nothing wider than the screen, big targets,
 // accessible names, no text inputs. `HOMECALL_SCREENSHOTS=docs` writes into docs/screenshots
 // (what the README shows); otherwise they go to test-results/screenshots.
@@ -15,7 +23,12 @@ const OUT =
   process.env.HOMECALL_SCREENSHOTS === 'docs'
     ? resolve(REPO, 'docs/screenshots')
     : resolve(REPO, 'test-results/screenshots');
-const SIZES = { phone: PHONE, desktop: DESKTOP } as const;
+const SIZES = {
+  small: { width: 320, height: 568 },
+  phone: PHONE,
+  landscape: { width: 740, height: 360 },
+  desktop: DESKTOP,
+} as const;
 
 let server: RunningServer;
 let browser: Browser;
@@ -145,7 +158,7 @@ for (const [lang, locale] of [
       await waitForState(carol, 'error');
       await shoot(carol, lang, 'refused', 64);
 
-      await bob.getByTestId('hangup').click();
+      await hangUp(bob);
       await waitForState(alice, 'ended');
       await dismissToasts(alice);
       await shoot(alice, lang, 'ended', 64);

@@ -14,6 +14,10 @@ export const CLUSTER_FLAGS: Flags = {
   '--ping-interval': '5s',
   '--drop-after': '20s',
   '--sockets-per-address': '2000',
+  // The race test opens three sockets before it sends the joins: a loaded machine may take seconds.
+  '--join-timeout': '60s',
+  // Each node's /metrics on its own loopback listener (cross-node frames, Redis round trips).
+  '--metrics-port': '0',
 };
 
 export interface Cluster {

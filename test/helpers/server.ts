@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +34,8 @@ export interface RunningServer {
   /** `wss://127.0.0.1:PORT/signal`. */
   readonly wsUrl: string;
   readonly port: number;
+  /** `http://127.0.0.1:PORT/metrics` when started with `--metrics-port`; undefined otherwise. */
+  readonly metricsUrl: string | undefined;
   readonly tokenSecret: string;
   readonly stateDir: string;
   /** Every log line so far (JSON text). */
@@ -92,7 +96,16 @@ export async function startServer(flags: Flags = {}, options: ServerOptions = {}
     await app.close();
   };
   cleanups.add(close);
-  return { url: app.url, wsUrl: toWsUrl(app.url), port: app.port, tokenSecret: secret, stateDir, logs, close };
+  return {
+    url: app.url,
+    wsUrl: toWsUrl(app.url),
+    port: app.port,
+    metricsUrl: app.metricsUrl,
+    tokenSecret: secret,
+    stateDir,
+    logs,
+    close,
+  };
 }
 
 export interface ChildServer extends RunningServer {
@@ -103,22 +116,66 @@ export interface ChildServer extends RunningServer {
   /** Resolves with the exit code and signal when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal: NodeJS.Signals): void;
+  /** Stops reading the child's stdout (a stalled log reader); its pipe fills up. */
+  pauseStdout(): void;
+  resumeStdout(): void;
+  /** Closes the reading end of the child's stdout: its writes then fail with EPIPE. */
+  closeStdout(): void;
+}
+
+export interface SpawnOptions extends ServerOptions {
+  readyTimeoutMs?: number;
+  /** `pipe` (default: read by the helper) or `/dev/full` (every write fails with ENOSPC). */
+  stdout?: 'pipe' | '/dev/full';
+}
+
+/** A port that was free a moment ago (for a child whose `listening` line cannot be read). */
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Polls `GET /healthz` (bounded) until it answers. */
+async function waitHealthy(port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !exited()) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = httpsGet(
+        { host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false, timeout: 1000 },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        },
+      );
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`server on port ${port} did not answer /healthz within ${timeoutMs} ms`);
 }
 
 /**
  * Starts `node --import tsx src/server/main.ts` as a child on 127.0.0.1, port 0, and waits
  * (bounded) for its `listening` log line.
  */
-export async function spawnServer(
-  flags: Flags = {},
-  options: ServerOptions & { readyTimeoutMs?: number } = {},
-): Promise<ChildServer> {
-  const { argv, secret, stateDir } = await buildArgv(flags, options);
+export async function spawnServer(flags: Flags = {}, options: SpawnOptions = {}): Promise<ChildServer> {
+  const devFull = options.stdout === '/dev/full';
+  // With stdout on /dev/full no `listening` line can be read: the ports are chosen here.
+  const fixedPort: Flags = devFull ? { '--port': String(await freePort()) } : {};
+  if (devFull && flags['--metrics-port'] === '0') fixedPort['--metrics-port'] = String(await freePort());
+  const { argv, secret, stateDir } = await buildArgv({ ...flags, ...fixedPort }, options);
+  const stdoutFd = devFull ? openSync('/dev/full', 'w') : 'pipe';
   const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/server/main.ts'), ...argv], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'test' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdoutFd, 'pipe'],
   });
+  if (typeof stdoutFd === 'number') closeSync(stdoutFd);
   let out = '';
   let errText = '';
   const logs: string[] = [];
@@ -136,8 +193,16 @@ export async function spawnServer(
   };
   cleanups.add(close);
 
+  // Generous: on a loaded 2-core machine a tsx start with a fresh certificate can take 20 s.
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
+  let metricsUrl =
+    fixedPort['--metrics-port'] === undefined ? undefined : `http://127.0.0.1:${fixedPort['--metrics-port']}/metrics`;
   const ready = new Promise<string>((resolve, reject) => {
-    const timeoutMs = options.readyTimeoutMs ?? 20_000;
+    if (devFull) {
+      const port = Number(fixedPort['--port']);
+      const hasExited = () => proc.exitCode !== null || proc.signalCode !== null;
+      waitHealthy(port, timeoutMs, hasExited).then(() => resolve(`https://127.0.0.1:${port}/`), reject);
+    }
     const timer = setTimeout(
       () =>
         reject(
@@ -147,6 +212,7 @@ export async function spawnServer(
         ),
       timeoutMs,
     );
+    if (devFull) clearTimeout(timer);
     proc.stdout?.setEncoding('utf8');
     proc.stderr?.setEncoding('utf8');
     proc.stdout?.on('data', (chunk: string) => {
@@ -159,6 +225,7 @@ export async function spawnServer(
         logs.push(line);
         try {
           const entry = JSON.parse(line) as { msg?: unknown; url?: unknown };
+          if (entry.msg === 'metrics listening' && typeof entry.url === 'string') metricsUrl = entry.url;
           if (entry.msg === 'listening' && typeof entry.url === 'string') {
             clearTimeout(timer);
             resolve(entry.url);
@@ -190,6 +257,7 @@ export async function spawnServer(
     url,
     wsUrl: toWsUrl(url),
     port,
+    metricsUrl,
     tokenSecret: secret,
     stateDir,
     logs,
@@ -199,6 +267,9 @@ export async function spawnServer(
     stderr: () => errText,
     exited,
     kill,
+    pauseStdout: () => proc.stdout?.pause(),
+    resumeStdout: () => proc.stdout?.resume(),
+    closeStdout: () => proc.stdout?.destroy(),
   };
 }
 

@@ -1,6 +1,8 @@
 // The server as a process: SIGTERM (reliability.md X4), kill -9 and restart (rule 7, X5), and its
 // stdout logs (rule 8, D7). Spawns `node --import tsx src/server/main.ts` on 127.0.0.1, port 0.
 import assert from 'node:assert/strict';
+import { get } from 'node:https';
+import type { Socket } from 'node:net';
 import { after, afterEach, describe, test } from 'node:test';
 import { closeAllClients, TestClient, tryUpgrade } from '../helpers/client.js';
 import { uuid } from '../helpers/ids.js';
@@ -66,6 +68,42 @@ describe('SIGTERM (X4)', () => {
         [id, loneId, ja.resume as string, jb.resume as string, ja2.resume as string, s1.tokenSecret],
         afterStartup(s),
       );
+  });
+});
+
+function getHealth(s: ChildServer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(`${s.url}healthz`, { rejectUnauthorized: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('/healthz timed out')));
+  });
+}
+
+describe('SIGTERM: the node leaves visibly (X4, README "systemd")', () => {
+  test('X4: while its sockets drain, the node keeps listening: /healthz answers 503 "stopping" and new upgrades 503; then the port closes and the process exits 0', async () => {
+    const s = await spawnServer();
+    const watcher = await TestClient.connect(s.wsUrl);
+    // A client that stops reading never answers the close handshake, so the drain lasts its full 2 s.
+    const stubborn = await TestClient.connect(s.wsUrl);
+    (stubborn.ws as unknown as { _socket: Socket })._socket.pause();
+    assert.deepEqual(await getHealth(s), { status: 200, body: '{"status":"ok"}' });
+
+    s.kill('SIGTERM');
+    assert.equal((await watcher.waitClose(3000)).code, 1012);
+    const [health, late] = await Promise.all([getHealth(s), tryUpgrade(s.wsUrl, {}, 3000)]);
+    assert.deepEqual(health, { status: 503, body: '{"status":"stopping"}' });
+    assert.equal(late.status, 503, `an upgrade during the drain: ${JSON.stringify(late)}`);
+
+    assert.equal((await exitWithin(s, 5000)).code, 0);
+    const gone = await tryUpgrade(s.wsUrl, {}, 3000);
+    assert.equal(gone.status, 0, 'after the exit the port refuses');
   });
 });
 

@@ -1,42 +1,59 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { expectMediaFlowing } from '../e2e/helpers/browser.js';
-import { ensureWebBuild, REPO } from '../e2e/helpers/server.js';
-import { tlsFiles } from '../helpers/tls.js';
-import { cleanupLeftovers, createTopology, requireNetns } from '../helpers/netns.js';
-import { type Scenario, scenario } from './helpers/call.js';
-import { concreteRecipe, readCoturnRecipe } from './helpers/coturn-recipe.js';
+import { createTopology } from '../helpers/netns.js';
+import { home, prepareNatTests, RECOVERY_TIMEOUT_MS, SCENARIO, scenario, withCoturn } from './helpers/call.js';
 import { describePair, selectedPair, waitForNewPathWithMedia } from './helpers/ice-stats.js';
 
 // Two homes behind real NATs (network namespaces, nftables), the server on a public TEST-NET
 // address, one Chromium in each home, the app itself on `/?session=<uuid>` with fake media.
 // Each scenario proves media flows both ways (decoded frames) and which path ICE selected.
 
-before(() => {
-  requireNetns();
-  cleanupLeftovers();
-  ensureWebBuild();
-});
+before(prepareNatTests);
 
-/** Bounds the wait for a call to come back after a network change; the time itself is the benchmark's. */
-const RECOVERY_TIMEOUT_MS = 60_000;
+describe('calls between two homes behind NATs', () => {
+  test(
+    '1: symmetric NATs on both sides: the call connects out of the box through the built-in relay',
+    SCENARIO,
+    async () => {
+      const s = scenario(createTopology({ homes: [home('a', 'symmetric'), home('b', 'symmetric')] }));
+      try {
+        const url = await s.startHomecall();
+        const [a, b] = await s.call(url, ['a', 'b']);
+        await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
+        for (const page of [a, b]) {
+          // The built-in server relays only between allocations of one call: relay on both ends.
+          const pair = await selectedPair(page);
+          assert.equal(pair?.local.candidateType, 'relay', describePair(pair));
+          assert.equal(pair?.local.relayProtocol, 'udp', describePair(pair));
+          assert.match(pair?.local.url ?? '', /^turn:198\.51\.100\.1:3478\b/, describePair(pair));
+          assert.equal(pair?.remote.candidateType, 'relay', describePair(pair));
+        }
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
-/** coturn per the README's recipe, and HomeCall pointed at it; both in the public namespace. */
-async function withCoturn(s: Scenario): Promise<{ url: string; coturnLog: () => string }> {
-  const tls = await tlsFiles();
-  const recipe = concreteRecipe(readCoturnRecipe(REPO), {
-    secret: randomBytes(32).toString('hex'),
-    ip: s.topology.publicIp,
-    certFile: tls.certPath,
-    keyFile: tls.keyPath,
+  test('2: port-preserving NATs: the call connects directly (server-reflexive pair, no relay)', SCENARIO, async () => {
+    const s = scenario(createTopology({ homes: [home('a', 'cone'), home('b', 'cone')] }));
+    try {
+      const url = await s.startHomecall();
+      const [a, b] = await s.call(url, ['a', 'b']);
+      await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
+      for (const page of [a, b]) {
+        const pair = await selectedPair(page);
+        assert.match(pair?.local.candidateType ?? '', /^(srflx|prflx)$/, describePair(pair));
+        assert.match(pair?.remote.candidateType ?? '', /^(srflx|prflx)$/, describePair(pair));
+        // Straight between the two homes' public addresses, not via the server.
+        assert.notEqual(pair?.remote.address, s.topology.publicIp, describePair(pair));
+      }
+    } finally {
+      await s.close();
+    }
   });
-  const coturn = await s.startCoturn(recipe.config);
-  return { url: await s.startHomecall({ env: recipe.env }), coturnLog: coturn.log };
-}
 
-describe('calls between two homes behind NATs', { timeout: 120_000 }, () => {
-  test("4: the README's coturn recipe: two symmetric NATs connect through coturn's relay", async () => {
+  test("4: the README's coturn recipe: two symmetric NATs connect through coturn's relay", SCENARIO, async () => {
     const s = scenario(
       createTopology({
         homes: [
@@ -67,27 +84,31 @@ describe('calls between two homes behind NATs', { timeout: 120_000 }, () => {
     }
   });
 
-  test("5: mid-call, one home's public address changes: media comes back by itself on a new path", async () => {
-    const s = scenario(
-      createTopology({
-        homes: [
-          { name: 'a', nat: 'symmetric' },
-          { name: 'b', nat: 'symmetric' },
-        ],
-      }),
-    );
-    try {
-      const { url } = await withCoturn(s);
-      const [a, b] = await s.call(url, ['a', 'b']);
-      await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
-      const before = [await selectedPair(a), await selectedPair(b)];
-      const movedAt = Date.now();
-      s.topology.moveHome('b');
-      const ms = await waitForNewPathWithMedia([a, b], before, movedAt, RECOVERY_TIMEOUT_MS);
-      console.log(`media back both ways ${ms} ms after the address change: ${describePair(await selectedPair(b))}`);
-      await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
-    } finally {
-      await s.close();
-    }
-  });
+  test(
+    "5: mid-call, one home's public address changes: media comes back by itself on a new path",
+    SCENARIO,
+    async () => {
+      const s = scenario(
+        createTopology({
+          homes: [
+            { name: 'a', nat: 'symmetric' },
+            { name: 'b', nat: 'symmetric' },
+          ],
+        }),
+      );
+      try {
+        const { url } = await withCoturn(s);
+        const [a, b] = await s.call(url, ['a', 'b']);
+        await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
+        const before = [await selectedPair(a), await selectedPair(b)];
+        const movedAt = Date.now();
+        s.topology.moveHome('b');
+        const ms = await waitForNewPathWithMedia([a, b], before, movedAt, RECOVERY_TIMEOUT_MS);
+        console.log(`media back both ways ${ms} ms after the address change: ${describePair(await selectedPair(b))}`);
+        await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 });

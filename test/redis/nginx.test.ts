@@ -128,15 +128,8 @@ test('X6: no uncaught exception or unhandled rejection in this process', () => {
 });
 
 async function fetchMetrics(node: ChildServer): Promise<string> {
-  const { get } = await import('node:https');
-  return new Promise((resolve, reject) => {
-    get(`${node.url}metrics`, { rejectUnauthorized: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
+  assert.ok(node.metricsUrl !== undefined, 'the cluster nodes run with --metrics-port');
+  const res = await fetch(node.metricsUrl);
+  assert.equal(res.status, 200);
+  return res.text();
 }

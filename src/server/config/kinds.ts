@@ -25,6 +25,7 @@ export const MIN_TOKEN_SECRET_BYTES = 32;
 /** The value each kind of setting parses to. */
 export interface KindValues {
   port: number;
+  /** A port, or undefined (off) when not given. */
   'optional-port': number | undefined;
   host: string | undefined;
   domains: readonly string[];
@@ -100,17 +101,8 @@ function urls(schemes: readonly string[]): (raw: RawValue, problems: string[]) =
 
 /** The parser of every kind. */
 export const PARSERS: { readonly [K in Kind]: Parser<K> } = {
-  port: (raw, problems) => {
-    const port = parseCount(raw.text);
-    if (port === undefined || port > 65535) bad(problems, raw, 'is not a port (0-65535)');
-    return port as number;
-  },
-  'optional-port': (raw, problems) => {
-    if (!raw.given) return undefined;
-    const port = parseCount(raw.text);
-    if (port === undefined || port < 1 || port > 65535) bad(problems, raw, 'is not a port (1-65535)');
-    return port;
-  },
+  port: (raw, problems) => parsePort(raw, problems),
+  'optional-port': (raw, problems) => (raw.given ? parsePort(raw, problems) : undefined),
   domains: (raw, problems) => {
     const list = splitList(raw.text).map((d) => d.toLowerCase());
     for (const domain of list) {
@@ -137,7 +129,7 @@ export const PARSERS: { readonly [K in Kind]: Parser<K> } = {
     return text;
   },
   host: (raw, problems) => {
-    if (!raw.given) return undefined;
+    if (!raw.given) return raw.default;
     const host = raw.text.trim();
     if (isIP(host) === 0 && !HOSTNAME.test(host)) bad(problems, raw, 'is not an IP address or host name');
     return host;
@@ -192,6 +184,12 @@ export const PARSERS: { readonly [K in Kind]: Parser<K> } = {
   size: number('size'),
   count: number('count'),
 };
+
+function parsePort(raw: RawValue, problems: string[]): number {
+  const port = parseCount(raw.text);
+  if (port === undefined || port > 65535) bad(problems, raw, 'is not a port (0-65535)');
+  return port as number;
+}
 
 /** Hex of at least MIN_TOKEN_SECRET_BYTES bytes, as a Buffer; undefined when it is not. */
 export function parseHexSecret(text: string): Buffer | undefined {

@@ -13,6 +13,10 @@ export interface Config {
   readonly port: number;
   /** Address to listen on; undefined = all interfaces. */
   readonly host: string | undefined;
+  /** Port of the separate /metrics listener (plain HTTP); undefined = no metrics listener; 0 = any free port. */
+  readonly metricsPort: number | undefined;
+  /** Address of the /metrics listener (loopback unless told otherwise). */
+  readonly metricsHost: string | undefined;
   /** Certificate files; undefined = a self-signed development certificate. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Accept plain HTTP carrying `X-Forwarded-Proto: https` from a TLS-terminating proxy. */
@@ -135,6 +139,20 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     help: 'TCP port for HTTPS, the web client and /signal; 0 = any free port',
   }),
   setting({ flag: '--host', kind: 'host', field: 'host', defaultText: 'all interfaces', help: 'address to listen on' }),
+  setting({
+    flag: '--metrics-port',
+    kind: 'optional-port',
+    field: 'metricsPort',
+    defaultText: 'off',
+    help: 'port of a separate plain-HTTP listener for Prometheus /metrics; 0 = any free port',
+  }),
+  setting({
+    flag: '--metrics-host',
+    kind: 'host',
+    field: 'metricsHost',
+    default: '127.0.0.1',
+    help: 'address of the /metrics listener; keep it loopback or private',
+  }),
   setting({
     flag: '--tls-cert',
     kind: 'file',

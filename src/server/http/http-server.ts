@@ -5,6 +5,7 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import { createServer as createTlsServer, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Limits } from '../../shared/protocol/limits.js';
@@ -32,6 +33,15 @@ const MAX_HEADERS_COUNT = 100;
 const KEEP_ALIVE_TIMEOUT_MS = 5000;
 /** First byte of a TLS record carrying a handshake (the ClientHello). */
 const TLS_HANDSHAKE_RECORD = 0x16;
+/**
+ * A STUN message starts with two zero bits; every TURN method's first byte is 0x00-0x03, and
+ * no HTTP request line or TLS record starts so. (ChannelData, 0x40-0x7F, collides with ASCII
+ * method names, but it never opens a connection: a TURN client allocates first.)
+ */
+const isStunStart = (byte: number | undefined) => byte !== undefined && byte <= 0x03;
+
+/** Takes over a TCP or TLS connection that speaks STUN/TURN (RFC 8656 §12.5 framing). */
+export type TurnStreamHandler = (stream: Duplex, remote: { ip: string; port: number }) => void;
 
 const HOST_HEADER = /^(?:[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/i;
 
@@ -50,6 +60,8 @@ export interface HttpServerOptions {
   trustProxy: boolean;
   handleRequest: RequestHandler;
   gateway: UpgradeHandler;
+  /** The built-in TURN server: connections (plain or inside TLS) that start with STUN go to it. */
+  turn?: TurnStreamHandler;
   logger: Logger;
   metrics: Pick<Metrics, 'upgradeRefused'>;
 }
@@ -111,6 +123,7 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
     serve,
   );
   tlsServer.on('upgrade', routeUpgrade);
+  if (options.turn !== undefined) routeDecrypted(tlsServer, options.turn, limits.tlsHandshakeMs);
   tlsServer.on('tlsClientError', (error: NodeJS.ErrnoException, socket) => {
     logger.debug({ code: error.code }, 'tls handshake failed');
     socket.destroy();
@@ -177,7 +190,11 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
       socket.off('timeout', onIdle);
       socket.pause();
       if (isTls) routeTls(socket, head);
-      else {
+      else if (options.turn !== undefined && isStunStart(head[0])) {
+        socket.unshift(head);
+        options.turn(socket, remoteOf(socket));
+        socket.resume();
+      } else {
         socket.unshift(head);
         plainServer.emit('connection', socket);
         socket.resume();
@@ -214,6 +231,33 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/**
+ * After the handshake, tells TURN-over-TLS from HTTPS by the first decrypted byte: the HTTPS
+ * server's own listener gets the connection only once it is known to carry HTTP.
+ */
+function routeDecrypted(server: HttpsServer, turn: TurnStreamHandler, idleMs: number): void {
+  const http = server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
+  server.removeAllListeners('secureConnection');
+  server.on('secureConnection', (socket: TLSSocket) => {
+    // A connection that sends nothing after its handshake is cut, as before the handshake.
+    const onIdle = () => socket.destroy();
+    socket.setTimeout(idleMs, onIdle);
+    socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0);
+      socket.off('timeout', onIdle);
+      socket.pause();
+      socket.unshift(chunk);
+      if (isStunStart(chunk[0])) turn(socket, remoteOf(socket));
+      else for (const listener of http) listener.call(server, socket);
+      socket.resume();
+    });
+  });
+}
+
+function remoteOf(socket: Socket | TLSSocket): { ip: string; port: number } {
+  return { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
 }
 
 /**

@@ -1,22 +1,24 @@
 import type { Logger } from '../logger.js';
-import { createHealthHandler, createMetricsHandler, type MetricsSource, type ReadinessSource } from './health.js';
+import { createHealthHandler, type ReadinessSource } from './health.js';
 import { sendStartingPage } from './starting-page.js';
 import { type RequestHandler, sendText } from './static-files.js';
 
 export interface RoutesOptions {
   staticFiles: RequestHandler;
-  metrics: MetricsSource;
   logger: Logger;
   /** Until ready, pages are a "getting its certificate" notice and /healthz says 503; default: always ready. */
   readiness?: ReadinessSource;
+  /** True once a stop has begun: /healthz answers 503. */
+  isStopping(): boolean;
 }
 
-/** Routes every (non-upgrade) HTTPS request: /healthz, /metrics, else the web client. GET and HEAD only. */
-export function createRoutes({ staticFiles, metrics, logger, readiness }: RoutesOptions): RequestHandler {
+/** Routes every (non-upgrade) HTTPS request: /healthz, else the web client. GET and HEAD only. */
+export function createRoutes({ staticFiles, logger, readiness, isStopping }: RoutesOptions): RequestHandler {
   const isReady = readiness ?? (() => ({ ready: true }));
   const routes = new Map<string, RequestHandler>([
-    ['/healthz', createHealthHandler(isReady)],
-    ['/metrics', createMetricsHandler(metrics)],
+    ['/healthz', createHealthHandler({ readiness: isReady, isStopping })],
+    // Metrics are for the operator, on their own listener (--metrics-port); never the page here.
+    ['/metrics', async (req, res) => sendText(res, req, 404, 'Not found')],
   ]);
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -17,12 +17,21 @@ export interface PeerLink {
   close(code: CloseCode, reason: string): void;
 }
 
-export type ConnectionState = 'new' | 'joined' | 'ended' | 'replaced' | 'closed';
+/** One socket's standing; only a joined socket holds a seat. */
+export type ConnectionState =
+  /** Upgraded, no join handled yet (rule 4). */
+  | { readonly kind: 'new' }
+  | { readonly kind: 'joined'; readonly seat: Seat }
+  /** Its context was ended (hangup, timeout, lifetime); later frames get SESSION_ENDED. */
+  | { readonly kind: 'ended' }
+  /** A resume of its place from another socket superseded it (rule 2). */
+  | { readonly kind: 'replaced' }
+  /** Closed, or refused and closing: nothing it sends is acted on. */
+  | { readonly kind: 'closed' };
 
 /** One socket's standing in the session layer. */
 export class Connection implements SessionHandle {
-  state: ConnectionState = 'new';
-  seat: Seat | null = null;
+  state: ConnectionState = { kind: 'new' };
   /** Frames of one socket are handled one after another, in arrival order. */
   chain: Promise<void> = Promise.resolve();
   /** Asynchronous steps of this socket not yet settled; while any is, new frames queue on `chain`. */
@@ -36,7 +45,12 @@ export class Connection implements SessionHandle {
   constructor(readonly link: PeerLink) {}
 
   get isJoined(): boolean {
-    return this.state !== 'new';
+    return this.state.kind !== 'new';
+  }
+
+  /** The seat while joined, else null. */
+  get seat(): Seat | null {
+    return this.state.kind === 'joined' ? this.state.seat : null;
   }
 
   get sessionId(): string | null {
@@ -45,6 +59,40 @@ export class Connection implements SessionHandle {
 
   settled(): Promise<void> {
     return this.chain;
+  }
+
+  /**
+   * Runs `step` after every earlier step of this socket. With nothing in flight it runs at
+   * once, so a relay through a registry that answers synchronously costs no promise hop.
+   */
+  run(step: () => void | Promise<void>, onError: (error: unknown) => void): void {
+    if (this.inFlight > 0) return this.#track(this.chain.then(step), onError);
+    let result: void | Promise<void>;
+    try {
+      result = step();
+    } catch (error) {
+      return onError(error);
+    }
+    if (result instanceof Promise) this.#track(result, onError);
+  }
+
+  /** Runs `step` after every earlier step of this socket, never synchronously. */
+  runAfter(step: () => void | Promise<void>, onError: (error: unknown) => void): void {
+    this.#track(this.chain.then(step), onError);
+  }
+
+  /** Makes `step` the tail of the socket's chain until it settles. */
+  #track(step: Promise<void>, onError: (error: unknown) => void): void {
+    this.inFlight += 1;
+    this.chain = step.then(
+      () => {
+        this.inFlight -= 1;
+      },
+      (error: unknown) => {
+        this.inFlight -= 1;
+        onError(error);
+      },
+    );
   }
 
   deliver(text: string): void {

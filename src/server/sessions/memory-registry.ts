@@ -5,10 +5,10 @@ import {
   type Admission,
   type ContextView,
   type EndResult,
+  type HeldPlace,
   type JoinResult,
   type LeaveResult,
   type Place,
-  type PlaceStatus,
   type QueueLimits,
   type RegistryStats,
   type RelayResult,
@@ -18,19 +18,34 @@ import {
   otherPlace,
 } from './session-registry.js';
 
-interface PlaceRecord {
-  status: PlaceStatus;
-  /** '' while free, or while a restored place waits for whoever held it before the restart. */
-  occupant: string;
-  gen: number;
-  linkId: string | null;
-  /** Frames waiting for this place; allocated on first use. */
+/** Frames waiting for a place that nobody is attached to. */
+interface Waiting {
+  /** Allocated on first use. */
   queue: string[] | null;
   queueBytes: number;
+}
+
+interface FreeRecord extends Waiting {
+  readonly status: 'free';
+}
+
+interface AttachedRecord {
+  readonly status: 'attached';
+  readonly occupant: string;
+  readonly gen: number;
+  readonly linkId: string;
+}
+
+interface HeldRecord extends Waiting {
+  readonly status: 'held';
+  /** Who holds it; null while a restored place waits for whoever held it before the restart. */
+  readonly holder: { readonly occupant: string; readonly gen: number } | null;
+  readonly heldAt: number;
   /** The other place changed hands while this one was held: it must negotiate anew. */
   peerChanged: boolean;
-  heldAt: number;
 }
+
+type PlaceRecord = FreeRecord | AttachedRecord | HeldRecord;
 
 interface ContextRecord {
   contextId: string;
@@ -53,26 +68,7 @@ export interface MemoryRegistryOptions {
 const ID_BYTES = 8;
 const POOL_BYTES = 4096;
 
-const freePlace = (): PlaceRecord => ({
-  status: 'free',
-  occupant: '',
-  gen: 0,
-  linkId: null,
-  queue: null,
-  queueBytes: 0,
-  peerChanged: false,
-  heldAt: 0,
-});
-
-function clearPlace(place: PlaceRecord): void {
-  place.status = 'free';
-  place.occupant = '';
-  place.gen = 0;
-  place.linkId = null;
-  place.queue = null;
-  place.queueBytes = 0;
-  place.peerChanged = false;
-}
+const freePlace = (): FreeRecord => ({ status: 'free', queue: null, queueBytes: 0 });
 
 /** The embedded single-node registry: contexts in a Map, nothing on disk. */
 export class MemoryRegistry implements SessionRegistry {
@@ -126,7 +122,7 @@ export class MemoryRegistry implements SessionRegistry {
     const other = ctx.places[otherPlace(place)];
     if (other.status === 'held') other.peerChanged = true;
     // A free place keeps its queue for the newcomer; a taken-over place's queue was for the ghost.
-    if (tookOver) clearPlace(ctx.places[place]);
+    if (tookOver) ctx.places[place] = freePlace();
     return {
       kind: 'admitted',
       admission: this.#admit(sessionId, ctx, place, this.#randomId(), 1, linkId, false),
@@ -148,30 +144,38 @@ export class MemoryRegistry implements SessionRegistry {
       // Rule 7: the context was lost in a restart, not ended: rebuild it around this place.
       // The other place waits, held, for its own participant's token.
       ctx = { contextId, createdAt: claims.createdAt, restored: true, places: [freePlace(), freePlace()] };
-      const other = ctx.places[otherPlace(claims.place)];
-      other.status = 'held';
-      other.heldAt = options.now;
+      ctx.places[otherPlace(claims.place)] = {
+        status: 'held',
+        holder: null,
+        heldAt: options.now,
+        peerChanged: false,
+        queue: null,
+        queueBytes: 0,
+      };
       this.#contexts.set(sessionId, ctx);
       const admission = this.#admit(sessionId, ctx, claims.place, claims.occupant, claims.gen + 1, linkId, true);
       return { kind: 'resumed', admission, replacedLink: null, restored: true, rejoined: false, otherChanged: false };
     }
     if (ctx.contextId !== contextId) return { kind: 'ended' };
     const place = ctx.places[claims.place];
-    const awaitingRestore = ctx.restored && place.status === 'held' && place.occupant === '';
-    if (place.occupant !== claims.occupant && !awaitingRestore) {
-      if (place.status !== 'free') return { kind: 'full' };
-      // The place was freed (its grace ran out): come back as a newcomer.
-      const other = ctx.places[otherPlace(claims.place)];
-      if (other.status === 'held') other.peerChanged = true;
-      clearPlace(place);
-      const admission = this.#admit(sessionId, ctx, claims.place, this.#randomId(), 1, linkId, false);
-      return { kind: 'resumed', admission, replacedLink: null, restored: false, rejoined: true, otherChanged: false };
+    const awaitingRestore = ctx.restored && place.status === 'held' && place.holder === null;
+    const holder = place.status === 'attached' ? place : place.status === 'held' ? place.holder : null;
+    let gen = claims.gen + 1;
+    if (!awaitingRestore) {
+      if (holder?.occupant !== claims.occupant) {
+        if (place.status !== 'free') return { kind: 'full' };
+        // The place was freed (its grace ran out): come back as a newcomer.
+        const other = ctx.places[otherPlace(claims.place)];
+        if (other.status === 'held') other.peerChanged = true;
+        ctx.places[claims.place] = freePlace();
+        const admission = this.#admit(sessionId, ctx, claims.place, this.#randomId(), 1, linkId, false);
+        return { kind: 'resumed', admission, replacedLink: null, restored: false, rejoined: true, otherChanged: false };
+      }
+      if (holder.gen !== claims.gen) return { kind: 'stale' };
+      gen = holder.gen + 1;
     }
-    if (!awaitingRestore && place.gen !== claims.gen) return { kind: 'stale' };
     const replacedLink = place.status === 'attached' ? place.linkId : null;
-    const otherChanged = place.peerChanged;
-    place.peerChanged = false;
-    const gen = awaitingRestore ? claims.gen + 1 : place.gen + 1;
+    const otherChanged = place.status === 'held' && place.peerChanged;
     const admission = this.#admit(sessionId, ctx, claims.place, claims.occupant, gen, linkId, false);
     return { kind: 'resumed', admission, replacedLink, restored: false, rejoined: false, otherChanged };
   }
@@ -180,7 +184,7 @@ export class MemoryRegistry implements SessionRegistry {
     const ctx = this.#current(seat);
     if (ctx === null) return { kind: 'stale' };
     const other = ctx.places[otherPlace(seat.place)];
-    if (other.status === 'attached' && other.linkId !== null) return { kind: 'deliver', link: other.linkId };
+    if (other.status === 'attached') return { kind: 'deliver', link: other.linkId };
     // Rule 3: bounded FIFO; the newest frame is refused so the earlier ones (the offer) survive.
     const queue = other.queue ?? [];
     if (queue.length >= this.#queue.frames || other.queueBytes + bytes > this.#queue.bytes)
@@ -195,23 +199,28 @@ export class MemoryRegistry implements SessionRegistry {
     const ctx = this.#current(seat);
     if (ctx === null) return { kind: 'stale' };
     const mine = ctx.places[seat.place];
-    if (mode === 'free') {
-      clearPlace(mine);
-    } else {
-      mine.status = 'held';
-      mine.linkId = null;
-      mine.heldAt = now;
-    }
+    if (mine.status !== 'attached') return { kind: 'stale' };
+    ctx.places[seat.place] =
+      mode === 'free'
+        ? freePlace()
+        : {
+            status: 'held',
+            holder: { occupant: mine.occupant, gen: mine.gen },
+            heldAt: now,
+            peerChanged: false,
+            queue: null,
+            queueBytes: 0,
+          };
     return this.#settle(seat.sessionId, ctx, seat.place, mode === 'free' ? 'freed' : 'held');
   }
 
-  async expire(seat: Seat): Promise<LeaveResult> {
-    const ctx = this.#contexts.get(seat.sessionId);
-    if (ctx === undefined || ctx.contextId !== seat.contextId) return { kind: 'stale' };
-    const mine = ctx.places[seat.place];
-    if (mine.status !== 'held' || mine.occupant !== seat.occupant) return { kind: 'stale' };
-    clearPlace(mine);
-    return this.#settle(seat.sessionId, ctx, seat.place, 'freed');
+  async expire(held: HeldPlace): Promise<LeaveResult> {
+    const ctx = this.#contexts.get(held.sessionId);
+    if (ctx === undefined || ctx.contextId !== held.contextId) return { kind: 'stale' };
+    const mine = ctx.places[held.place];
+    if (mine.status !== 'held' || (mine.holder?.occupant ?? null) !== held.occupant) return { kind: 'stale' };
+    ctx.places[held.place] = freePlace();
+    return this.#settle(held.sessionId, ctx, held.place, 'freed');
   }
 
   async end(sessionId: string, contextId: string): Promise<EndResult> {
@@ -223,7 +232,7 @@ export class MemoryRegistry implements SessionRegistry {
       this.#tombstones.set(contextId, this.#clock.wallNow() + this.#tombstoneMs);
     }
     const links: string[] = [];
-    for (const place of ctx.places) if (place.status === 'attached' && place.linkId !== null) links.push(place.linkId);
+    for (const place of ctx.places) if (place.status === 'attached') links.push(place.linkId);
     return { kind: 'ended', links };
   }
 
@@ -236,7 +245,7 @@ export class MemoryRegistry implements SessionRegistry {
   stats(): RegistryStats {
     let queuedFrames = 0;
     for (const ctx of this.#contexts.values()) {
-      queuedFrames += (ctx.places[0].queue?.length ?? 0) + (ctx.places[1].queue?.length ?? 0);
+      for (const place of ctx.places) if (place.status !== 'attached') queuedFrames += place.queue?.length ?? 0;
     }
     return { sessions: this.#contexts.size, queuedFrames, tombstones: this.#tombstones.size };
   }
@@ -251,13 +260,8 @@ export class MemoryRegistry implements SessionRegistry {
     created: boolean,
   ): Admission {
     const place = ctx.places[placeIndex];
-    const queued = place.queue ?? [];
-    place.status = 'attached';
-    place.occupant = occupant;
-    place.gen = gen;
-    place.linkId = linkId;
-    place.queue = null;
-    place.queueBytes = 0;
+    const queued = place.status === 'attached' ? [] : (place.queue ?? []);
+    ctx.places[placeIndex] = { status: 'attached', occupant, gen, linkId };
     const other = ctx.places[otherPlace(placeIndex)];
     return {
       seat: { sessionId, contextId: ctx.contextId, place: placeIndex, occupant, gen, createdAt: ctx.createdAt, linkId },

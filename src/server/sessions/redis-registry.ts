@@ -9,6 +9,7 @@ import {
   type Admission,
   type ContextView,
   type EndResult,
+  type HeldPlace,
   type JoinResult,
   type LeaveResult,
   type Place,
@@ -243,14 +244,13 @@ export class RedisRegistry implements SessionRegistry {
     return this.#leaveResult(r);
   }
 
-  async expire(seat: Seat): Promise<LeaveResult> {
-    this.#holds.delete(`${seat.sessionId}|${seat.place}`);
+  async expire(held: HeldPlace): Promise<LeaveResult> {
+    this.#holds.delete(`${held.sessionId}|${held.place}`);
     const r = await this.#node.run(S.expire, [
-      seat.sessionId,
-      seat.contextId,
-      seat.place,
-      seat.occupant,
-      seat.gen,
+      held.sessionId,
+      held.contextId,
+      held.place,
+      held.occupant ?? '',
       this.nodeId,
     ]);
     return r.k === 'stale' ? { kind: 'stale' } : this.#leaveResult(r);

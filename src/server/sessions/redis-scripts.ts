@@ -169,13 +169,13 @@ local otherLink = peer_event(sid, ctx, other, kind == 'freed' and 'left' or 'awa
 return cjson.encode({ k = kind, other = other.st, otherLink = otherLink, dropped = dropped })
 `);
 
-/** expire: sid ctx place occ gen node */
+/** expire: sid ctx place occ node ('' occ: a restored place that waits for its own participant) */
 export const EXPIRE = script(`
-local sid, ctx, place, occ, gen, node = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]), ARGV[9]
+local sid, ctx, place, occ, node = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local k = skey(sid)
 if redis.call('HGET', k, 'ctx') ~= ctx then return cjson.encode({ k = 'stale' }) end
 local mine = load(k, place)
-if mine.st ~= 'held' or mine.occ ~= occ or mine.gen ~= gen then return cjson.encode({ k = 'stale' }) end
+if mine.st ~= 'held' or mine.occ ~= occ then return cjson.encode({ k = 'stale' }) end
 clear(sid, mine)
 save(k, mine)
 local other = load(k, 1 - place)

@@ -27,6 +27,11 @@ export interface SessionObserver {
   placeFreed?(context: ContextRef, place: Place): void;
 }
 
+/** Only the context's ids, whatever else the value (a seat, a held place) carries. */
+export function contextOf({ sessionId, contextId }: ContextRef): ContextRef {
+  return { sessionId, contextId };
+}
+
 /** One observer that tells every given observer in turn; a throwing one is reported to `onError`. */
 export function combineObservers(
   observers: readonly SessionObserver[],

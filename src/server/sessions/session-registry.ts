@@ -24,6 +24,15 @@ export interface Seat {
   readonly linkId: string;
 }
 
+/** A place held for grace, as its grace timer names it. */
+export interface HeldPlace {
+  readonly sessionId: string;
+  readonly contextId: string;
+  readonly place: Place;
+  /** Who holds it; null for a restored context's place that waits for its own participant (rule 7). */
+  readonly occupant: string | null;
+}
+
 /** A successful join or resume. */
 export interface Admission {
   seat: Seat;
@@ -120,7 +129,7 @@ export interface SessionRegistry {
   /** Rule 6: the seat's socket closed; free its place (clean close) or hold it (drop). */
   leave(seat: Seat, mode: 'free' | 'hold', now: number): Promise<LeaveResult>;
   /** Rule 6: a held place's grace ran out; frees it if it is still held by the same occupant. */
-  expire(seat: Seat): Promise<LeaveResult>;
+  expire(held: HeldPlace): Promise<LeaveResult>;
   /** Rule 5: drop the context and its queues; returns the links still attached. */
   end(sessionId: string, contextId: string, reason?: string): Promise<EndResult>;
   peek(sessionId: string): Promise<ContextView | null>;

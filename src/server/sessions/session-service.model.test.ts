@@ -103,7 +103,7 @@ function check(w: World): void {
   let joined = 0;
   for (const [i, c] of w.clients.entries()) {
     if (!c) continue;
-    if (c.conn.state === 'joined') joined += 1;
+    if (c.conn.state.kind === 'joined') joined += 1;
     const fresh = c.link.frames.slice(c.seen);
     c.seen = c.link.frames.length;
     for (const f of fresh) {
@@ -170,7 +170,7 @@ const commands = [
   socketIndex.map((i) =>
     cmd(`hangup(${i})`, async (w) => {
       const c = w.clients[i];
-      if (!c || c.conn.state !== 'joined') return;
+      if (!c || c.conn.state.kind !== 'joined') return;
       await feed(w, c, { type: 'hangup', sessionId: w.id });
       await settle();
       assert.equal(w.registry.stats().sessions, 0, 'rule 5: hangup drops the context');

@@ -234,6 +234,14 @@ export class CallController {
 
   // Commands from the UI and from the page's events (main.tsx).
 
+  /** Asks for the camera and microphone again (after the user allowed them in the browser). */
+  async retryMedia(): Promise<void> {
+    if (this.#state.kind !== 'call') return;
+    this.#media.release();
+    this.#media.acquire();
+    await this.#media.settled;
+  }
+
   toggleMic(): void {
     this.#media.toggleMic();
   }

@@ -33,7 +33,8 @@ test('home → start: URL set, media prepared, signalling opened; data-state wai
   const { state, effects } = run([{ type: 'start', sessionId: ID }]);
   assert.equal(screenState(initialState), 'ready');
   assert.equal(screenState(state), 'waiting');
-  assert.deepEqual(types(effects), ['set-url', 'open-signal', 'acquire-media']);
+  assert.deepEqual(types(effects), ['set-url', 'open-signal', 'acquire-media', 'wake-lock']);
+  assert.deepEqual(effects.at(-1), { type: 'wake-lock', on: true }, 'the screen stays awake while waiting');
 });
 
 test('a malformed link shows not-found (data-state error)', () => {

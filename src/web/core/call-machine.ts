@@ -258,8 +258,14 @@ function startCall(sessionId: string): Transition {
   };
   return {
     state,
-    // The socket first: joining is the longer path; the camera opens in parallel.
-    effects: [{ type: 'set-url', sessionId }, { type: 'open-signal', sessionId }, { type: 'acquire-media' }],
+    // The socket first: joining is the longer path; the camera opens in parallel. The screen
+    // stays awake from now on: waiting for the other person is part of the call.
+    effects: [
+      { type: 'set-url', sessionId },
+      { type: 'open-signal', sessionId },
+      { type: 'acquire-media' },
+      { type: 'wake-lock', on: true },
+    ],
   };
 }
 

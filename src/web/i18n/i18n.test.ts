@@ -32,3 +32,28 @@ test('translator fills placeholders', () => {
   assert.equal(translator('en')('deviceFallback', { n: 2 }), 'Device 2');
   assert.equal(translator('ru')('connect'), 'Связать');
 });
+
+test('plain words: no «сервер», no «обновите страницу», no abbreviations like «выкл.»', () => {
+  for (const [k, v] of Object.entries(DICTIONARIES.ru)) {
+    assert.doesNotMatch(v, /сервер|обновите|перезагруз|выкл\.|вкл\./i, `ru.${k}: ${v}`);
+  }
+  for (const [k, v] of Object.entries(DICTIONARIES.en)) {
+    assert.doesNotMatch(v, /server|reload|refresh/i, `en.${k}: ${v}`);
+  }
+});
+
+test('one word for the other person throughout: «собеседник», "the other person"', () => {
+  for (const [k, v] of Object.entries(DICTIONARIES.ru)) {
+    // «близким» only in the tagline, about family in general, not the person in the call.
+    if (k !== 'tagline')
+      assert.doesNotMatch(v, /близк|родствен|партн[её]р|участник[аеу]?\b(?! звонка)/i, `ru.${k}: ${v}`);
+  }
+  for (const [k, v] of Object.entries(DICTIONARIES.en)) {
+    assert.doesNotMatch(v, /relative|partner|peer|contact/i, `en.${k}: ${v}`);
+  }
+});
+
+test('the invitation tells the relative what to press', () => {
+  assert.match(DICTIONARIES.ru.shareText, /«Разрешить»/);
+  assert.match(DICTIONARIES.en.shareText, /"Allow"/);
+});

@@ -1,15 +1,17 @@
 import { render } from 'preact';
 import type { CallController } from '../core/call-controller.js';
-import { type Lang, pickLanguage } from '../i18n/i18n.js';
+import { pickLanguage } from '../i18n/i18n.js';
 import { App } from './app.js';
+import type { UiEnv } from './ui-env.js';
 // Here, not in the entry: a stylesheet in the page's head would hold back the entry script (which
 // starts the camera and the socket) until it has loaded; the UI's chunk waits for it instead.
 import './styles.css';
 
 interface MountOptions {
-  storedLang: string | null;
-  onLanguage: (lang: Lang) => void;
+  env: UiEnv;
   newSessionId: () => string;
+  openedFromLink: boolean;
+  pendingJoin: { sessionId: string; app: string } | null;
 }
 
 /**
@@ -20,10 +22,12 @@ export function mount(root: HTMLElement, controller: CallController, o: MountOpt
   render(
     <App
       controller={controller}
-      initialLang={pickLanguage(navigator.languages ?? [navigator.language], o.storedLang)}
-      onLanguage={o.onLanguage}
+      env={o.env}
+      initialLang={pickLanguage(navigator.languages ?? [navigator.language], o.env.prefs.lang())}
       origin={location.origin}
       newSessionId={o.newSessionId}
+      openedFromLink={o.openedFromLink}
+      pendingJoin={o.pendingJoin}
     />,
     root,
   );

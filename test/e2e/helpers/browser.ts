@@ -1,16 +1,10 @@
+import { CHROMIUM, CHROMIUM_FLAGS, FAKE_UI_FLAG } from '../../helpers/chromium.js';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-/** Debian's Chromium, never a downloaded one. */
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM };
+/** The shared flags (test/helpers/chromium.ts) and what only the browser tests add. */
 const BASE_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--use-fake-device-for-media-stream',
+  ...CHROMIUM_FLAGS,
   // The test server's self-signed certificate: without this, service worker registration is
   // refused even where the context ignores HTTPS errors for pages.
   '--ignore-certificate-errors',
@@ -23,10 +17,38 @@ const BASE_ARGS = [
 /**
  * `fakeUi: false` leaves camera/microphone prompts unanswered, which headless Chromium denies.
  * `executablePath` runs Chromium through a wrapper (e.g. one that enters a network namespace).
+ * `args` adds switches (e.g. `--autoplay-policy=document-user-activation-required`).
  */
-export function launchBrowser(opts: { fakeUi?: boolean; executablePath?: string } = {}): Promise<Browser> {
-  const args = opts.fakeUi === false ? BASE_ARGS : [...BASE_ARGS, '--use-fake-ui-for-media-stream'];
-  return chromium.launch({ executablePath: opts.executablePath ?? CHROMIUM, args, timeout: 30_000 });
+export function launchBrowser(
+  opts: { fakeUi?: boolean; executablePath?: string; args?: string[] } = {},
+): Promise<Browser> {
+  const args = opts.fakeUi === false ? BASE_ARGS : [...BASE_ARGS, FAKE_UI_FLAG];
+  return chromium.launch({
+    executablePath: opts.executablePath ?? CHROMIUM,
+    args: [...args, ...(opts.args ?? [])],
+    timeout: 30_000,
+  });
+}
+
+/**
+ * Ends the call the way a person does: «Завершить» asks «Точно завершить?» in place, and a
+ * second press ends it. On a loaded machine the question may time out between the two presses
+ * (it turns back after a few seconds), so this presses again until the button is gone.
+ */
+export async function hangUp(page: Page): Promise<void> {
+  const button = page.getByTestId('hangup');
+  for (let i = 0; i < 10; i++) {
+    if ((await button.count()) === 0) return;
+    const confirming = (await button.getAttribute('data-confirming').catch(() => null)) === 'true';
+    await button.click({ timeout: 10_000 }).catch(() => {});
+    if (!confirming) continue;
+    const gone = await button.waitFor({ state: 'detached', timeout: 3_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (gone) return;
+  }
+  throw new Error('the hang-up button did not end the call');
 }
 
 export const PHONE = { width: 360, height: 740 };

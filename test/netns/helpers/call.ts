@@ -5,11 +5,40 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newCallContext, waitForState } from '../../e2e/helpers/browser.js';
-import { REPO, stopChild, waitForListening } from '../../e2e/helpers/server.js';
-import type { Topology } from '../../helpers/netns.js';
+import { ensureWebBuild, REPO, stopChild, waitForListening } from '../../e2e/helpers/server.js';
+import { tlsFiles } from '../../helpers/tls.js';
+import { cleanupLeftovers, type HomeSpec, type NatMode, requireNetns, type Topology } from '../../helpers/netns.js';
+import { concreteRecipe, readCoturnRecipe } from './coturn-recipe.js';
 
 // What every NAT scenario does: HomeCall (and maybe coturn) in the public namespace, one
 // Chromium per home inside that home's namespace, both pages on the same `/?session=<uuid>`.
+
+/** Each scenario: namespaces, two browsers, a call; generous for a loaded machine. */
+export const SCENARIO = { timeout: 150_000 };
+/** Bounds the wait for a call to come back after a network change; the time itself is the benchmark's. */
+export const RECOVERY_TIMEOUT_MS = 60_000;
+
+export const home = (name: string, nat: NatMode): HomeSpec => ({ name, nat });
+
+/** Before any scenario: fail clearly without root/nft, remove leftovers, have a web build. */
+export function prepareNatTests(): void {
+  requireNetns();
+  cleanupLeftovers();
+  ensureWebBuild();
+}
+
+/** coturn per the README's recipe, and HomeCall pointed at it; both in the public namespace. */
+export async function withCoturn(s: Scenario): Promise<{ url: string; coturnLog: () => string }> {
+  const tls = await tlsFiles();
+  const recipe = concreteRecipe(readCoturnRecipe(REPO), {
+    secret: randomBytes(32).toString('hex'),
+    ip: s.topology.publicIp,
+    certFile: tls.certPath,
+    keyFile: tls.keyPath,
+  });
+  const coturn = await s.startCoturn(recipe.config);
+  return { url: await s.startHomecall({ env: recipe.env }), coturnLog: coturn.log };
+}
 
 /** The HTTPS port inside the public namespace (its own port space, so the real one). */
 export const HTTPS_PORT = 443;
@@ -74,7 +103,8 @@ export function scenario(topology: Topology): Scenario {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       cleanups.push(() => stopChild(child));
-      return waitForListening(child);
+      // Generous: tsx compiles the server at start, slow on a loaded machine.
+      return waitForListening(child, 90_000);
     },
     async startCoturn(config) {
       const file = join(dir, 'turnserver.conf');

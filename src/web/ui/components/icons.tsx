@@ -72,3 +72,10 @@ export const PhoneIcon = () => (
     <path d="M5 3h4l2 5-3 2a12 12 0 0 0 6 6l2-3 5 2v4a2 2 0 0 1-2 2A17 17 0 0 1 3 5a2 2 0 0 1 2-2z" />
   </Icon>
 );
+
+export const SpeakerIcon = () => (
+  <Icon>
+    <path d="M4 9h4l5-4v14l-5-4H4z" />
+    <path d="M16 9a4 4 0 0 1 0 6M18.5 6.5a8 8 0 0 1 0 11" />
+  </Icon>
+);

@@ -2,6 +2,7 @@ import QRCode from 'qrcode';
 import { useEffect, useState } from 'preact/hooks';
 import { useI18n } from '../i18n-context.js';
 import { CopyIcon, ShareIcon } from './icons.js';
+import { WaitingStatus } from './waiting-status.js';
 
 interface Props {
   url: string;
@@ -11,10 +12,12 @@ interface Props {
    * code waits, so its generation never competes with a call that is about to be set up.
    */
   deferQr?: boolean;
+  /** When we started waiting alone (clock.now()), for the elapsed time. */
+  since: number | null;
 }
 
 /** The invite: the link, Share (Web Share API), Copy (clipboard), a QR code and one line of help. */
-export function ShareOverlay({ url, onCopied, deferQr = false }: Props) {
+export function ShareOverlay({ url, onCopied, deferQr = false, since }: Props) {
   const { t } = useI18n();
   const [qr, setQr] = useState<string | null>(null);
   useEffect(() => {
@@ -46,13 +49,11 @@ export function ShareOverlay({ url, onCopied, deferQr = false }: Props) {
     }
   };
 
+  // Share and Copy come right after the title, so they are on screen at every size even when the
+  // rest of the card has to scroll.
   return (
     <section class="share-card" aria-labelledby="share-title">
       <h2 id="share-title">{t('waitingTitle')}</h2>
-      <p class="invite-label">{t('inviteLabel')}</p>
-      <p class="invite-url" data-testid="invite-url">
-        {url}
-      </p>
       <div class="share-actions">
         <button type="button" class="big-button primary" data-testid="share-link" onClick={share}>
           <ShareIcon />
@@ -63,8 +64,15 @@ export function ShareOverlay({ url, onCopied, deferQr = false }: Props) {
           <span>{t('copy')}</span>
         </button>
       </div>
-      {qr ? <img class="qr" src={qr} alt={t('qrLabel')} width={168} height={168} /> : <div class="qr" />}
-      <p class="help">{t('waitingHelp')}</p>
+      <WaitingStatus since={since} />
+      <div class="share-more">
+        <p class="invite-label">{t('inviteLabel')}</p>
+        <p class="invite-url" data-testid="invite-url">
+          {url}
+        </p>
+        {qr ? <img class="qr" src={qr} alt={t('qrLabel')} width={168} height={168} /> : <div class="qr" />}
+        <p class="help">{t('waitingHelp')}</p>
+      </div>
     </section>
   );
 }

@@ -1,0 +1,80 @@
+import type { Limits } from '../../shared/protocol/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Place } from './session-registry.js';
+
+export interface ContextTimersOptions {
+  clock: Clock;
+  limits: Pick<Limits, 'aloneMs' | 'graceMs'>;
+}
+
+/**
+ * The timers of one live context: its lifetime cap, the alone timeout, and one grace period
+ * per place. Kept together so that ending the context clears all of them at once.
+ */
+export class ContextTimers {
+  readonly #clock: Clock;
+  readonly #limits: Pick<Limits, 'aloneMs' | 'graceMs'>;
+  #lifetime: TimerHandle | null = null;
+  #alone: TimerHandle | null = null;
+  readonly #grace: [TimerHandle | null, TimerHandle | null] = [null, null];
+
+  constructor(options: ContextTimersOptions) {
+    this.#clock = options.clock;
+    this.#limits = options.limits;
+  }
+
+  /** Whether the lifetime cap is armed (several nodes: each node with a participant arms it once). */
+  get hasLifetime(): boolean {
+    return this.#lifetime !== null;
+  }
+
+  /** Calls `onEnd` once `remainingMs` of the context's lifetime have passed. */
+  startLifetime(remainingMs: number, onEnd: () => void): void {
+    this.#cancel(this.#lifetime);
+    this.#lifetime = this.#clock.setTimeout(
+      () => {
+        this.#lifetime = null;
+        onEnd();
+      },
+      Math.max(0, remainingMs),
+    );
+  }
+
+  /** (Re)starts the alone timeout: someone is alone in the context. */
+  startAlone(onExpire: () => void): void {
+    this.#cancel(this.#alone);
+    this.#alone = this.#clock.setTimeout(() => {
+      this.#alone = null;
+      onExpire();
+    }, this.#limits.aloneMs);
+  }
+
+  cancelAlone(): void {
+    this.#cancel(this.#alone);
+    this.#alone = null;
+  }
+
+  /** (Re)starts the grace period of a held place (rule 6). */
+  startGrace(place: Place, onExpire: () => void): void {
+    this.#cancel(this.#grace[place]);
+    this.#grace[place] = this.#clock.setTimeout(() => {
+      this.#grace[place] = null;
+      onExpire();
+    }, this.#limits.graceMs);
+  }
+
+  cancelGrace(place: Place): void {
+    this.#cancel(this.#grace[place]);
+    this.#grace[place] = null;
+  }
+
+  /** Cancels every timer of the context. */
+  clear(): void {
+    for (const handle of [this.#lifetime, this.#alone, ...this.#grace]) this.#cancel(handle);
+    this.#lifetime = this.#alone = this.#grace[0] = this.#grace[1] = null;
+  }
+
+  #cancel(handle: TimerHandle | null): void {
+    if (handle !== null) this.#clock.clearTimeout(handle);
+  }
+}

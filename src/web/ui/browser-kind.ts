@@ -1,0 +1,32 @@
+/** Which browser's permission steps to show. */
+export type BrowserKind = 'android-chrome' | 'ios-safari' | 'desktop-chrome' | 'desktop-firefox' | 'desktop-safari';
+
+/** Messengers whose own in-app browser often has no camera; the value is the app's name as shown. */
+const IN_APP: readonly [RegExp, string][] = [
+  [/Telegram/i, 'Telegram'],
+  [/WhatsApp/i, 'WhatsApp'],
+  [/Viber/i, 'Viber'],
+  [/VKAndroidApp|VKClient|com\.vkontakte|\bVK\//i, 'VK'],
+  [/OdnoklassnikiApp|OKApp|\bOK\/|ru\.ok\.android/i, 'Одноклассники'],
+  [/Instagram/i, 'Instagram'],
+  [/FBAN|FBAV|FB_IAB|FBIOS|\[FB/i, 'Facebook'],
+];
+
+/** The messenger whose in-app browser this is, or null in a real browser. */
+export function detectInAppBrowser(userAgent: string): string | null {
+  for (const [pattern, name] of IN_APP) if (pattern.test(userAgent)) return name;
+  return null;
+}
+
+/** The nearest of the browsers we have drawn steps for. */
+export function detectBrowser(userAgent: string): BrowserKind {
+  const ios = /iPhone|iPad|iPod/i.test(userAgent);
+  if (ios) return 'ios-safari';
+  if (/Android/i.test(userAgent)) return 'android-chrome';
+  if (/Firefox\//i.test(userAgent)) return 'desktop-firefox';
+  if (/Safari\//i.test(userAgent) && !/Chrome\/|Chromium\/|Edg\//i.test(userAgent)) return 'desktop-safari';
+  return 'desktop-chrome';
+}
+
+/** Phones get the phone's way out of a messenger (⋮ on Android, Safari on iPhone). */
+export const isIos = (userAgent: string) => /iPhone|iPad|iPod/i.test(userAgent);

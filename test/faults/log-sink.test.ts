@@ -1,0 +1,163 @@
+// The log destination fails (reliability.md X8): stdout stalled (a reader that stops reading,
+// like a stuck journald), then closed (EPIPE), or /dev/full. Logging must not hurt the service:
+// bounded memory, calls keep relaying, and SIGTERM exits within 5 s whatever stdout does.
+// Spawns the real server (`node --import tsx src/server/main.ts`) on 127.0.0.1.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { describe, test } from 'node:test';
+import { TestClient } from '../helpers/client.js';
+import { uuid } from '../helpers/ids.js';
+import { joinPair, offer } from '../helpers/protocol.js';
+import { type ChildServer, spawnServer } from '../helpers/server.js';
+import { useIntegrationSuite } from '../helpers/suite.js';
+
+const faults = useIntegrationSuite();
+
+/**
+ * The per-socket limiter would cut a flood long before 100,000 frames, and the flooding socket
+ * (not joined, its pongs queued behind the flood) would hit the join and heartbeat timeouts;
+ * these tests need the log lines.
+ */
+const FLOOD_FLAGS = {
+  '--metrics-port': '0',
+  '--join-timeout': '120s',
+  '--drop-after': '120s',
+  '--rate-burst-frames': '1000000',
+  '--rate-frames-per-sec': '1000000',
+  '--rate-burst-bytes': '1GiB',
+  '--rate-bytes-per-sec': '1GiB',
+};
+const LINES = 100_000;
+/** The sink's buffer (src/server/app.ts LOG_BUFFER_BYTES). */
+const LOG_BUFFER_BYTES = 1024 * 1024;
+/** "Memory does not grow with the lines": about 5 MB here with the bounded sink, about 30 MB when every line is buffered. */
+const RSS_GROWTH_LIMIT = 16 * 1024 * 1024;
+/** The behaviour asked for (exit within 5 s of SIGTERM), with room for a loaded machine's process teardown. */
+const EXIT_BOUND_MS = 5000;
+
+function exitWithin(s: ChildServer, ms: number) {
+  return Promise.race([
+    s.exited,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`process still running ${ms} ms after SIGTERM`)), ms),
+    ),
+  ]);
+}
+
+function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(match, 'VmRSS in /proc/<pid>/status');
+  return Number(match[1]) * 1024;
+}
+
+async function metric(s: ChildServer, name: string): Promise<number> {
+  const body = await new Promise<string>((resolve, reject) => {
+    assert.ok(s.metricsUrl, 'the server has a metrics listener');
+    const req = get(s.metricsUrl, { timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+      });
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('metrics timed out')));
+  });
+  const match = new RegExp(`^${name} (\\d+)$`, 'm').exec(body);
+  assert.ok(match, `${name} in /metrics`);
+  return Number(match[1]);
+}
+
+/**
+ * Makes the server log `count` lines (one `resume-refused` line per forged resume; the limiter is
+ * opened wide by FLOOD_FLAGS), and returns once it has handled them all: a socket's frames are
+ * handled in order, so the `joined` for a last, valid join comes after every line.
+ */
+async function logLines(s: ChildServer, count: number): Promise<void> {
+  const c = await TestClient.connect(s.wsUrl);
+  const id = uuid();
+  const forged = JSON.stringify({ type: 'join', sessionId: id, resume: 'A'.repeat(43) });
+  for (let i = 0; i < count; i++) c.ws.send(forged);
+  c.send({ type: 'join', sessionId: uuid() });
+  // Throttled error replies to the forged resumes come first.
+  while ((await c.next(undefined, 120_000)).type !== 'joined');
+  c.close();
+}
+
+/** A call that relays both ways: the service is unaffected by its log destination. */
+async function assertRelays(s: ChildServer, label: string): Promise<void> {
+  const { id, a, b } = await joinPair(s.wsUrl);
+  a.send(offer(id, label));
+  assert.deepEqual(await b.next('offer'), offer(id, label));
+  b.send({ type: 'answer', sessionId: id, sdp: `v=0 ${label}` });
+  assert.deepEqual(await a.next('answer'), { type: 'answer', sessionId: id, sdp: `v=0 ${label}` });
+  a.send({ type: 'hangup', sessionId: id });
+  await b.next('hangup');
+}
+
+describe('the log destination fails (X8)', () => {
+  test('X8: stdout stalled: 100,000 lines keep memory bounded (dropped, counted), a call relays, the drop is reported once stdout reads again, and SIGTERM with lines pending exits 0 within 5 s while stdout stays stalled and then closes', async () => {
+    const s = await spawnServer(FLOOD_FLAGS);
+    s.pauseStdout();
+    await logLines(s, 2000); // fill the pipe and the sink's buffer: from here on stdout is stalled
+    const rssBefore = rssBytes(s.proc.pid as number);
+    await logLines(s, LINES);
+    const rssGrowth = rssBytes(s.proc.pid as number) - rssBefore;
+    assert.ok(rssGrowth < RSS_GROWTH_LIMIT, `RSS grew by ${rssGrowth} bytes while logging into a stalled stdout`);
+    assert.ok((await metric(s, 'homecall_log_buffered_bytes')) <= LOG_BUFFER_BYTES);
+    const dropped = await metric(s, 'homecall_log_lines_dropped_total');
+    assert.ok(dropped >= LINES - 20_000, `only ${dropped} lines dropped of ${LINES} logged into a stalled stdout`);
+    await assertRelays(s, 'while-stalled');
+
+    // The reader comes back: the backlog is written, then exactly one line tells what was lost.
+    const seen = s.logs.length;
+    s.resumeStdout();
+    const deadline = Date.now() + 30_000;
+    while (!s.logs.slice(seen).some((l) => l.includes('log lines were dropped')) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const reports = s.logs.slice(seen).filter((l) => l.includes('log lines were dropped'));
+    assert.equal(reports.length, 1, 'one line reports the drop');
+    const report = JSON.parse(reports[0] as string) as { dropped: number; level: string };
+    assert.equal(report.level, 'warn');
+    assert.ok(report.dropped >= dropped, `reported ${report.dropped}, metric said ${dropped}`);
+
+    // Stalled again, with lines pending: SIGTERM, then the reader goes away for good.
+    s.pauseStdout();
+    await logLines(s, 20_000);
+    s.kill('SIGTERM');
+    const closer = setTimeout(() => s.closeStdout(), 1000);
+    try {
+      assert.equal((await exitWithin(s, EXIT_BOUND_MS)).code, 0);
+    } finally {
+      clearTimeout(closer);
+    }
+  });
+
+  test('X8: stdout closed (EPIPE): calls keep relaying, nothing crashes, and SIGTERM with nothing pending exits 0 within 5 s', async () => {
+    const s = await spawnServer(FLOOD_FLAGS);
+    s.closeStdout();
+    await logLines(s, 1000);
+    await assertRelays(s, 'after-epipe');
+    assert.ok((await metric(s, 'homecall_log_lines_dropped_total')) >= 1000);
+    s.kill('SIGTERM');
+    assert.equal((await exitWithin(s, EXIT_BOUND_MS)).code, 0);
+    assert.equal(s.stderr().trim(), '', 'nothing on stderr (no crash)');
+  });
+
+  test('X8: stdout is /dev/full: calls relay, lines are dropped and counted, and SIGTERM exits 0 within 5 s', async () => {
+    const s = await spawnServer(FLOOD_FLAGS, { stdout: '/dev/full' });
+    // More than the sink's buffer holds (a line is over 100 bytes), so most must be dropped.
+    await logLines(s, 20_000);
+    await assertRelays(s, 'on-dev-full');
+    assert.ok((await metric(s, 'homecall_log_lines_dropped_total')) >= 20_000 - LOG_BUFFER_BYTES / 100);
+    s.kill('SIGTERM');
+    assert.equal((await exitWithin(s, EXIT_BOUND_MS)).code, 0);
+    assert.equal(s.stderr().trim(), '', 'nothing on stderr (no crash)');
+  });
+
+  test('X6: no uncaught exception or unhandled rejection in this file', () => {
+    assert.equal(faults.count, 0, String(faults.errors));
+  });
+});

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
+import { ensureWebBuild, type RunningServer, startServer } from '../e2e/helpers/server.js';
+import { checkScreen } from './helpers/layout.js';
+
+/** Bounds a wait on a shared, busy machine; never a measure of speed. */
+const SLOW = 90_000;
+
+// Help that stays until the problem is solved: screens and banners, not toasts.
+
+let server: RunningServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+before(async () => {
+  ensureWebBuild();
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await server?.stop();
+});
+
+async function track<T extends BrowserContext>(c: T): Promise<T> {
+  contexts.push(c);
+  c.setDefaultNavigationTimeout(SLOW);
+  c.setDefaultTimeout(SLOW);
+  return c;
+}
+
+/** Alice presses «Связать» in a normal browser; returns her page and the invite link. */
+async function aliceWaiting(): Promise<{ alice: Page; link: string }> {
+  const alice = await (await track(await newCallContext(browser))).newPage();
+  await alice.goto(`${server.url}/`);
+  await alice.getByTestId('cta-connect').click();
+  await waitForState(alice, 'waiting', SLOW);
+  const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+  return { alice, link };
+}
+
+const ANDROID =
+  'Mozilla/5.0 (Linux; Android 13; SM-A515F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
+const MESSENGERS: [string, string][] = [
+  ['Telegram', `${ANDROID} Telegram-Android/10.5.0 (Samsung SM-A515F; Android 13; SDK 33; AVERAGE)`],
+  ['WhatsApp', `${ANDROID} WhatsApp/2.23.20.76`],
+  ['Viber', `${ANDROID} Viber/20.5.0.2`],
+  ['VK', `${ANDROID} VKAndroidApp/8.52-16017 (Android 13; SDK 33; arm64-v8a; Samsung; ru; 2340x1080)`],
+  ['Одноклассники', `${ANDROID} OKApp/23.10.2`],
+  ['Facebook', `${IPHONE} [FBAN/FBIOS;FBAV/440.0.0.32.110;FBBV/538000000]`],
+  ['Instagram', `${IPHONE} Instagram 307.0.0.34.111 (iPhone14,5; iOS 17_1; ru_RU; ru)`],
+];
+
+describe('help that stays until the problem is solved', { timeout: 600_000, concurrency: 1 }, () => {
+  test('a link opened in a messenger: a screen that says so, the link ready to copy, no join until asked', async () => {
+    const { alice, link } = await aliceWaiting();
+    for (const [name, userAgent] of MESSENGERS) {
+      const ctx = await track(
+        await browser.newContext({
+          ignoreHTTPSErrors: true,
+          locale: 'ru-RU',
+          userAgent,
+          viewport: { width: 360, height: 740 },
+        }),
+      );
+      await ctx.grantPermissions(['clipboard-read', 'clipboard-write']);
+      const page = await ctx.newPage();
+      await page.goto(link);
+      const screen = page.getByTestId('in-app-browser');
+      await screen.waitFor();
+      assert.match((await screen.textContent()) ?? '', new RegExp(name), `${name}: the screen names the app`);
+      assert.equal((await page.getByTestId('invite-url').textContent())?.trim(), link);
+      if (name === 'Telegram') {
+        await checkScreen(page, 'opened in a messenger (ru)');
+        await page.getByTestId('copy-link').click();
+        assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
+        // Nobody joined: Alice is still alone, waiting.
+        assert.equal(await alice.getByTestId('share-link').count(), 1);
+        await page.getByTestId('stay-in-app').click();
+        await Promise.all([waitForState(page, 'active', SLOW), waitForState(alice, 'active', SLOW)]);
+      }
+      await ctx.close();
+    }
+  });
+
+  test('camera and microphone refused: a help screen; receive-only; after allowing, «Попробовать снова» brings the camera into the call', async () => {
+    const denied = await launchBrowser({ fakeUi: false });
+    try {
+      const { alice, link } = await aliceWaiting();
+      const bobCtx = await track(await newCallContext(denied));
+      const bob = await bobCtx.newPage();
+      await bob.goto(link);
+      const help = bob.getByTestId('media-help');
+      await help.waitFor({ timeout: SLOW });
+      assert.equal(await help.getAttribute('data-browser'), 'desktop-chrome');
+      assert.equal(await bob.locator('.help-drawing').count(), 1, 'a drawing of where to tap');
+      await checkScreen(bob, 'camera refused (ru)');
+      // It stays: still there once the call itself is up behind it.
+      await waitForState(alice, 'active', SLOW);
+      assert.equal(await help.count(), 1);
+
+      // Go on without camera and microphone: the call is receive-only.
+      await bob.getByTestId('receive-only').click();
+      await waitForState(bob, 'active', SLOW);
+      await expectMediaFlowing(bob, {}, SLOW);
+      // A control with nothing behind it brings the help back.
+      await bob.getByTestId('toggle-camera').click();
+      await help.waitFor();
+
+      // The user allows the camera and microphone in the browser, then presses «Попробовать снова».
+      await bobCtx.grantPermissions(['camera', 'microphone'], { origin: server.url });
+      await bob.getByTestId('retry-media').click();
+      await help.waitFor({ state: 'detached', timeout: 30_000 });
+      await waitForState(bob, 'active', SLOW);
+      const live = await bob.evaluate(() => {
+        const v = document.querySelector<HTMLVideoElement>('[data-testid="local-video"]');
+        return (
+          (v?.srcObject as MediaStream | null)?.getVideoTracks().filter((t) => t.readyState === 'live').length ?? 0
+        );
+      });
+      assert.equal(live, 1, 'the camera is open');
+      // Alice now decodes Bob's picture: the camera joined the call.
+      await expectMediaFlowing(alice, {}, SLOW);
+    } finally {
+      await denied.close();
+    }
+  });
+
+  test('sound blocked by autoplay rules: one big «Включить звук» button that stays until pressed', async () => {
+    const strict = await launchBrowser({ args: ['--autoplay-policy=document-user-activation-required'] });
+    try {
+      const aliceCtx = await track(await newCallContext(strict));
+      const alice = await aliceCtx.newPage();
+      await alice.goto(`${server.url}/`);
+      await alice.getByTestId('cta-connect').click();
+      await waitForState(alice, 'waiting', SLOW);
+      const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+      // Bob opens the link and has not touched the page. Chromium lets a page that is capturing
+      // camera or microphone start sound by itself, so Bob has no devices (receive-only, the
+      // usual case for this refusal): then the browser refuses to start sound.
+      const bobCtx = await track(await newCallContext(strict, { locale: 'en-US' }));
+      await bobCtx.addInitScript(() => {
+        navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('none', 'NotFoundError'));
+      });
+      const bob = await bobCtx.newPage();
+      await bob.goto(link);
+      await waitForState(bob, 'active', SLOW);
+      const button = bob.getByTestId('enable-sound');
+      await button.waitFor();
+      await expectMediaFlowing(bob, {}, SLOW);
+      assert.equal(await button.count(), 1, 'the button went away before sound played');
+      assert.equal(await bob.locator('video.remote').evaluate((v: HTMLVideoElement) => v.muted), true);
+      await checkScreen(bob, 'sound blocked (en)');
+      await button.click();
+      await button.waitFor({ state: 'detached' });
+      const playing = await bob
+        .locator('video.remote')
+        .evaluate(
+          (v: HTMLVideoElement) => !v.muted && !v.paused && (v.srcObject as MediaStream).getAudioTracks().length,
+        );
+      assert.equal(playing, 1, 'the other person is heard');
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('offline: once visited, the app opens without a connection and says a call needs one', async () => {
+    const ctx = await track(await newCallContext(browser, { serviceWorkers: 'allow', locale: 'ru-RU' }));
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}/`);
+    await waitForState(page, 'ready', SLOW);
+    const cached = await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      const keys = await caches.keys();
+      const cache = await caches.open(keys.find((k) => k.startsWith('homecall-')) ?? 'none');
+      return (await cache.keys()).length;
+    });
+    assert.ok(cached > 0, 'the service worker precached the shell');
+    await ctx.setOffline(true);
+    await page.reload();
+    await waitForState(page, 'ready', SLOW);
+    const banner = page.getByTestId('offline-banner');
+    assert.match((await banner.textContent()) ?? '', /Для звонка нужен интернет/);
+    await checkScreen(page, 'offline shell (ru)');
+    await ctx.setOffline(false);
+    await banner.waitFor({ state: 'detached' });
+  });
+});

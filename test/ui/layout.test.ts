@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectMediaFlowing, hangUp, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
+import { ensureWebBuild, type RunningServer, startServer, startTcpProxy } from '../e2e/helpers/server.js';
+import { checkAxe, checkLayout, checkScreen, pxFontSizes } from './helpers/layout.js';
+
+/** Bounds a wait on a shared, busy machine; never a measure of speed. */
+const SLOW = 90_000;
+
+// Every screen and state, at 320×568, 360×740, 740×360, 768×1024 and 1280×800, in Russian and
+// English: reachable, unclipped, uncovered buttons, no overflowing text, nothing over the
+// controls, toasts off the other person's face (helpers/layout.ts), and axe-core with no serious
+// or critical violation. The help screens that need other browsers are checked in help.test.ts.
+
+let server: RunningServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+before(async () => {
+  ensureWebBuild();
+  server = await startServer();
+  // Two cameras (so «Сменить камеру» is there too) at a low frame rate: a lighter load.
+  browser = await launchBrowser({ args: ['--use-fake-device-for-media-stream=device-count=2,fps=10'] });
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await server?.stop();
+});
+
+async function open(locale: string): Promise<Page> {
+  const context = await newCallContext(browser, { locale, permissions: ['clipboard-read', 'clipboard-write'] });
+  contexts.push(context);
+  // A shared, busy machine: navigation may take longer than playwright's default.
+  context.setDefaultNavigationTimeout(SLOW);
+  context.setDefaultTimeout(SLOW);
+  return context.newPage();
+}
+
+const TELEGRAM =
+  'Mozilla/5.0 (Linux; Android 13; SM-A515F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 Telegram-Android/10.5.0 (Samsung SM-A515F; Android 13; SDK 33; AVERAGE)';
+
+describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () => {
+  for (const [lang, locale] of [
+    ['ru', 'ru-RU'],
+    ['en', 'en-US'],
+  ] as const) {
+    test(`every screen and state at five sizes (${lang})`, async () => {
+      const alice = await open(locale);
+      await alice.goto(`${server.url}/`);
+      await waitForState(alice, 'ready', SLOW);
+      assert.deepEqual(await pxFontSizes(alice), [], 'text sizes in px');
+      await checkScreen(alice, 'home');
+
+      // The settings dialog keeps focus inside and gives it back to the button that opened it.
+      await alice.getByTestId('open-settings').focus();
+      await alice.keyboard.press('Enter');
+      await alice.getByTestId('settings-panel').waitFor();
+      await checkScreen(alice, 'settings');
+      for (let i = 0; i < 12; i++) await alice.keyboard.press('Tab');
+      assert.ok(
+        await alice.evaluate(() => !!document.activeElement?.closest('[role="dialog"]')),
+        'Tab left the settings dialog',
+      );
+      await alice.keyboard.press('Escape');
+      await alice.getByTestId('settings-panel').waitFor({ state: 'detached' });
+      assert.equal(
+        await alice.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid),
+        'open-settings',
+      );
+
+      await alice.getByTestId('cta-connect').click();
+      await waitForState(alice, 'waiting', SLOW);
+      await alice.locator('img.qr').waitFor();
+      await alice.getByTestId('waiting-time').waitFor();
+      await checkScreen(alice, 'waiting (made the link)');
+      const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+
+      const bob = await open(locale);
+      await bob.goto(link);
+      await Promise.all([waitForState(alice, 'active', SLOW), waitForState(bob, 'active', SLOW)]);
+      await expectMediaFlowing(bob, {}, SLOW);
+      await bob.getByTestId('call-timer').waitFor();
+      await checkScreen(bob, 'active');
+
+      // Toggles keep their name and announce their state; the bar keeps its height.
+      const mic = bob.getByTestId('toggle-mic');
+      const barHeight = () => bob.locator('.controls').evaluate((e) => e.getBoundingClientRect().height);
+      const before = await barHeight();
+      assert.equal(await mic.getAttribute('aria-pressed'), 'true');
+      await mic.click();
+      assert.equal(await mic.getAttribute('aria-pressed'), 'false');
+      assert.equal(await bob.getByRole('button', { name: lang === 'ru' ? 'Микрофон' : 'Mic', exact: true }).count(), 1);
+      assert.equal(await barHeight(), before, 'the control bar changed height');
+      await alice.locator('.remote-badge').waitFor();
+      await checkLayout(alice, 'active, the other side muted');
+
+      const carol = await open(locale);
+      await carol.goto(link);
+      await waitForState(carol, 'error', SLOW);
+      await checkScreen(carol, 'refused (call full)');
+
+      await bob.getByTestId('hangup').click();
+      await bob.locator('[data-testid="hangup"][data-confirming="true"]').waitFor();
+      await checkAxe(bob, 'hang-up asks to confirm');
+      await checkScreen(bob, 'hang-up asks to confirm');
+      await hangUp(bob);
+      await waitForState(alice, 'ended', SLOW);
+      await checkScreen(alice, 'ended');
+      await alice.getByTestId('return-home').click();
+      await alice.getByTestId('last-call').waitFor();
+      await checkScreen(alice, 'home with the last call');
+      await bob.context().close();
+
+      await carol.goto(`${server.url}/?session=12345`);
+      await waitForState(carol, 'error', SLOW);
+      await checkScreen(carol, 'not found');
+
+      // Opened a link nobody is in yet: waiting, and never told to send the link.
+      await carol.goto(`${server.url}/?session=${randomUUID()}`);
+      await carol.getByTestId('waiting-status').waitFor();
+      assert.equal(await carol.getByTestId('share-link').count(), 0, 'the one who opened a link is told to send it');
+      await checkScreen(carol, 'waiting (opened a link)');
+      await carol.context().setOffline(true);
+      await carol.getByTestId('offline-banner').waitFor();
+      await checkScreen(carol, 'no internet');
+      await carol.context().close();
+
+      // The signalling connection drops (the network path, not the device): a banner that stays.
+      const proxy = await startTcpProxy(server.port);
+      try {
+        const dave = await open(locale);
+        await dave.goto(`${proxy.url}/?session=${randomUUID()}`);
+        await dave.getByTestId('waiting-status').waitFor();
+        proxy.block(true);
+        proxy.cutAll();
+        await dave.getByTestId('signal-banner').waitFor({ timeout: SLOW });
+        await checkScreen(dave, 'no connection to the call');
+        await dave.context().close();
+      } finally {
+        await proxy.close();
+      }
+
+      const eve = await browser.newContext({
+        ignoreHTTPSErrors: true,
+        locale,
+        userAgent: TELEGRAM,
+        viewport: { width: 360, height: 740 },
+      });
+      contexts.push(eve);
+      const evePage = await eve.newPage();
+      await evePage.goto(link);
+      await evePage.getByTestId('in-app-browser').waitFor();
+      await checkScreen(evePage, 'opened in a messenger');
+      for (const c of contexts.splice(0)) await c.close().catch(() => {});
+    });
+  }
+});
