@@ -8,7 +8,7 @@ import { affinityHint } from '../../src/shared/affinity-hint.js';
 import { TestClient, closeAllClients } from '../helpers/client.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
-import { type Nginx, freePort, startNginx, stopAllNginx } from '../helpers/nginx.js';
+import { type Nginx, freePort, readRecipe, startNginx, stopAllNginx } from '../helpers/nginx.js';
 import { offer, sleep } from '../helpers/protocol.js';
 import { stopAllRedis } from '../helpers/redis.js';
 import { type ChildServer, REPO_ROOT } from '../helpers/server.js';
@@ -31,12 +31,17 @@ before(async () => {
   });
   const [n1, n2] = cluster.nodes as [ChildServer, ChildServer];
   const tls = await tlsFiles();
-  nginx = await startNginx(join(REPO_ROOT, 'deploy/nginx/homecall-cluster.conf'), port, {
-    'listen 443 ssl;': `listen 127.0.0.1:${port} ssl;`,
-    '127.0.0.1:8443': `127.0.0.1:${n1.port}`,
-    '127.0.0.1:8444': `127.0.0.1:${n2.port}`,
-    '/etc/letsencrypt/live/call.example.org/fullchain.pem': tls.certPath,
-    '/etc/letsencrypt/live/call.example.org/privkey.pem': tls.keyPath,
+  const recipe = join(REPO_ROOT, 'deploy/nginx/homecall-cluster.conf');
+  nginx = await startNginx({
+    port,
+    site: (listen) =>
+      readRecipe(recipe, {
+        'listen 443 ssl;': `listen 127.0.0.1:${listen} ssl;`,
+        '127.0.0.1:8443': `127.0.0.1:${n1.port}`,
+        '127.0.0.1:8444': `127.0.0.1:${n2.port}`,
+        '/etc/letsencrypt/live/call.example.org/fullchain.pem': tls.certPath,
+        '/etc/letsencrypt/live/call.example.org/privkey.pem': tls.keyPath,
+      }),
   });
 });
 after(async () => {
