@@ -181,7 +181,9 @@ async function runBatch(s: ChildServer, ids: string[], scripts: FuzzScript[], to
   const problems: string[] = [];
   const worker = async () => {
     for (let script = queue.shift(); script !== undefined; script = queue.shift()) {
-      const found = await runScript(s, ids, script, totals);
+      const found = await runScript(s, ids, script, totals).catch((error: unknown) => [
+        `${error} (server exit code ${s.proc.exitCode}; stderr: ${s.stderr().slice(-1500)})`,
+      ]);
       if (found.length > 0 && problems.length === 0)
         problems.push(`${found.join('; ')} (frames: ${JSON.stringify(script.frames.slice(-3)).slice(0, 600)})`);
     }
