@@ -16,14 +16,12 @@ export interface StartedProxy {
 /** Starts the recipe's proxy on 127.0.0.1:`port` (TLS) in front of HomeCall on `upstreamPort`. */
 export type StartProxy = (port: number, upstreamPort: number) => Promise<StartedProxy>;
 
-/** HomeCall on loopback as the recipes run it (plain HTTP from the proxy), without built-in TURN. */
+/** HomeCall on loopback as the recipes run it (plain HTTP from the proxy). */
 function homecall(proxyOrigin: string, trustProxy: boolean): Promise<ChildServer> {
   return spawnServer({
     ...(trustProxy ? { '--trust-proxy': '' } : {}),
     // nginx's `Host $host` drops the port; on 443 it is the origin, on a test port it is not.
     '--allowed-origins': proxyOrigin,
-    // Loopback calls run without the built-in STUN/TURN server, as in test/e2e.
-    '--builtin-turn': 'false',
     '--log-level': 'info',
   });
 }
