@@ -7,7 +7,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
 import { ensureWebBuild } from '../e2e/helpers/server.js';
 import { tryUpgrade } from '../helpers/client.js';
-import { type ChildServer, freePort, spawnServer, stopAllServers } from '../helpers/server.js';
+import { freePort } from '../helpers/nginx.js';
+import { type ChildServer, spawnServer, stopAllServers } from '../helpers/server.js';
 
 export interface StartedProxy {
   stop(): Promise<void>;
