@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, hangUp, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
 import { ensureWebBuild, type RunningServer, startServer, startTcpProxy } from '../e2e/helpers/server.js';
@@ -25,8 +25,15 @@ before(async () => {
   browser = await launchBrowser({ args: ['--use-fake-device-for-media-stream=device-count=2,fps=10'] });
 });
 
+/** Each test's pages go with it, so a failure cannot hold sockets that the next test needs. */
+async function closeContexts(): Promise<void> {
+  for (const c of contexts.splice(0)) await c.close().catch(() => {});
+}
+
+afterEach(closeContexts);
+
 after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await closeContexts();
   await browser?.close();
   await server?.stop();
 });
@@ -96,6 +103,9 @@ describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () =>
       assert.equal(await bob.getByRole('button', { name: lang === 'ru' ? 'Микрофон' : 'Mic', exact: true }).count(), 1);
       assert.equal(await barHeight(), before, 'the control bar changed height');
       await alice.locator('.remote-badge').waitFor();
+      // The badge's own place, without the arrival toasts of a slow machine stacked above it
+      // (a toast lasts 5 s; a narrow phone has room for the badge and one toast, not three).
+      await alice.locator('.toast').first().waitFor({ state: 'detached', timeout: SLOW });
       await checkLayout(alice, 'active, the other side muted');
 
       const carol = await open(locale);

@@ -138,6 +138,18 @@ export const peerConnectionCount = (page: Page) =>
 
 export const dataState = (page: Page) => page.locator('#app > .app').getAttribute('data-state');
 
+/** Waits for the app's state; on a timeout the error says which state the page is in instead. */
 export async function waitForState(page: Page, state: string, timeoutMs = 20_000): Promise<void> {
-  await page.locator(`.app[data-state="${state}"]`).waitFor({ timeout: timeoutMs });
+  try {
+    await page.locator(`.app[data-state="${state}"]`).waitFor({ timeout: timeoutMs });
+  } catch (err) {
+    const now = await dataState(page).catch(() => 'unknown (the page is gone)');
+    const screen = await page
+      .locator('#app')
+      .innerText({ timeout: 1_000 })
+      .catch(() => '');
+    throw new Error(`the page did not reach state "${state}"; it is in "${now}", showing: ${screen.slice(0, 300)}`, {
+      cause: err,
+    });
+  }
 }
