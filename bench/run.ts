@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { runBrowser } from './browser/measure.js';
+import { type CallsMark, measureCallsWindow } from './lib/calls-window.js';
 import { makeCert } from './lib/cert.js';
 import { Generator } from './lib/gen-client.js';
 import { fdHardLimit, NOFILE } from './lib/proc.js';
@@ -312,6 +313,9 @@ interface CallsRun {
   errors: Record<string, number>;
 }
 
+/** Longest wait for the first calls to end, and for the window's first completion (calls-window.ts). */
+const CALLS_WINDOW_BOUND_MS = 15_000;
+
 async function runCalls(
   server: RunningServer,
   gen: Generator,
@@ -320,12 +324,19 @@ async function runCalls(
   concurrency: number,
 ): Promise<CallsRun> {
   await gen.call('callsStart', { concurrency });
-  await sleep(CFG.callWarmupMs);
-  const m0 = await gen.call<{ completed: number; failed: number; genCpuS: number; at: number }>('callsMark');
-  const cpu0 = server.cpu();
-  await sleep(CFG.callWindowMs);
-  const m1 = await gen.call<{ completed: number; failed: number; genCpuS: number; at: number }>('callsMark');
-  const cpu1 = server.cpu();
+  const { start: m0, end: m1 } = await measureCallsWindow({
+    mark: async () => ({
+      ...(await gen.call<Omit<CallsMark, 'serverCpuS'>>('callsMark')),
+      serverCpuS: server.cpu(),
+    }),
+    sleep,
+    concurrency,
+    warmupMs: CFG.callWarmupMs,
+    windowMs: CFG.callWindowMs,
+    boundMs: CALLS_WINDOW_BOUND_MS,
+  });
+  const cpu0 = m0.serverCpuS;
+  const cpu1 = m1.serverCpuS;
   const end = await gen.call<{
     callMsP50: number | null;
     callMsP99: number | null;
@@ -610,7 +621,7 @@ Object.assign(results, {
         return null;
       }
     })(),
-    homecallFlags: ['--log-level', 'info', ...HOMECALL_LOAD_FLAGS],
+    homecallFlags: ['--log-level', 'info', '--turn-port', '0', ...HOMECALL_LOAD_FLAGS],
     tlsSessionResumption: !flags['full-tls'],
     fdLimit,
     socketCap,

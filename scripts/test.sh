@@ -55,13 +55,13 @@ fi
 
 if [[ "${HOMECALL_SKIP_INSTALL:-0}" == "1" ]]; then
   step "npm ci skipped (HOMECALL_SKIP_INSTALL=1)"
+  step "npm run build"
+  npm run build
 else
-  step "npm ci"
+  # npm ci also builds (the package's `prepare` script is `npm run build`).
+  step "npm ci (and npm run build through prepare)"
   npm ci --no-audit --no-fund
 fi
-
-step "npm run build"
-npm run build
 
 step "npm run typecheck"
 npm run typecheck

@@ -15,9 +15,11 @@ import { createFdWriter } from './log-writer.js';
 import { createLogger, createSessionTagger, type Logger } from './logger.js';
 import { metricsObserver, PromMetrics } from './metrics.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
+import { RedisRegistry } from './sessions/redis-registry.js';
 import { ResumeTokens } from './sessions/resume-token.js';
 import type { ContextRef } from './sessions/session-events.js';
 import { SessionService } from './sessions/session-service.js';
+import type { SessionRegistry } from './sessions/session-registry.js';
 import { announce, turnUrls } from './turn/announce.js';
 import { TurnServer } from './turn/turn-server.js';
 
@@ -79,12 +81,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
   });
   const { limits } = config;
-  const registry = new MemoryRegistry({
-    maxSessions: limits.maxSessions,
-    tombstoneMs: limits.sessionLifetimeMs,
-    queue: { frames: limits.queueFrames, bytes: limits.queueBytes },
-    clock,
-  });
+  const redis = await startRedisRegistry(config, logger, metrics);
+  const registry: SessionRegistry =
+    redis ??
+    new MemoryRegistry({
+      maxSessions: limits.maxSessions,
+      tombstoneMs: limits.sessionLifetimeMs,
+      queue: { frames: limits.queueFrames, bytes: limits.queueBytes },
+      clock,
+    });
   // One server secret signs resume tokens and keys the log tag of session ids.
   const tokenSecret = resolveTokenSecret(config);
   // The built-in STUN/TURN server, unless coturn is configured; it listens before anything joins.
@@ -139,7 +144,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       staticFiles: createStaticFiles(options.webRoot === undefined ? {} : { root: options.webRoot }),
       logger,
       isStopping: () => stopping,
-      readiness: () => certificates.status(),
+      // With several nodes, a node that cannot reach Redis is unhealthy too (503).
+      readiness: () =>
+        redis !== null && !redis.healthy() ? { ready: false, reason: 'redis unreachable' } : certificates.status(),
     }),
     gateway,
     ...(turn === undefined ? {} : { turn: (stream, remote) => turn.server.handleStream(stream, remote) }),
@@ -162,6 +169,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   } catch (error) {
     await gateway.shutdown();
     await server.close();
+    await redis?.close();
     await redirect?.close();
     await turn?.server.close();
     throw error;
@@ -176,6 +184,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     } catch (error) {
       await gateway.shutdown();
       await server.close();
+      await redis?.close();
+      await redirect?.close();
       await turn?.server.close();
       throw error;
     }
@@ -194,7 +204,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     stopping = true;
     certificates.close();
     closing ??= shutdown(server, gateway, metricsServer, logger).finally(() =>
-      Promise.all([redirect?.close(), turn?.server.close()]),
+      Promise.all([redirect?.close(), turn?.server.close(), redis?.close()]),
     );
     return closing;
   };
@@ -236,6 +246,43 @@ async function shutdown(
     Math.min(LOG_FLUSH_BUDGET_MS, remaining),
     undefined,
   );
+}
+
+/** With --redis-url: the shared registry, connected; the process refuses to start without Redis. */
+async function startRedisRegistry(config: Config, logger: Logger, metrics: PromMetrics): Promise<RedisRegistry | null> {
+  if (config.redisUrl === undefined) return null;
+  const { limits } = config;
+  const registry = new RedisRegistry({
+    url: config.redisUrl,
+    maxSessions: limits.maxSessions,
+    queue: { frames: limits.queueFrames, bytes: limits.queueBytes },
+    graceMs: limits.graceMs,
+    sessionLifetimeMs: limits.sessionLifetimeMs,
+    timings: {
+      heartbeatMs: config.redisHeartbeatMs,
+      nodeTimeoutMs: config.redisNodeTimeoutMs,
+      sweepMs: config.redisSweepMs,
+      sweepSlackMs: config.redisHeartbeatMs,
+    },
+    clock: systemClock,
+    logger,
+  });
+  try {
+    await withTimeout(
+      registry.start().then(() => true),
+      10_000,
+      false,
+    ).then((ok) => {
+      if (!ok) throw new Error('no answer within 10 s');
+    });
+  } catch (error) {
+    await registry.close();
+    // The URL may carry a password: never in the message.
+    throw new Error(`cannot reach Redis (--redis-url): ${error instanceof Error ? error.message : String(error)}`);
+  }
+  metrics.observeRedis(() => registry.redisStats());
+  logger.info({ event: 'redis-registry', node: registry.nodeId }, 'sessions shared through Redis');
+  return registry;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {

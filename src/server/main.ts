@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { type App, createStdoutSink, startApp } from './app.js';
 import { ConfigError, loadConfig, usage, wantsHelp } from './config/index.js';
 import { createLogger } from './logger.js';

@@ -154,6 +154,27 @@ export class PromMetrics implements Metrics {
     this.#errors.inc({ code });
   }
 
+  /** Exposes a shared registry's Redis counters (several nodes), read at each scrape. */
+  observeRedis(read: () => { crossNodeFrames: number; roundTrips: number; errors: number }): void {
+    const counter = (name: string, help: string, pick: (s: ReturnType<typeof read>) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(pick(read()));
+        },
+      });
+    counter(
+      'homecall_cross_node_frames_total',
+      'Frames relayed to a participant on another node',
+      (s) => s.crossNodeFrames,
+    );
+    counter('homecall_redis_round_trips_total', 'Commands and scripts sent to Redis', (s) => s.roundTrips);
+    counter('homecall_redis_errors_total', 'Redis commands that failed', (s) => s.errors);
+  }
+
   /** The text exposition for /metrics. */
   render(): Promise<string> {
     return this.registry.metrics();

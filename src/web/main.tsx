@@ -13,6 +13,7 @@ import { PeerSession } from './rtc/peer-session.js';
 import { SignalClient, type SocketLike, type TokenStore } from './signaling/signal-client.js';
 import { createPrefs } from './prefs/local-prefs.js';
 import { detectInAppBrowser } from './ui/browser-kind.js';
+import { affinityHint } from '../shared/affinity-hint.js';
 
 // The one place that touches browser globals and wires the parts together.
 
@@ -73,7 +74,8 @@ const signalUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location
 const controller = new CallController({
   createSignal: (sessionId, tokens) =>
     new SignalClient({
-      url: signalUrl,
+      // The hint lets a load balancer keep both participants on one node (README "Several nodes").
+      url: `${signalUrl}?k=${affinityHint(sessionId)}`,
       sessionId,
       tokens,
       createSocket: (url) => new WebSocket(url) as unknown as SocketLike,

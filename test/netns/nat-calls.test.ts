@@ -53,7 +53,7 @@ describe('calls between two homes behind NATs', () => {
     }
   });
 
-  test("4: the README's coturn recipe: two symmetric NATs connect through coturn's relay", SCENARIO, async () => {
+  test("4: deploy/coturn's recipe: two symmetric NATs connect through coturn's relay", SCENARIO, async () => {
     const s = scenario(
       createTopology({
         homes: [

@@ -9,7 +9,7 @@ export function usage(): string {
     return `  ${`${s.flag}${value}`.padEnd(width)}${s.help} [${s.env}; default: ${def}]`;
   });
   return [
-    'Usage: npm start -- [options]   (or: node dist/server/main.js [options])',
+    'Usage: homecall [options]   (or, in the repository: npm start -- [options])',
     '',
     'Every option is also an environment variable (shown in brackets); a flag beats the variable.',
     'Durations: 500ms, 30s, 15m, 1h or plain milliseconds. Sizes: plain bytes, 64KiB, 1MiB.',

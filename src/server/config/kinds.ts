@@ -38,6 +38,7 @@ export interface KindValues {
   'stun-urls': readonly string[];
   'turn-urls': readonly string[];
   secret: string | undefined;
+  'redis-url': string | undefined;
   'hex-secret': Buffer | undefined;
   'log-level': LogLevel;
   duration: number;
@@ -158,6 +159,12 @@ export const PARSERS: { readonly [K in Kind]: Parser<K> } = {
   'stun-urls': urls(['stun', 'stuns']),
   'turn-urls': urls(['turn', 'turns']),
   secret: (raw) => (raw.given ? raw.text : undefined),
+  'redis-url': (raw, problems) => {
+    if (!raw.given || raw.text.trim() === '') return undefined;
+    // It may carry a password: the message never echoes it.
+    if (!isRedisUrl(raw.text.trim())) problems.push(`${raw.source}: is not a redis:// or rediss:// URL`);
+    return raw.text.trim();
+  },
   'hex-secret': (raw, problems) => {
     if (!raw.given) return undefined;
     const secret = parseHexSecret(raw.text);
@@ -208,6 +215,15 @@ function isExactOrigin(text: string): boolean {
   try {
     const url = new URL(text);
     return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
   } catch {
     return false;
   }

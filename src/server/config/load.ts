@@ -163,6 +163,14 @@ function crossCheck(config: Config, problems: string[]): void {
       `--queue-bytes (${formatSize(limits.queueBytes)}) must be at least --max-frame-bytes (${formatSize(limits.maxFrameBytes)}), or a large offer can never wait for the other participant`,
     );
   }
+  if (
+    both(config.redisNodeTimeoutMs, config.redisHeartbeatMs) &&
+    config.redisNodeTimeoutMs < config.redisHeartbeatMs * 2
+  ) {
+    problems.push(
+      `--redis-node-timeout (${formatDuration(config.redisNodeTimeoutMs)}) must be at least twice --redis-heartbeat (${formatDuration(config.redisHeartbeatMs)}), or a live node looks dead`,
+    );
+  }
   if (both(limits.maxSockets, limits.maxSessions) && limits.maxSockets < limits.maxSessions) {
     problems.push(`--max-sockets (${limits.maxSockets}) must be at least --max-sessions (${limits.maxSessions})`);
   }

@@ -59,6 +59,12 @@ export interface Config {
   /** Absolute path of the directory for server secrets and the development certificate. */
   readonly stateDir: string;
   readonly logLevel: LogLevel;
+  /** Shared session state for several nodes; undefined = the in-memory registry (one node). */
+  readonly redisUrl: string | undefined;
+  /** Node liveness through Redis: heartbeat period, silence after which a node is dead, sweep period. */
+  readonly redisHeartbeatMs: number;
+  readonly redisNodeTimeoutMs: number;
+  readonly redisSweepMs: number;
   readonly limits: Limits;
 }
 
@@ -324,6 +330,34 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     field: 'logLevel',
     default: 'info',
     help: `one of ${LOG_LEVELS.join(', ')}`,
+  }),
+  setting({
+    flag: '--redis-url',
+    kind: 'redis-url',
+    field: 'redisUrl',
+    defaultText: 'none (one node, in memory)',
+    help: 'redis://host:6379 shared by several nodes behind a load balancer (README "Several nodes")',
+  }),
+  setting({
+    flag: '--redis-heartbeat',
+    kind: 'duration',
+    field: 'redisHeartbeatMs',
+    default: '1s',
+    help: 'with --redis-url: how often this node tells Redis it is alive',
+  }),
+  setting({
+    flag: '--redis-node-timeout',
+    kind: 'duration',
+    field: 'redisNodeTimeoutMs',
+    default: '5s',
+    help: "with --redis-url: a node silent this long is dead; its participants' places are held",
+  }),
+  setting({
+    flag: '--redis-sweep',
+    kind: 'duration',
+    field: 'redisSweepMs',
+    default: '500ms',
+    help: 'with --redis-url: how often this node sweeps dead nodes and expired holds',
   }),
   limitSetting('maxFrameBytes', '--max-frame-bytes', 'size', 'largest accepted frame'),
   limitSetting('maxFragments', '--max-fragments', 'count', 'fragments per frame'),

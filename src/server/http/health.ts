@@ -6,7 +6,7 @@ const OBTAINING_BODY = JSON.stringify({ status: 'starting', tls: 'obtaining cert
 const STOPPING_BODY = JSON.stringify({ status: 'stopping' });
 
 /** Whether the server is serving its real certificate yet (ACME: not before the first one arrives). */
-export type ReadinessSource = () => { ready: boolean };
+export type ReadinessSource = () => { ready: boolean; reason?: string };
 
 export interface HealthOptions {
   readiness: ReadinessSource;
@@ -16,13 +16,22 @@ export interface HealthOptions {
 
 /**
  * `GET /healthz`: 200 `{"status":"ok"}` while serving; 503 `{"status":"starting","tls":"obtaining
- * certificate"}` while ACME gets the first certificate; 503 `{"status":"stopping"}` once a stop has begun.
+ * certificate"}` while ACME gets the first certificate; 503 `{"status":"unhealthy","reason":...}` while
+ * the readiness source gives a reason (several nodes: Redis unreachable); 503 `{"status":"stopping"}`
+ * once a stop has begun.
  */
 export function createHealthHandler({ readiness, isStopping }: HealthOptions): RequestHandler {
   return async (req, res) => {
     const stopping = isStopping();
-    const ready = readiness().ready;
-    const body = stopping ? STOPPING_BODY : ready ? OK_BODY : OBTAINING_BODY;
+    const { ready, reason } = readiness();
+    // A reason (e.g. "redis unreachable" with several nodes) replaces the certificate notice.
+    const body = stopping
+      ? STOPPING_BODY
+      : ready
+        ? OK_BODY
+        : reason === undefined
+          ? OBTAINING_BODY
+          : JSON.stringify({ status: 'unhealthy', reason });
     res.writeHead(!stopping && ready ? 200 : 503, {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(body),

@@ -23,6 +23,11 @@ export class ContextTimers {
     this.#limits = options.limits;
   }
 
+  /** Whether the lifetime cap is armed (several nodes: each node with a participant arms it once). */
+  get hasLifetime(): boolean {
+    return this.#lifetime !== null;
+  }
+
   /** Calls `onEnd` once `remainingMs` of the context's lifetime have passed. */
   startLifetime(remainingMs: number, onEnd: () => void): void {
     this.#cancel(this.#lifetime);

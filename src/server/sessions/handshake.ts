@@ -20,6 +20,8 @@ import { type Admission, type HeldPlace, type Seat, type SessionRegistry, otherP
 export interface HandshakeTimers {
   /** A context was created or restored: report it and start its lifetime cap. */
   started(seat: Seat): void;
+  /** A socket took a place here: the lifetime cap runs on this node too (its creator may be another). */
+  admitted(seat: Seat): void;
   startAlone(context: ContextRef): void;
   startGrace(held: HeldPlace): void;
 }
@@ -119,6 +121,7 @@ export class Handshake {
     if (peerNotice !== null) conn.link.send(peerFrame(seat.sessionId, peerNotice));
     for (const text of queued) conn.link.sendText(text);
     conn.open();
+    this.#o.timers.admitted(seat);
     if (other === 'free') this.#o.timers.startAlone(seat);
     else this.#o.contexts.currentTimers(seat.sessionId)?.cancelAlone();
   }

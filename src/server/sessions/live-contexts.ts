@@ -68,6 +68,15 @@ export class LiveContexts {
     log.info({ event: 'ended', reason });
   }
 
+  /** The context ended on another node (which reported it): only clear its timers here. */
+  discard(context: ContextRef): void {
+    const live = this.#live.get(context.sessionId);
+    if (live === undefined || live.contextId !== context.contextId) return;
+    live.timers.clear();
+    this.#live.delete(context.sessionId);
+    live.log.info({ event: 'ended', reason: 'elsewhere' });
+  }
+
   /** Cancels every timer (server shutdown). */
   stop(): void {
     for (const live of this.#live.values()) live.timers.clear();

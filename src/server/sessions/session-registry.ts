@@ -70,6 +70,8 @@ export type ResumeResult =
 
 export type RelayResult =
   | { kind: 'deliver'; link: string }
+  /** Sent to the participant's node (several nodes): that node delivers it. */
+  | { kind: 'forwarded' }
   | { kind: 'queued' }
   | { kind: 'queue-full' }
   | { kind: 'stale' };
@@ -85,6 +87,17 @@ export type LeaveResult =
   | { kind: 'stale' };
 
 export type EndResult = { kind: 'ended'; links: string[] } | { kind: 'stale' };
+
+/**
+ * What a shared registry reports about this node's sockets when another node (or the sweeper)
+ * changed their session: a frame to deliver, the peer's new state, the session's end, or a
+ * place this node no longer holds (its socket must close so the client resumes).
+ */
+export type RemoteEvent =
+  | { kind: 'frame'; link: string; text: string }
+  | { kind: 'peer'; link: string; state: 'joined' | 'away' | 'back' | 'left' }
+  | { kind: 'ended'; link: string; reason: string | undefined }
+  | { kind: 'lost'; link: string };
 
 export interface ContextView {
   contextId: string;
@@ -118,7 +131,9 @@ export interface SessionRegistry {
   /** Rule 6: a held place's grace ran out; frees it if it is still held by the same occupant. */
   expire(held: HeldPlace): Promise<LeaveResult>;
   /** Rule 5: drop the context and its queues; returns the links still attached. */
-  end(sessionId: string, contextId: string): Promise<EndResult>;
+  end(sessionId: string, contextId: string, reason?: string): Promise<EndResult>;
   peek(sessionId: string): Promise<ContextView | null>;
   stats(): RegistryStats;
+  /** A registry shared by several nodes reports what others changed (RedisRegistry). */
+  subscribe?(listener: (event: RemoteEvent) => void): void;
 }

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { Connection, type PeerLink } from './connection.js';
 import { LiveContexts } from './live-contexts.js';
+import { applyRemoteEvent } from './remote-events.js';
 import type { ResumeTokens } from './resume-token.js';
 import { sendError, sendInternalError } from './send-error.js';
 import { Handshake, tellPeer } from './handshake.js';
@@ -93,10 +94,18 @@ export class SessionService implements SessionPort<Connection> {
       startedAt: options.clock.wallNow(),
       timers: {
         started: (seat) => this.#started(seat),
+        admitted: (seat) => this.#armLifetime(seat),
         startAlone: (context) => this.#startAlone(context),
         startGrace: (held) => this.#startGrace(held),
       },
     });
+    const remote = {
+      connections: this.#connections,
+      contexts: this.#contexts,
+      metrics: this.#metrics,
+      startAlone: (context: ContextRef) => this.#startAlone(context),
+    };
+    options.registry.subscribe?.((event) => applyRemoteEvent(event, remote));
   }
 
   open(link: PeerLink): Connection {
@@ -194,6 +203,9 @@ export class SessionService implements SessionPort<Connection> {
         }
         return;
       }
+      case 'forwarded':
+        this.#metrics.frameRelayed();
+        return;
       case 'queued':
         this.#metrics.frameQueued();
         return;
@@ -212,8 +224,9 @@ export class SessionService implements SessionPort<Connection> {
   /** Rule 5 (and the alone and lifetime limits): relay, confirm, close both, forget at once. */
   async #end(context: ContextRef, why: EndReason, reason?: string): Promise<void> {
     const { sessionId, contextId } = context;
-    const result = await this.#registry.end(sessionId, contextId);
-    if (result.kind === 'stale') return;
+    const result = await this.#registry.end(sessionId, contextId, reason);
+    // Already gone (ended on another node, say): only this node's timers of it remain.
+    if (result.kind === 'stale') return this.#contexts.discard(context);
     this.#contexts.forget(context, why);
     const text = JSON.stringify(hangupFrame(sessionId, reason));
     for (const linkId of result.links) {
@@ -267,9 +280,17 @@ export class SessionService implements SessionPort<Connection> {
   // Timers: each runs its step as a task of its own; a failure there is a bug, logged.
 
   #started(seat: Seat): void {
+    this.#contexts.started(contextOf(seat));
+    this.#armLifetime(seat);
+  }
+
+  /** The lifetime cap, once per context on every node with a participant. */
+  #armLifetime(seat: Seat): void {
+    const timers = this.#contexts.timersOf(seat);
+    if (timers.hasLifetime) return;
     const remaining = seat.createdAt + this.#limits.sessionLifetimeMs - this.#clock.wallNow();
     const context = contextOf(seat);
-    this.#contexts.started(context).startLifetime(remaining, () => {
+    timers.startLifetime(remaining, () => {
       this.#contexts.logOf(context.sessionId).info({ event: 'lifetime-reached' });
       this.#background(this.#end(context, 'lifetime', HangupReason.LIFETIME));
     });

@@ -27,7 +27,7 @@ export function prepareNatTests(): void {
   ensureWebBuild();
 }
 
-/** coturn per the README's recipe, and HomeCall pointed at it; both in the public namespace. */
+/** coturn per its recipe (deploy/coturn), and HomeCall pointed at it; both in the public namespace. */
 export async function withCoturn(s: Scenario): Promise<{ url: string; coturnLog: () => string }> {
   const tls = await tlsFiles();
   const recipe = concreteRecipe(readCoturnRecipe(REPO), {

@@ -1,0 +1,203 @@
+/**
+ * A real redis-server for the tests that need one: Debian's binary on a free loopback port,
+ * without persistence (`--save '' --appendonly no`), in a temp dir removed afterwards. It
+ * never skips: a missing binary or a server that does not come up fails with a clear message.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from 'redis';
+
+const BINARY_CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];
+const READY_TIMEOUT_MS = 15_000;
+
+export interface RedisServer {
+  readonly port: number;
+  /** `redis://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** Runs one command on a short-lived connection and returns its reply. */
+  command(args: string[]): Promise<unknown>;
+  /** SIGKILL, then a fresh start on the same port: every key is gone. */
+  restart(): Promise<void>;
+  /** SIGKILL; the server stays down until `start()`. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port after `kill()`. */
+  start(): Promise<void>;
+  /** `CLIENT PAUSE ms ALL`: every client stalls for `ms`. */
+  pause(ms: number): Promise<void>;
+  /** `CLIENT KILL TYPE pubsub`: every subscriber connection is cut. Returns how many. */
+  killSubscribers(): Promise<number>;
+  /** Every key, for "nothing left behind" checks. */
+  keys(pattern?: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+const running = new Set<RedisServer>();
+
+function findBinary(): string {
+  const found = BINARY_CANDIDATES.find((path) => existsSync(path));
+  if (found !== undefined) return found;
+  try {
+    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(
+      'redis-server not found: these tests need a real Redis. Install it with `apt-get install -y redis-server` (scripts/test.sh does in CI).',
+    );
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
+  const proc = spawn(
+    binary,
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+      '--loglevel',
+      'notice',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`redis-server did not become ready within ${READY_TIMEOUT_MS} ms: ${output.slice(-1000)}`));
+    }, READY_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited before ready (code ${code}, signal ${signal}): ${output.slice(-1000)}`));
+    });
+  });
+  proc.removeAllListeners('exit');
+  // Keep draining so the pipe never fills.
+  proc.stdout?.resume();
+  proc.stderr?.resume();
+  return proc;
+}
+
+async function killProcess(proc: ChildProcess | null): Promise<void> {
+  if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGKILL');
+  await exited;
+}
+
+/** Starts a private redis-server; stop it with `stop()` or `stopAllRedis()` in `after`. */
+export async function startRedis(): Promise<RedisServer> {
+  const binary = findBinary();
+  const dir = mkdtempSync(join(tmpdir(), 'homecall-redis-'));
+  let port = 0;
+  let proc: ChildProcess | null = null;
+  // A port picked free may be taken before redis binds it: retry a few times.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5 && proc === null; attempt++) {
+    port = await freePort();
+    try {
+      proc = await launch(binary, port, dir);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (proc === null) {
+    rmSync(dir, { recursive: true, force: true });
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
+  }
+  const url = `redis://127.0.0.1:${port}`;
+
+  const command = async (args: string[]): Promise<unknown> => {
+    const client = createClient({ url, RESP: 2, disableOfflineQueue: true });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      return await client.sendCommand(args);
+    } finally {
+      client.destroy();
+    }
+  };
+
+  const server: RedisServer = {
+    port,
+    url,
+    command,
+    async kill() {
+      await killProcess(proc);
+      proc = null;
+    },
+    async start() {
+      if (proc !== null) return;
+      proc = await launch(binary, port, dir);
+    },
+    async restart() {
+      await server.kill();
+      await server.start();
+    },
+    async pause(ms) {
+      await command(['CLIENT', 'PAUSE', String(ms), 'ALL']);
+    },
+    async killSubscribers() {
+      return Number(await command(['CLIENT', 'KILL', 'TYPE', 'pubsub']));
+    },
+    async keys(pattern = '*') {
+      return (await command(['KEYS', pattern])) as string[];
+    },
+    async stop() {
+      running.delete(server);
+      await killProcess(proc);
+      proc = null;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  running.add(server);
+  // The seeds: nothing about a session on disk. Check the server really runs without persistence.
+  const save = (await command(['CONFIG', 'GET', 'save'])) as string[];
+  const aof = (await command(['CONFIG', 'GET', 'appendonly'])) as string[];
+  if (save[1] !== '' || aof[1] !== 'no') {
+    await server.stop();
+    throw new Error(`redis-server started with persistence (save=${save[1]}, appendonly=${aof[1]})`);
+  }
+  return server;
+}
+
+/** Stops every redis-server this process started; call from `after`. */
+export async function stopAllRedis(): Promise<void> {
+  await Promise.allSettled([...running].map((server) => server.stop()));
+}
+
+process.once('exit', () => {
+  for (const server of running) void server.stop();
+});

@@ -1,0 +1,140 @@
+// The README's load-balancing recipe (deploy/nginx/homecall-cluster.conf) run by Debian's
+// nginx in front of two nodes sharing one Redis: affinity on the session's hint keeps a call
+// on one node, the id never reaches nginx's log, and a node's death does not end the call.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { affinityHint } from '../../src/shared/affinity-hint.js';
+import { TestClient, closeAllClients } from '../helpers/client.js';
+import { type Cluster, startCluster } from '../helpers/cluster.js';
+import { uuid } from '../helpers/ids.js';
+import { type Nginx, freePort, readRecipe, startNginx, stopAllNginx } from '../helpers/nginx.js';
+import { offer, sleep } from '../helpers/protocol.js';
+import { stopAllRedis } from '../helpers/redis.js';
+import { type ChildServer, REPO_ROOT } from '../helpers/server.js';
+import { useIntegrationSuite } from '../helpers/suite.js';
+import { tlsFiles } from '../helpers/tls.js';
+
+let cluster: Cluster;
+let nginx: Nginx;
+const faults = useIntegrationSuite();
+const CONNECT_MS = 30_000;
+/** Every session id used here, to check none reached nginx's log. */
+const ids: string[] = [];
+
+before(async () => {
+  const port = await freePort();
+  cluster = await startCluster(2, {
+    '--trust-proxy': 'true',
+    '--allowed-origins': `https://127.0.0.1:${port}`,
+    '--grace': '10s',
+  });
+  const [n1, n2] = cluster.nodes as [ChildServer, ChildServer];
+  const tls = await tlsFiles();
+  const recipe = join(REPO_ROOT, 'deploy/nginx/homecall-cluster.conf');
+  nginx = await startNginx({
+    port,
+    site: (listen) =>
+      readRecipe(recipe, {
+        'listen 443 ssl;': `listen 127.0.0.1:${listen} ssl;`,
+        '127.0.0.1:8443': `127.0.0.1:${n1.port}`,
+        '127.0.0.1:8444': `127.0.0.1:${n2.port}`,
+        '/etc/letsencrypt/live/call.example.org/fullchain.pem': tls.certPath,
+        '/etc/letsencrypt/live/call.example.org/privkey.pem': tls.keyPath,
+      }),
+  });
+});
+after(async () => {
+  await stopAllNginx();
+  await stopAllRedis();
+});
+
+const signalUrl = (k: string) => `wss://127.0.0.1:${nginx.port}/signal?k=${k}`;
+const connect = (k: string) =>
+  TestClient.connect(signalUrl(k), { headers: { Origin: `https://127.0.0.1:${nginx.port}` } }, CONNECT_MS);
+const liveSessions = async (node: ChildServer) =>
+  Number(/^homecall_sessions (\d+)/m.exec(await fetchMetrics(node))?.[1] ?? Number.NaN);
+
+/** Which node nginx sends hint `k` to: open a fresh session through it and see whose count grows. */
+async function nodeOf(k: string): Promise<number> {
+  const before = await Promise.all(cluster.nodes.map(liveSessions));
+  const c = await connect(k);
+  const id = uuid();
+  ids.push(id);
+  await c.join(id);
+  const during = await Promise.all(cluster.nodes.map(liveSessions));
+  c.send({ type: 'hangup', sessionId: id });
+  await c.waitClose();
+  const index = during.findIndex((n, i) => n > (before[i] as number));
+  assert.ok(index >= 0, `no node counted the session: ${before} -> ${during}`);
+  return index;
+}
+
+test('affinity: both participants of a call reach the same node through nginx; the id never reaches its log', async () => {
+  const id = uuid();
+  const k = affinityHint(id);
+  const a = await connect(k);
+  await a.join(id);
+  const b = await connect(k);
+  assert.equal((await b.join(id)).peer, true);
+  await a.next('peer');
+  a.send(offer(id, 'same-node'));
+  assert.deepEqual(await b.next('offer'), offer(id, 'same-node'));
+  // Both on one node: no frame crossed nodes anywhere.
+  for (const node of cluster.nodes) assert.match(await fetchMetrics(node), /^homecall_cross_node_frames_total 0$/m);
+  ids.push(id);
+});
+
+test('forced onto different nodes, the call works; the node of one participant dies and the call goes on', async () => {
+  // Find two hints nginx sends to different nodes (bounded).
+  const hints: (string | null)[] = [null, null];
+  for (let i = 0; i < 40 && (hints[0] === null || hints[1] === null); i++) {
+    const k = affinityHint(uuid());
+    const n = await nodeOf(k);
+    hints[n] ??= k;
+  }
+  const [h0, h1] = hints;
+  assert.ok(typeof h0 === 'string' && typeof h1 === 'string', 'nginx never used one of the nodes');
+  const id = uuid();
+  ids.push(id);
+  const a = await connect(h0);
+  await a.join(id);
+  const b = await connect(h1);
+  const jb = await b.join(id);
+  assert.equal(jb.peer, true);
+  await a.next('peer');
+  a.send(offer(id, 'across'));
+  assert.deepEqual(await b.next('offer'), offer(id, 'across'));
+  // B's node dies; B reconnects with the same URL, nginx passes it to the surviving node.
+  const dead = cluster.nodes[1] as ChildServer;
+  dead.kill('SIGKILL');
+  await dead.exited;
+  assert.deepEqual(await a.next('peer', 30_000), { type: 'peer', sessionId: id, state: 'away' });
+  a.send(offer(id, 'while-away'));
+  const b2 = await connect(h1);
+  assert.equal((await b2.join(id, jb.resume as string)).peer, true);
+  assert.deepEqual(await b2.next('offer'), offer(id, 'while-away'));
+  assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'back' });
+  b2.send(offer(id, 'reply'));
+  assert.deepEqual(await a.next('offer'), offer(id, 'reply'));
+});
+
+test('privacy: nginx logged the hints of every /signal request, and never a session id', async () => {
+  await closeAllClients();
+  // The access log line is written when a WebSocket closes: bounded wait for the last ones.
+  for (let i = 0; i < 50 && !nginx.accessLog().includes('/signal?k='); i++) await sleep(100);
+  const log = nginx.accessLog();
+  assert.match(log, /GET \/signal\?k=[0-9a-f]{8} HTTP\/1\.1" 101/);
+  for (const id of ids) assert.ok(!log.includes(id), 'a session id reached the access log');
+});
+
+test('X6: no uncaught exception or unhandled rejection in this process', () => {
+  assert.equal(faults.count, 0);
+});
+
+async function fetchMetrics(node: ChildServer): Promise<string> {
+  assert.ok(node.metricsUrl !== undefined, 'the cluster nodes run with --metrics-port');
+  const res = await fetch(node.metricsUrl);
+  assert.equal(res.status, 200);
+  return res.text();
+}
