@@ -1,7 +1,6 @@
 import * as v from 'valibot';
 import { ErrorCode } from './error-codes.js';
 import {
-  type CandidateInit,
   type ClientFrame,
   ClientFrameType,
   type ServerFrame,
