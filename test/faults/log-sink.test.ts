@@ -3,11 +3,11 @@
 // bounded memory, calls keep relaying, and SIGTERM exits within 5 s whatever stdout does.
 // Spawns the real server (`node --import tsx src/server/main.ts`) on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { describe, test } from 'node:test';
 import { TestClient } from '../helpers/client.js';
 import { uuid } from '../helpers/ids.js';
+import { probeMemory } from '../helpers/memory-probe.js';
 import { joinPair, offer } from '../helpers/protocol.js';
 import { type ChildServer, spawnServer } from '../helpers/server.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
@@ -16,13 +16,16 @@ const faults = useIntegrationSuite();
 
 /**
  * The per-socket limiter would cut a flood long before 100,000 frames, and the flooding socket
- * (not joined, its pongs queued behind the flood) would hit the join and heartbeat timeouts;
- * these tests need the log lines.
+ * (its pongs queued behind the flood) would hit the heartbeat timeout; these tests need the
+ * log lines. One frame may wait for the absent participant, so every further offer is refused
+ * with QUEUE_FULL: one error reply and one (unthrottled) `queue-full` warn line per frame.
  */
 const FLOOD_FLAGS = {
   '--metrics-port': '0',
   '--join-timeout': '120s',
-  '--drop-after': '120s',
+  '--drop-after': '600s',
+  '--queue-frames': '1',
+  '--max-backlog-bytes': '1GiB',
   '--rate-burst-frames': '1000000',
   '--rate-frames-per-sec': '1000000',
   '--rate-burst-bytes': '1GiB',
@@ -31,10 +34,10 @@ const FLOOD_FLAGS = {
 const LINES = 100_000;
 /** The sink's buffer (src/server/app.ts LOG_BUFFER_BYTES). */
 const LOG_BUFFER_BYTES = 1024 * 1024;
-/** "Memory does not grow with the lines": about 5 MB here with the bounded sink, about 30 MB when every line is buffered. */
-const RSS_GROWTH_LIMIT = 16 * 1024 * 1024;
-/** The behaviour asked for (exit within 5 s of SIGTERM), with room for a loaded machine's process teardown. */
+/** The behaviour asked for (exit within 5 s of SIGTERM): the issue's requirement, not a timing. */
 const EXIT_BOUND_MS = 5000;
+/** Only bounds a wait for the server to handle a flood (a loaded 2-core machine is slow). */
+const FLOOD_WAIT_MS = 300_000;
 
 function exitWithin(s: ChildServer, ms: number) {
   return Promise.race([
@@ -43,12 +46,6 @@ function exitWithin(s: ChildServer, ms: number) {
       setTimeout(() => reject(new Error(`process still running ${ms} ms after SIGTERM`)), ms),
     ),
   ]);
-}
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(match, 'VmRSS in /proc/<pid>/status');
-  return Number(match[1]) * 1024;
 }
 
 async function metric(s: ChildServer, name: string): Promise<number> {
@@ -71,18 +68,37 @@ async function metric(s: ChildServer, name: string): Promise<number> {
 }
 
 /**
- * Makes the server log `count` lines (one `resume-refused` line per forged resume; the limiter is
- * opened wide by FLOOD_FLAGS), and returns once it has handled them all: a socket's frames are
- * handled in order, so the `joined` for a last, valid join comes after every line.
+ * Makes the server log exactly `count` lines and returns once it has: a lone participant whose
+ * queue holds one frame sends `count` more offers, each refused with QUEUE_FULL (one reply, one
+ * `queue-full` line). Waits for all `count` replies, so every line has been handed to the logger.
  */
 async function logLines(s: ChildServer, count: number): Promise<void> {
   const c = await TestClient.connect(s.wsUrl);
   const id = uuid();
-  const forged = JSON.stringify({ type: 'join', sessionId: id, resume: 'A'.repeat(43) });
-  for (let i = 0; i < count; i++) c.ws.send(forged);
-  c.send({ type: 'join', sessionId: uuid() });
-  // Throttled error replies to the forged resumes come first.
-  while ((await c.next(undefined, 120_000)).type !== 'joined');
+  await c.join(id);
+  let refused = 0;
+  let done: () => void = () => {};
+  const all = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  c.ws.on('message', (data) => {
+    if (String(data).includes('"QUEUE_FULL"') && ++refused === count) done();
+  });
+  const text = JSON.stringify(offer(id, 'flood'));
+  for (let i = 0; i <= count; i++) c.ws.send(text);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`only ${refused} of ${count} QUEUE_FULL replies`)), FLOOD_WAIT_MS);
+  });
+  try {
+    await Promise.race([
+      all,
+      timeout,
+      c.closed.then((info) => Promise.reject(new Error(`closed: ${JSON.stringify(info)}`))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
   c.close();
 }
 
@@ -98,17 +114,38 @@ async function assertRelays(s: ChildServer, label: string): Promise<void> {
 }
 
 describe('the log destination fails (X8)', () => {
-  test('X8: stdout stalled: 100,000 lines keep memory bounded (dropped, counted), a call relays, the drop is reported once stdout reads again, and SIGTERM with lines pending exits 0 within 5 s while stdout stays stalled and then closes', async () => {
-    const s = await spawnServer(FLOOD_FLAGS);
+  test('X8: stdout stalled: 100,000 lines keep memory bounded (dropped, counted), a call relays, the drop is reported once stdout reads again, and SIGTERM with lines pending exits 0 within 5 s while stdout stays stalled and then closes', async (t) => {
+    const s = await spawnServer(FLOOD_FLAGS, { memoryProbe: true });
+    // The size of one line, read while stdout still flows: what keeping every line would cost.
+    await logLines(s, 10);
+    const deadline0 = Date.now() + 30_000;
+    while (!s.logs.some((l) => l.includes('"queue-full"')) && Date.now() < deadline0)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const sample = s.logs.find((l) => l.includes('"queue-full"'));
+    assert.ok(sample, 'a queue-full line on stdout');
+    const keptBytes = LINES * (Buffer.byteLength(sample) + 1);
+
     s.pauseStdout();
-    await logLines(s, 2000); // fill the pipe and the sink's buffer: from here on stdout is stalled
-    const rssBefore = rssBytes(s.proc.pid as number);
+    // Fill the pipe and the sink's buffer (a line is over 100 bytes): from here on stdout is stalled.
+    await logLines(s, 2 * Math.ceil(LOG_BUFFER_BYTES / 100));
+    const before = await probeMemory(s);
     await logLines(s, LINES);
-    const rssGrowth = rssBytes(s.proc.pid as number) - rssBefore;
-    assert.ok(rssGrowth < RSS_GROWTH_LIMIT, `RSS grew by ${rssGrowth} bytes while logging into a stalled stdout`);
+    const after = await probeMemory(s);
+    // After a full collection, what the process holds: a sink that kept the lines would hold at
+    // least keptBytes more (about 20 MB); the bounded one holds its 1 MiB, already full before.
+    // (RSS is no measure here: handling 100,000 frames on a loaded machine grows V8's young
+    // generation by more than the lines would take, with the lines not even logged.)
+    const growth = after.heapUsed + after.external - (before.heapUsed + before.external);
+    t.diagnostic(
+      `memory after GC: +${growth} bytes (${LINES} lines would keep ${keptBytes}); RSS +${after.rss - before.rss}`,
+    );
+    assert.ok(
+      growth < keptBytes / 2,
+      `memory after GC grew by ${growth} bytes while logging ${LINES} lines (${keptBytes} bytes) into a stalled stdout`,
+    );
     assert.ok((await metric(s, 'homecall_log_buffered_bytes')) <= LOG_BUFFER_BYTES);
     const dropped = await metric(s, 'homecall_log_lines_dropped_total');
-    assert.ok(dropped >= LINES - 20_000, `only ${dropped} lines dropped of ${LINES} logged into a stalled stdout`);
+    assert.ok(dropped >= LINES, `only ${dropped} lines dropped of ${LINES} logged into a stalled stdout`);
     await assertRelays(s, 'while-stalled');
 
     // The reader comes back: the backlog is written, then exactly one line tells what was lost.

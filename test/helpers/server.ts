@@ -127,6 +127,8 @@ export interface SpawnOptions extends ServerOptions {
   readyTimeoutMs?: number;
   /** `pipe` (default: read by the helper) or `/dev/full` (every write fails with ENOSPC). */
   stdout?: 'pipe' | '/dev/full';
+  /** Preloads test/helpers/gc-probe.ts (with `--expose-gc`), for `probeMemory` (memory-probe.ts). */
+  memoryProbe?: boolean;
 }
 
 /** A port that was free a moment ago (for a child whose `listening` line cannot be read). */
@@ -170,7 +172,8 @@ export async function spawnServer(flags: Flags = {}, options: SpawnOptions = {})
   if (devFull && flags['--metrics-port'] === '0') fixedPort['--metrics-port'] = String(await freePort());
   const { argv, secret, stateDir } = await buildArgv({ ...flags, ...fixedPort }, options);
   const stdoutFd = devFull ? openSync('/dev/full', 'w') : 'pipe';
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/server/main.ts'), ...argv], {
+  const probe = options.memoryProbe ? ['--expose-gc', '--import', join(REPO_ROOT, 'test/helpers/gc-probe.ts')] : [];
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...probe, join(REPO_ROOT, 'src/server/main.ts'), ...argv], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'test' },
     stdio: ['ignore', stdoutFd, 'pipe'],

@@ -75,7 +75,8 @@ describe('interop: turnutils_uclient (coturn 4.6) against the built-in server', 
     ['UDP, Send and Data indications (-s)', ['-s'], false],
     ['TCP on the HTTPS port (-t)', ['-t'], true],
     // TURN over TLS on the HTTPS port passed with uclient before the TLS policy (TLS 1.2+, ECDHE+AEAD);
-    // uclient 4.6.1 now gets a 'protocol version' alert from it, so TLS is not interop-tested here.
+    // uclient 4.6.1 now gets a 'protocol version' alert from it: tls-openssl.test.ts proves TLS
+    // with OpenSSL's s_client instead.
   ] as const) {
     test(`${name}: allocate, permissions, data both ways, nothing lost`, async () => {
       const { entry, port, ws } = await credential();
