@@ -35,7 +35,7 @@ export async function startCluster(count: number, flags: Flags = {}, redis?: Red
   const addNode = (extra: Flags = {}) =>
     spawnServer(
       { ...CLUSTER_FLAGS, '--redis-url': server.url, ...flags, ...extra },
-      { tokenSecret: secret, readyTimeoutMs: 60_000 },
+      { tokenSecret: secret, readyTimeoutMs: 120_000 },
     );
   const nodes: ChildServer[] = [];
   // One after another: a loaded 2-core machine starts tsx slowly.
