@@ -7,7 +7,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
 import { ensureWebBuild } from '../e2e/helpers/server.js';
 import { tryUpgrade } from '../helpers/client.js';
-import { type ChildServer, freePort, spawnServer, stopAllServers } from '../helpers/server.js';
+import { freePort } from '../helpers/nginx.js';
+import { type ChildServer, spawnServer, stopAllServers } from '../helpers/server.js';
 
 export interface StartedProxy {
   stop(): Promise<void>;
@@ -16,14 +17,12 @@ export interface StartedProxy {
 /** Starts the recipe's proxy on 127.0.0.1:`port` (TLS) in front of HomeCall on `upstreamPort`. */
 export type StartProxy = (port: number, upstreamPort: number) => Promise<StartedProxy>;
 
-/** HomeCall on loopback as the recipes run it (plain HTTP from the proxy), without built-in TURN. */
+/** HomeCall on loopback as the recipes run it (plain HTTP from the proxy). */
 function homecall(proxyOrigin: string, trustProxy: boolean): Promise<ChildServer> {
   return spawnServer({
     ...(trustProxy ? { '--trust-proxy': '' } : {}),
     // nginx's `Host $host` drops the port; on 443 it is the origin, on a test port it is not.
     '--allowed-origins': proxyOrigin,
-    // Loopback calls run without the built-in STUN/TURN server, as in test/e2e.
-    '--builtin-turn': 'false',
     '--log-level': 'info',
   });
 }
