@@ -6,7 +6,7 @@
  *   npm run bench -- --parts calls,latency --reps 1
  *   npm run bench -- --profile         adds a `node --cpu-prof` run of HomeCall under call load
  *
- * Flags: --parts memory,calls,latency,capacity,browser  --reps N  --targets homecall,floor
+ * Flags: --parts memory,calls,latency,capacity,browser,multi-node  --reps N  --targets homecall,floor
  *        --out DIR (results; default bench/results)  --no-docs (do not rewrite docs/performance.md)
  *        --no-build  --profile  --full-tls (no TLS session resumption in the generator)
  * Writes bench/results/<date>.json and .svg and, for a full run, docs/performance.md.
@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { runBrowser } from './browser/measure.js';
+import { runMultiNode } from './multi-node.js';
 import { type CallsMark, measureCallsWindow } from './lib/calls-window.js';
 import { makeCert } from './lib/cert.js';
 import { Generator } from './lib/gen-client.js';
@@ -49,7 +50,7 @@ const { values: flags } = parseArgs({
   },
 });
 
-const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser'] as const;
+const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser', 'multi-node'] as const;
 type Part = (typeof ALL_PARTS)[number];
 const smoke = flags.smoke;
 const parts = new Set<Part>(
@@ -462,6 +463,7 @@ const latencyRuns: LatencyRun[] = [];
 const capacityRuns: CapacityRun[] = [];
 let browser: Awaited<ReturnType<typeof runBrowser>> | null = null;
 let profile: Record<string, unknown> | null = null;
+let multiNode: Awaited<ReturnType<typeof runMultiNode>> | null = null;
 
 const bySpread = <R>(
   runs: R[],
@@ -518,6 +520,22 @@ try {
       // A missing /usr/bin/chromium must not cost the other parts' results.
       unavailable.browser = (e as Error).message.split('\n')[0] ?? String(e);
       log(`browser part failed: ${unavailable.browser}`);
+    }
+  }
+  if (parts.has('multi-node') && timeLeft('multi-node')) {
+    log('6. multi-node: two nodes + Redis against one node (calls/s, CPU per 1,000 calls, relay p50/p99)');
+    try {
+      multiNode = await runMultiNode({
+        calls: smoke ? 40 : 600,
+        reps: smoke ? 1 : reps,
+        samples: smoke ? 200 : 2000,
+        concurrency: smoke ? 4 : 20,
+        log,
+      });
+    } catch (e) {
+      // A missing redis-server must not cost the other parts' results.
+      unavailable.multiNode = (e as Error).message.split('\n')[0] ?? String(e);
+      log(`multi-node part failed: ${unavailable.multiNode}`);
     }
   }
   if (flags.profile && timeLeft('profile')) {
@@ -636,6 +654,7 @@ Object.assign(results, {
   latency: latencyRuns,
   capacity: capacityRuns,
   browser,
+  multiNode,
   profile,
 });
 
