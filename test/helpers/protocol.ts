@@ -135,9 +135,29 @@ export async function waitFor(what: string, check: () => boolean, ms = 10_000): 
   }
 }
 
-/** How many sessions the server has logged as ended (for `reason`, when given). */
-export function endedCount(logs: readonly string[], reason?: string): number {
-  return logs.filter(
-    (l) => l.includes('"event":"ended"') && (reason === undefined || l.includes(`"reason":"${reason}"`)),
-  ).length;
+/** The log tag of the one session created in `lines` (the server logs a keyed hash, never the id). */
+export function createdTag(lines: readonly string[]): string {
+  const tags = lines.flatMap((l) => {
+    const entry = parseLogLine(l);
+    return entry?.event === 'created' && typeof entry.session === 'string' ? [entry.session] : [];
+  });
+  assert.equal(tags.length, 1, `one session created in these lines, got ${tags.length}`);
+  return tags[0] as string;
+}
+
+/** Whether the session logged under `tag` has been logged as ended (for `reason`, when given). */
+export function hasEnded(logs: readonly string[], tag: string, reason?: string): boolean {
+  return logs.some((l) => {
+    const entry = parseLogLine(l);
+    return entry?.session === tag && entry.event === 'ended' && (reason === undefined || entry.reason === reason);
+  });
+}
+
+function parseLogLine(line: string): Record<string, unknown> | null {
+  try {
+    const entry: unknown = JSON.parse(line);
+    return typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }

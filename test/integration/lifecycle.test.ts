@@ -6,10 +6,11 @@ import { useIntegrationSuite } from '../helpers/suite.js';
 import { uuid } from '../helpers/ids.js';
 import {
   assertLogsClean,
-  endedCount,
+  createdTag,
   expectError,
   expectQuiet,
   expectQuietVia,
+  hasEnded,
   joinPair,
   offer,
   waitFor,
@@ -127,12 +128,13 @@ describe('clean close and abrupt drop (rule 6)', () => {
   test('rule 6 / S7: when the last participant leaves cleanly the context and its queue are dropped', async () => {
     const id = uuid();
     const a = await connect();
+    const mark = server.logs.length;
     await a.join(id);
-    const ended = endedCount(server.logs, 'left');
+    const tag = createdTag(server.logs.slice(mark));
     a.send(offer(id, 'discarded'));
     a.close(1000);
     await a.waitClose();
-    await waitFor('the context ended', () => endedCount(server.logs, 'left') > ended);
+    await waitFor('the context ended', () => hasEnded(server.logs, tag, 'left'));
     const b = await connect();
     assert.equal((await b.join(id)).peer, false);
     await expectQuiet(b, id);
@@ -203,15 +205,12 @@ describe('clean close and abrupt drop (rule 6)', () => {
   });
 
   test('rule 6: both dropped and neither resumes: the context is dropped after the grace', async () => {
+    const mark = server.logs.length;
     const { id, a, b } = await joinPair(server.wsUrl);
-    const ended = endedCount(server.logs, 'left');
+    const tag = createdTag(server.logs.slice(mark));
     a.drop();
     b.drop();
-    await waitFor(
-      'the context ended after the grace',
-      () => endedCount(server.logs, 'left') > ended,
-      GRACE_MS + 10_000,
-    );
+    await waitFor('the context ended after the grace', () => hasEnded(server.logs, tag, 'left'), GRACE_MS + 10_000);
     const c = await connect();
     assert.equal((await c.join(id)).peer, false);
     await expectQuiet(c, id);
