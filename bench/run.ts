@@ -6,7 +6,7 @@
  *   npm run bench -- --parts calls,latency --reps 1
  *   npm run bench -- --profile         adds a `node --cpu-prof` run of HomeCall under call load
  *
- * Flags: --parts memory,calls,latency,capacity,browser  --reps N  --targets homecall,floor
+ * Flags: --parts memory,calls,latency,capacity,browser,recovery  --reps N  --targets homecall,floor
  *        --out DIR (results; default bench/results)  --no-docs (do not rewrite docs/performance.md)
  *        --no-build  --profile  --full-tls (no TLS session resumption in the generator)
  * Writes bench/results/<date>.json and .svg and, for a full run, docs/performance.md.
@@ -49,7 +49,7 @@ const { values: flags } = parseArgs({
   },
 });
 
-const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser'] as const;
+const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser', 'recovery'] as const;
 type Part = (typeof ALL_PARTS)[number];
 const smoke = flags.smoke;
 const parts = new Set<Part>(
@@ -70,6 +70,8 @@ const CFG: {
   latency: { idlePairs: number; activePairs: number; framesPerSec: number; warmupMs: number; durationMs: number };
   capacity: { rssLimitBytes: number; batch: number; maxSockets: number; maxMs: number; holdMs: number };
   browserRuns: number;
+  /** Address changes mid-call in the namespace part (bench/browser/turn-recovery.ts). */
+  recoveryRuns: number;
   settleMs: number;
 } = smoke
   ? {
@@ -82,6 +84,7 @@ const CFG: {
       latency: { idlePairs: 20, activePairs: 5, framesPerSec: 100, warmupMs: 200, durationMs: 1000 },
       capacity: { rssLimitBytes: 2 * 1024 ** 3, batch: 300, maxSockets: 300, maxMs: 10_000, holdMs: 1000 },
       browserRuns: 2,
+      recoveryRuns: 1,
     }
   : {
       settleMs: 1000,
@@ -94,6 +97,7 @@ const CFG: {
       // Held long enough for one full server ping round (15 s) at capacity.
       capacity: { rssLimitBytes: 2 * 1024 ** 3, batch: 5000, maxSockets: 240_000, maxMs: 150_000, holdMs: 16_000 },
       browserRuns: 10,
+      recoveryRuns: 5,
     };
 const reps = flags.reps === undefined ? CFG.reps : Number(flags.reps);
 
@@ -453,6 +457,26 @@ async function measureCapacity(target: TargetName): Promise<CapacityRun> {
   });
 }
 
+// ---- 6. recovery after a public-address change (network namespaces) ---------------------------
+
+/** What bench/browser/turn-recovery.ts prints (its RecoveryResult; not imported: browser-test code). */
+interface RecoveryResult {
+  runs: number;
+  recoveryMs: (number | null)[];
+  medianMs: number | null;
+}
+
+/** bench/browser/turn-recovery.ts in its own process (it drives browsers in namespaces; needs root). */
+function runRecoveryChild(runs: number): RecoveryResult {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(benchDir, 'browser', 'turn-recovery.ts'), '--runs', String(runs)],
+    { cwd: repoDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: (runs + 2) * 90_000 },
+  );
+  if (r.status !== 0) throw new Error(`turn-recovery exited with ${r.status ?? r.signal}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as RecoveryResult;
+}
+
 // ---- the run ----------------------------------------------------------------------------------
 
 const results: Record<string, unknown> = {};
@@ -461,6 +485,7 @@ const callsRuns: CallsRun[] = [];
 const latencyRuns: LatencyRun[] = [];
 const capacityRuns: CapacityRun[] = [];
 let browser: Awaited<ReturnType<typeof runBrowser>> | null = null;
+let recovery: RecoveryResult | null = null;
 let profile: Record<string, unknown> | null = null;
 
 const bySpread = <R>(
@@ -518,6 +543,19 @@ try {
       // A missing /usr/bin/chromium must not cost the other parts' results.
       unavailable.browser = (e as Error).message.split('\n')[0] ?? String(e);
       log(`browser part failed: ${unavailable.browser}`);
+    }
+  }
+  if (parts.has('recovery') && timeLeft('recovery')) {
+    log('6. TURN: one home changes its public address mid-call -> media back both ways (namespaces, built-in relay)');
+    try {
+      recovery = runRecoveryChild(CFG.recoveryRuns);
+      log(
+        `  recovery: ${recovery.recoveryMs.join(', ')} ms; median ${recovery.medianMs} ms over ${recovery.runs} runs`,
+      );
+    } catch (e) {
+      // Namespaces need root; the other parts' results still count.
+      unavailable.recovery = (e as Error).message.split('\n')[0] ?? String(e);
+      log(`recovery part failed: ${unavailable.recovery}`);
     }
   }
   if (flags.profile && timeLeft('profile')) {
@@ -636,6 +674,7 @@ Object.assign(results, {
   latency: latencyRuns,
   capacity: capacityRuns,
   browser,
+  recovery,
   profile,
 });
 

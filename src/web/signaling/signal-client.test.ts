@@ -3,7 +3,15 @@ import { beforeEach, test } from 'node:test';
 import { hangupFrame, offerFrame } from '../../shared/protocol/index.js';
 import { FakeClock } from '../../shared/testing/fake-clock.js';
 import { jitteredBackoff } from '../core/reconnect-policy.js';
-import { CLOSE_LIVENESS, SignalClient, type SignalEvent, type SocketLike, type TokenStore } from './signal-client.js';
+import {
+  CLOSE_LIVENESS,
+  PING_INTERVAL_MS,
+  PONG_TIMEOUT_MS,
+  SignalClient,
+  type SignalEvent,
+  type SocketLike,
+  type TokenStore,
+} from './signal-client.js';
 
 const ID = '7d3f1c52-8a7e-4b41-9f0e-2a6c1d9b3e55';
 const OTHER = '11111111-2222-4333-8444-555555555555';
@@ -93,7 +101,7 @@ test('join is the first frame; joined stores the resume token', () => {
   last().receive(joined('tok-A'));
   assert.equal(tokens.token, 'tok-A');
   assert.ok(client.isJoined);
-  assert.deepEqual(events.at(-1), { type: 'joined', frame: joined('tok-A'), resumed: false });
+  assert.deepEqual(events.at(-1), { type: 'joined', frame: joined('tok-A'), resumed: false, afterLoss: false });
 });
 
 test('nothing is sent before joined (the caller replays after the join)', () => {
@@ -143,15 +151,53 @@ test('backoff grows while the server is away and resets after a successful join'
 
 test('liveness: a ping every interval; no answer closes the socket and reconnects', () => {
   const s = connectAndJoin();
-  clock.advance(10_000);
+  clock.advance(PING_INTERVAL_MS);
   assert.deepEqual(s.sent.at(-1), { type: 'ping', sessionId: ID });
   s.receive({ type: 'pong', sessionId: ID });
-  clock.advance(10_000);
+  clock.advance(PING_INTERVAL_MS);
   assert.equal(s.closedWith, null, 'a pong keeps it alive');
-  clock.advance(5_000);
+  clock.advance(PONG_TIMEOUT_MS);
   assert.equal(s.closedWith, CLOSE_LIVENESS, 'no pong within the timeout: given up, not a clean close');
   clock.advance(800);
   assert.equal(sockets.length, 2);
+});
+
+test('a silent socket (a network change mid-call) is given up within 4 s of its last answer', () => {
+  const s = connectAndJoin();
+  clock.advance(3_999);
+  assert.equal(s.closedWith, null);
+  clock.advance(1);
+  assert.equal(s.closedWith, CLOSE_LIVENESS);
+});
+
+test('the next joined says whether the socket before it was lost (silent, or dropped without a close frame)', () => {
+  connectAndJoin();
+  // Silent: given up by the liveness check.
+  clock.advance(PING_INTERVAL_MS + PONG_TIMEOUT_MS);
+  clock.advance(1_000);
+  last().open();
+  last().receive(joined());
+  // Dropped without a close frame (what a browser reports as 1006).
+  last().drop(1006);
+  clock.advance(1_000);
+  last().open();
+  last().receive(joined());
+  // Closed by the server (a restart: 1012): not a lost network.
+  last().drop(1012);
+  clock.advance(1_000);
+  last().open();
+  last().receive(joined());
+  const seen = events.flatMap((e) => (e.type === 'joined' ? [[e.resumed, e.afterLoss]] : []));
+  assert.deepEqual(
+    seen,
+    [
+      [false, false],
+      [true, true],
+      [true, true],
+      [true, false],
+    ],
+    'each loss is reported once, with the joined after it',
+  );
 });
 
 test('events from an orphaned socket are ignored after a reconnect', () => {

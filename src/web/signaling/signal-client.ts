@@ -31,7 +31,12 @@ export interface TokenStore {
 
 export type SignalEvent =
   | { type: 'status'; status: 'connecting' | 'offline' }
-  | { type: 'joined'; frame: JoinedFrame; resumed: boolean }
+  /**
+   * `afterLoss`: the joined socket before this one was lost, not closed: it stopped answering
+   * (given up for silence) or dropped without a close frame (1006). Those are the marks of a
+   * changed network (a new public address), which the media path has most likely not survived.
+   */
+  | { type: 'joined'; frame: JoinedFrame; resumed: boolean; afterLoss: boolean }
   | { type: 'frame'; frame: Exclude<ServerFrame, JoinedFrame | ErrorFrame> }
   | { type: 'error'; frame: ErrorFrame; duringJoin: boolean; resumed: boolean };
 
@@ -50,12 +55,19 @@ export interface SignalClientOptions {
   joinTimeoutMs?: number;
 }
 
-export const PING_INTERVAL_MS = 10_000;
-export const PONG_TIMEOUT_MS = 5_000;
+/**
+ * Liveness, sized for a network change mid-call (docs/protocol.md, "Liveness"): when a phone
+ * moves to another network its WebSocket is not closed, its packets just stop arriving, and only
+ * our own ping tells. A ping every 2 s with a 2 s deadline notices within 4 s of the last answer.
+ */
+export const PING_INTERVAL_MS = 2_000;
+export const PONG_TIMEOUT_MS = 2_000;
 export const JOIN_TIMEOUT_MS = 10_000;
 /** Our own close code for a socket we gave up on: not 1000/1001, so the server holds our place. */
 export const CLOSE_LIVENESS = CloseCode.CLIENT_LIVENESS;
 const OPEN = 1;
+/** What a browser reports for a socket that went without a close frame. */
+const CLOSE_ABNORMAL = 1006;
 
 /**
  * The signalling transport: one WebSocket at a time to `/signal`, joined to one session,
@@ -66,6 +78,8 @@ export class SignalClient {
   #socket: SocketLike | null = null;
   #joined = false;
   #sentResume = false;
+  /** The last joined socket was lost, not closed (reported with the next `joined`). */
+  #lostUnclosed = false;
   #stopped = true;
   #attempt = 0;
   #retryTimer: TimerHandle | null = null;
@@ -155,8 +169,10 @@ export class SignalClient {
     socket.onmessage = (ev) => {
       if (this.#socket === socket) this.#handleMessage(ev.data);
     };
-    socket.onclose = () => {
-      if (this.#socket === socket) this.#lost();
+    socket.onclose = (ev) => {
+      if (this.#socket !== socket) return;
+      if (this.#joined && ev.code === CLOSE_ABNORMAL) this.#lostUnclosed = true;
+      this.#lost();
     };
     socket.onerror = () => {
       // A close event always follows; nothing to do here.
@@ -183,7 +199,9 @@ export class SignalClient {
         this.#joinTimer = null;
         this.#o.tokens.save(frame.resume);
         this.#schedulePing();
-        this.#emit({ type: 'joined', frame, resumed: this.#sentResume });
+        const afterLoss = this.#lostUnclosed;
+        this.#lostUnclosed = false;
+        this.#emit({ type: 'joined', frame, resumed: this.#sentResume, afterLoss });
         return;
       }
       case 'error':
@@ -224,6 +242,7 @@ export class SignalClient {
 
   /** A socket that stopped answering: close it without waiting (a dead network delays `close`). */
   #giveUpOn(socket: SocketLike): void {
+    if (this.#joined) this.#lostUnclosed = true;
     this.#detach();
     try {
       socket.close(CLOSE_LIVENESS, 'no answer');
