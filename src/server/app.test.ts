@@ -55,7 +55,8 @@ test('metrics are not public: /metrics is 404 on the public port and served on t
   const stateDir = mkdtempSync(join(tmpdir(), 'homecall-app-'));
   const lines: string[] = [];
   const logDestination = { write: (chunk: string) => void lines.push(chunk) };
-  const base = ['--port', '0', '--host', '127.0.0.1', '--state-dir', stateDir];
+  // TURN on a port of its own choosing: UDP 3478 may be taken by another test running beside this one.
+  const base = ['--port', '0', '--host', '127.0.0.1', '--state-dir', stateDir, '--turn-port', '0'];
   try {
     const app = await startApp(loadConfig([...base, '--metrics-port', '0'], {}), { logDestination });
     try {

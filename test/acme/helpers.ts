@@ -74,7 +74,7 @@ export function getInsecure(port: number, path: string): Promise<{ status: numbe
 }
 
 /** Polls `check` every 100 ms until it returns true; fails after `ms` (a bound, not an assertion on time). */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check()) return;

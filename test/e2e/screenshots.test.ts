@@ -12,6 +12,8 @@ import {
   PHONE,
   waitForState,
 } from './helpers/browser.js';
+import { en } from '../../src/web/i18n/en.js';
+import { ru } from '../../src/web/i18n/ru.js';
 import { ensureWebBuild, REPO, type RunningServer, startServer } from './helpers/server.js';
 
 // Every screen at small-phone, phone, landscape-phone and desktop size, in Russian and English. Each screen is also checked
@@ -62,18 +64,23 @@ async function checkScreen(page: Page, name: string, minTarget: number): Promise
         })
         .map((b) => b.dataset.testid ?? b.textContent),
       unnamed: buttons.filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).length,
-      smallest: Math.min(
-        ...buttons
-          .filter((b) => !b.classList.contains('toast'))
-          .map((b) => Math.min(b.getBoundingClientRect().width, b.getBoundingClientRect().height)),
-      ),
+      smallest: buttons
+        .filter((b) => !b.classList.contains('toast'))
+        .map((b) => ({
+          name: b.dataset.testid ?? b.textContent ?? '',
+          size: Math.min(b.getBoundingClientRect().width, b.getBoundingClientRect().height),
+        }))
+        .reduce((a, b) => (b.size < a.size ? b : a), { name: '', size: Number.POSITIVE_INFINITY }),
     };
   });
   assert.ok(report.overflow <= 0, `${name}: content is wider than the screen by ${report.overflow}px`);
   assert.deepEqual(report.clipped, [], `${name}: buttons cut off`);
   assert.equal(report.inputs, 0, `${name}: text inputs`);
   assert.equal(report.unnamed, 0, `${name}: buttons without a name`);
-  assert.ok(report.smallest >= minTarget, `${name}: a button is only ${report.smallest}px`);
+  assert.ok(
+    report.smallest.size >= minTarget,
+    `${name}: the button ${report.smallest.name} is only ${report.smallest.size}px`,
+  );
 }
 
 async function shoot(page: Page, lang: string, screen: string, minTarget = 56): Promise<void> {
@@ -146,9 +153,7 @@ for (const [lang, locale] of [
       await expectMediaFlowing(bob);
       await bob.getByTestId('toggle-mic').click();
       // Mute state travels over the data channel: Alice is told Bob's microphone is off.
-      await alice
-        .getByText(lang === 'ru' ? 'Собеседник выключил микрофон' : 'Their microphone is off')
-        .waitFor({ timeout: 5_000 });
+      await alice.getByText((lang === 'ru' ? ru : en).remoteMicOff).waitFor({ timeout: 30_000 });
       await dismissToasts(bob);
       await shoot(bob, lang, 'active');
 

@@ -6,11 +6,11 @@
  * is missing or refuses the file; stopped by `stop()` or `stopAllCaddy()`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './server.js';
+import { freePort, readRecipe } from './nginx.js';
 import { sleep } from './protocol.js';
 
 const BINARY = '/usr/bin/caddy';
@@ -44,11 +44,7 @@ export async function startCaddy(recipe: string, port: number, replace: Record<s
   if (!existsSync(BINARY))
     throw new Error('caddy not found: install it with `apt-get install -y caddy` (scripts/test.sh does)');
   const dir = mkdtempSync(join(tmpdir(), 'homecall-caddy-'));
-  let site = readFileSync(recipe, 'utf8');
-  for (const [from, to] of Object.entries(replace)) {
-    if (!site.includes(from)) throw new Error(`${recipe} no longer contains "${from}"`);
-    site = site.replaceAll(from, to);
-  }
+  const site = readRecipe(recipe, replace);
   const config = join(dir, 'Caddyfile');
   writeFileSync(
     config,

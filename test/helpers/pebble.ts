@@ -9,6 +9,9 @@ import { generate } from 'selfsigned';
 /** The name the tests get certificates for; pebble's DNS (pebble-challtestsrv) answers 127.0.0.1. */
 export const TEST_DOMAIN = 'call.homecall.test';
 
+/** How long the certificates pebble issues are valid: one hour. */
+export const CERTIFICATE_LIFETIME_S = 3600;
+
 export interface Pebble {
   /** The ACME directory URL. */
   readonly directoryUrl: string;
@@ -62,7 +65,7 @@ async function stopProcess(proc: ChildProcess): Promise<void> {
 
 /**
  * Starts Debian's pebble on loopback with pebble-challtestsrv as its DNS server (every name
- * resolves to 127.0.0.1), real validation (PEBBLE_VA_ALWAYS_VALID=0) at full speed, and
+ * resolves to 127.0.0.1), one-hour certificates, real validation (PEBBLE_VA_ALWAYS_VALID=0) at full speed, and
  * waits (bounded) until its directory answers. Fails with pebble's output when it cannot.
  */
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
@@ -101,6 +104,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         tlsPort: options.tlsPort,
         ocspResponderURL: '',
         externalAccountBindingRequired: false,
+        // Short-lived certificates (pebble's default is five years), so a renewal is a real one.
+        certificateValidityPeriod: CERTIFICATE_LIFETIME_S,
       },
     }),
   );

@@ -132,7 +132,7 @@ export interface SpawnOptions extends ServerOptions {
 }
 
 /** A port that was free a moment ago (for a child whose `listening` line cannot be read). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const probe = createNetServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as AddressInfo;

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { expectMediaFlowing, hangUp, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
+import {
+  expectMediaFlowing,
+  hangUp,
+  launchBrowser,
+  newCallContext,
+  waitForState,
+  waitForTestId,
+} from '../e2e/helpers/browser.js';
 import { ensureWebBuild, type RunningServer, startServer, startTcpProxy } from '../e2e/helpers/server.js';
 import { checkAxe, checkLayout, checkScreen, pxFontSizes } from './helpers/layout.js';
 
@@ -25,8 +32,15 @@ before(async () => {
   browser = await launchBrowser({ args: ['--use-fake-device-for-media-stream=device-count=2,fps=10'] });
 });
 
+/** Each test's pages go with it, so a failure cannot hold sockets that the next test needs. */
+async function closeContexts(): Promise<void> {
+  for (const c of contexts.splice(0)) await c.close().catch(() => {});
+}
+
+afterEach(closeContexts);
+
 after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await closeContexts();
   await browser?.close();
   await server?.stop();
 });
@@ -67,10 +81,18 @@ describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () =>
       );
       await alice.keyboard.press('Escape');
       await alice.getByTestId('settings-panel').waitFor({ state: 'detached' });
-      assert.equal(
-        await alice.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid),
-        'open-settings',
-      );
+      // Focus comes back once the dialog has gone (a render later): waited for, then checked.
+      const focused = () => alice.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid);
+      await alice
+        .waitForFunction(
+          () => (document.activeElement as HTMLElement | null)?.dataset.testid === 'open-settings',
+          null,
+          {
+            timeout: 10_000,
+          },
+        )
+        .catch(() => {});
+      assert.equal(await focused(), 'open-settings', 'focus did not return to the settings button');
 
       await alice.getByTestId('cta-connect').click();
       await waitForState(alice, 'waiting', SLOW);
@@ -96,6 +118,9 @@ describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () =>
       assert.equal(await bob.getByRole('button', { name: lang === 'ru' ? 'Микрофон' : 'Mic', exact: true }).count(), 1);
       assert.equal(await barHeight(), before, 'the control bar changed height');
       await alice.locator('.remote-badge').waitFor();
+      // The badge's own place, without the arrival toasts of a slow machine stacked above it
+      // (a toast lasts 5 s; a narrow phone has room for the badge and one toast, not three).
+      await alice.locator('.toast').first().waitFor({ state: 'detached', timeout: SLOW });
       await checkLayout(alice, 'active, the other side muted');
 
       const carol = await open(locale);
@@ -121,7 +146,7 @@ describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () =>
 
       // Opened a link nobody is in yet: waiting, and never told to send the link.
       await carol.goto(`${server.url}/?session=${randomUUID()}`);
-      await carol.getByTestId('waiting-status').waitFor();
+      await waitForTestId(carol, 'waiting-status', SLOW);
       assert.equal(await carol.getByTestId('share-link').count(), 0, 'the one who opened a link is told to send it');
       await checkScreen(carol, 'waiting (opened a link)');
       await carol.context().setOffline(true);
@@ -134,7 +159,8 @@ describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () =>
       try {
         const dave = await open(locale);
         await dave.goto(`${proxy.url}/?session=${randomUUID()}`);
-        await dave.getByTestId('waiting-status').waitFor();
+        dave.on('console', (m) => m.type() === 'error' && console.log(`dave: ${m.text()}`));
+        await waitForTestId(dave, 'waiting-status', SLOW);
         proxy.block(true);
         proxy.cutAll();
         await dave.getByTestId('signal-banner').waitFor({ timeout: SLOW });

@@ -103,13 +103,28 @@ export const offerFrame = (sessionId: string, sdp: string): OfferFrame => ({ typ
 
 export const answerFrame = (sessionId: string, sdp: string): AnswerFrame => ({ type: 'answer', sessionId, sdp });
 
-export function candidateFrame(sessionId: string, init: CandidateInit): CandidateFrame {
-  const candidate: CandidateInit = { candidate: init.candidate };
-  if (init.sdpMid !== undefined) candidate.sdpMid = init.sdpMid;
-  if (init.sdpMLineIndex !== undefined) candidate.sdpMLineIndex = init.sdpMLineIndex;
-  if (init.usernameFragment !== undefined) candidate.usernameFragment = init.usernameFragment;
-  return { type: 'candidate', sessionId, candidate };
+/** A candidate as browsers and validators give it: optional fields may be null. */
+export interface CandidateLike {
+  candidate: string;
+  sdpMid?: string | null | undefined;
+  sdpMLineIndex?: number | null | undefined;
+  usernameFragment?: string | null | undefined;
 }
+
+/** The one copier of candidate fields: known fields only, absent or null ones left out. */
+export function toCandidateInit(c: CandidateLike): CandidateInit {
+  const init: CandidateInit = { candidate: c.candidate };
+  if (c.sdpMid != null) init.sdpMid = c.sdpMid;
+  if (c.sdpMLineIndex != null) init.sdpMLineIndex = c.sdpMLineIndex;
+  if (c.usernameFragment != null) init.usernameFragment = c.usernameFragment;
+  return init;
+}
+
+export const candidateFrame = (sessionId: string, init: CandidateLike): CandidateFrame => ({
+  type: 'candidate',
+  sessionId,
+  candidate: toCandidateInit(init),
+});
 
 /** The `reason` of a `hangup` the server sends on its own (a participant's reason is free text). */
 export const HangupReason = {

@@ -1,7 +1,6 @@
 import * as v from 'valibot';
 import { ErrorCode } from './error-codes.js';
 import {
-  type CandidateInit,
   type ClientFrame,
   ClientFrameType,
   type ServerFrame,
@@ -87,14 +86,6 @@ const CandidateSchema = v.object({
 });
 const CandidateBody = v.object({ candidate: CandidateSchema });
 
-function toCandidateInit(c: v.InferOutput<typeof CandidateSchema>): CandidateInit {
-  const init: CandidateInit = { candidate: c.candidate };
-  if (c.sdpMid != null) init.sdpMid = c.sdpMid;
-  if (c.sdpMLineIndex != null) init.sdpMLineIndex = c.sdpMLineIndex;
-  if (c.usernameFragment != null) init.usernameFragment = c.usernameFragment;
-  return init;
-}
-
 /** Stage two: validates the body of an envelope and rebuilds the frame from allowed fields only. */
 export function parseBody(envelope: Envelope): Result<ClientFrame, ProtocolError> {
   const { type, sessionId, body } = envelope;
@@ -112,7 +103,7 @@ export function parseBody(envelope: Envelope): Result<ClientFrame, ProtocolError
     }
     case 'candidate': {
       const r = v.safeParse(CandidateBody, body);
-      return r.success ? ok(candidateFrame(sessionId, toCandidateInit(r.output.candidate))) : bad;
+      return r.success ? ok(candidateFrame(sessionId, r.output.candidate)) : bad;
     }
     case 'hangup': {
       const r = v.safeParse(HangupBody, body);
@@ -175,7 +166,7 @@ function rebuildServerFrame(f: v.InferOutput<typeof ServerFrameSchema>): ServerF
     case 'answer':
       return answerFrame(f.sessionId, f.sdp);
     case 'candidate':
-      return candidateFrame(f.sessionId, toCandidateInit(f.candidate));
+      return candidateFrame(f.sessionId, f.candidate);
     case 'hangup':
       return hangupFrame(f.sessionId, f.reason);
     case 'pong':

@@ -1,5 +1,5 @@
 import type { Clock } from '../../shared/clock.js';
-import type { CandidateInit, IceServer } from '../../shared/protocol/index.js';
+import { type CandidateInit, type IceServer, toCandidateInit } from '../../shared/protocol/index.js';
 import { IceRestartPolicy } from './ice-restart-policy.js';
 import { candidateKey, sdpFingerprint } from './sdp.js';
 
@@ -99,7 +99,7 @@ export class PeerSession {
     pc.onnegotiationneeded = () => this.#queue(() => this.#offer(pc));
     pc.onicecandidate = ({ candidate }) => {
       if (pc !== this.#pc || !candidate || !candidate.candidate) return;
-      const init = toInit(candidate);
+      const init = toCandidateInit(candidate);
       this.#localCandidates.push(init);
       this.#o.send({ kind: 'candidate', candidate: init });
     };
@@ -299,12 +299,4 @@ export class PeerSession {
     for (const ch of this.#channels) ch.close();
     this.#pc.close();
   }
-}
-
-function toInit(c: RTCIceCandidate): CandidateInit {
-  const init: CandidateInit = { candidate: c.candidate };
-  if (c.sdpMid != null) init.sdpMid = c.sdpMid;
-  if (c.sdpMLineIndex != null) init.sdpMLineIndex = c.sdpMLineIndex;
-  if (c.usernameFragment != null) init.usernameFragment = c.usernameFragment;
-  return init;
 }

@@ -138,6 +138,30 @@ export const peerConnectionCount = (page: Page) =>
 
 export const dataState = (page: Page) => page.locator('#app > .app').getAttribute('data-state');
 
+/** The app's state and the start of its text, for a failure message. */
+export async function describePage(page: Page): Promise<string> {
+  const now = await dataState(page).catch(() => 'unknown (the page is gone)');
+  const screen = await page
+    .locator('#app')
+    .innerText({ timeout: 1_000 })
+    .catch(() => '');
+  return `state "${now}", showing: ${screen.slice(0, 300).replace(/\s+/g, ' ')}`;
+}
+
+/** Waits for the app's state; on a timeout the error says which state the page is in instead. */
 export async function waitForState(page: Page, state: string, timeoutMs = 20_000): Promise<void> {
-  await page.locator(`.app[data-state="${state}"]`).waitFor({ timeout: timeoutMs });
+  try {
+    await page.locator(`.app[data-state="${state}"]`).waitFor({ timeout: timeoutMs });
+  } catch (err) {
+    throw new Error(`the page did not reach state "${state}"; it is in ${await describePage(page)}`, { cause: err });
+  }
+}
+
+/** Waits for an element by its test id; on a timeout the error says what the page shows instead. */
+export async function waitForTestId(page: Page, testId: string, timeoutMs = 20_000): Promise<void> {
+  try {
+    await page.getByTestId(testId).waitFor({ timeout: timeoutMs });
+  } catch (err) {
+    throw new Error(`no "${testId}" on the page; it is in ${await describePage(page)}`, { cause: err });
+  }
 }

@@ -24,7 +24,9 @@ const RULES: readonly (readonly [RegExp, (domains: string) => string])[] = [
   ],
   [/CAA/, (domains) => `a CAA record of ${domains} forbids this CA from issuing for it`],
   [
-    /connection refused|timeout during connect|timed out|i\/o timeout|no route to host|connect: |connection reset|firewall/i,
+    // Let's Encrypt: "Connection refused", "Timeout during connect (likely firewall problem)";
+    // pebble: "Failed to connect to <ip>:<port> for the tls-alpn-01 challenge".
+    /connection refused|timeout during connect|failed to connect|timed out|i\/o timeout|no route to host|connect: |connection reset|firewall/i,
     (domains) =>
       `the CA could not connect to ${domains}: the port is not reachable from the internet (firewall, port forwarding, or another server on it)`,
   ],

@@ -60,7 +60,9 @@ export function SettingsPanel(p: Props) {
     return () => {
       document.removeEventListener('keydown', onKey);
       backdrop?.removeEventListener('click', onBackdrop);
-      if (opener?.isConnected) opener.focus();
+      // The opener may have been re-rendered while the dialog was open: then its successor.
+      const back = opener?.isConnected ? opener : document.querySelector<HTMLElement>('[data-testid="open-settings"]');
+      back?.focus();
     };
   }, []);
 

@@ -80,8 +80,8 @@ export function CallScreen({ view, inviteUrl, isHost, canSwitch, ...on }: Props)
         {!waiting && on.soundBlocked ? <SoundButton onPress={on.onSoundButton} /> : null}
         {!waiting ? <CallTimer since={on.activeSince} /> : null}
         <div class="bottom-band">
-          {!waiting && !view.remoteMic ? <p class="remote-badge">{t('remoteMicOff')}</p> : null}
           {on.toasts}
+          {!waiting && !view.remoteMic ? <p class="remote-badge">{t('remoteMicOff')}</p> : null}
         </div>
       </div>
       <CallControls
