@@ -2,7 +2,8 @@
  * Several real HomeCall processes sharing one private redis-server (README "Several nodes"),
  * with test timings: heartbeat 250 ms, node timeout 2 s (a loaded machine stalls event loops), sweep 50 ms.
  */
-import { tokenSecret as newSecret } from './ids.js';
+import { affinityHint } from '../../src/shared/affinity-hint.js';
+import { tokenSecret as newSecret, uuid } from './ids.js';
 import { type RedisServer, startRedis } from './redis.js';
 import { type ChildServer, type Flags, spawnServer } from './server.js';
 
@@ -34,10 +35,49 @@ export async function startCluster(count: number, flags: Flags = {}, redis?: Red
   const addNode = (extra: Flags = {}) =>
     spawnServer(
       { ...CLUSTER_FLAGS, '--redis-url': server.url, ...flags, ...extra },
-      { tokenSecret: secret, readyTimeoutMs: 60_000 },
+      { tokenSecret: secret, readyTimeoutMs: 120_000 },
     );
   const nodes: ChildServer[] = [];
   // One after another: a loaded 2-core machine starts tsx slowly.
   for (let i = 0; i < count; i++) nodes.push(await addNode());
   return { redis: server, nodes, secret, addNode };
+}
+
+/** Live session contexts a node counts (its loopback /metrics). */
+export async function liveSessions(node: ChildServer): Promise<number> {
+  return metricValue(node, 'homecall_sessions');
+}
+
+/** One value of a node's /metrics; NaN when the metric is missing. */
+export async function metricValue(node: ChildServer, name: string): Promise<number> {
+  if (node.metricsUrl === undefined) throw new Error('the node runs without --metrics-port');
+  const text = await (await fetch(node.metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
+}
+
+/**
+ * For each node, an affinity hint the proxy sends to that node: `probe(k)` opens a session
+ * through the proxy with hint `k` and ends it once `during` (the counts of live sessions per node
+ * while it is open) was read. Bounded: fails when some node never got a session.
+ */
+export async function hintPerNode(
+  nodes: ChildServer[],
+  probe: (k: string, whileOpen: () => Promise<void>) => Promise<void>,
+): Promise<string[]> {
+  const hints: (string | undefined)[] = nodes.map(() => undefined);
+  for (let i = 0; i < 40 && hints.includes(undefined); i++) {
+    const k = affinityHint(uuid());
+    const before = await Promise.all(nodes.map(liveSessions));
+    let during: number[] = [];
+    await probe(k, async () => {
+      during = await Promise.all(nodes.map(liveSessions));
+    });
+    const index = during.findIndex((n, j) => n > (before[j] as number));
+    if (index < 0) throw new Error(`no node counted the probe session: ${before} -> ${during}`);
+    hints[index] ??= k;
+  }
+  const missing = hints.findIndex((h) => h === undefined);
+  if (missing >= 0) throw new Error(`the proxy never sent a session to node ${missing + 1}`);
+  return hints as string[];
 }

@@ -30,8 +30,11 @@ export interface Nginx {
 }
 
 export interface NginxOptions {
-  /** The http{}-level config for the port nginx is to listen on (see `readRecipe`). */
-  site: (port: number) => string;
+  /**
+   * The http{}-level config for the port nginx is to listen on (see `readRecipe`); `dir` is the
+   * prefix directory, where `accessLog()` reads `access.log` (point a recipe's own log there).
+   */
+  site: (port: number, dir: string) => string;
   /** Listen on this port (e.g. one the test had to know before); a free loopback port by default. */
   port?: number;
 }
@@ -73,7 +76,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   for (let attempt = 0; attempt < attempts; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch(options.site(port), port);
+      return await launch(options.site, port);
     } catch (error) {
       lastError = error instanceof Error ? error : new Error(String(error));
       if (!/Address already in use/.test(lastError.message)) break;
@@ -82,12 +85,17 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   throw lastError ?? new Error('nginx did not start');
 }
 
-async function launch(site: string, port: number): Promise<Nginx> {
+async function launch(site: NginxOptions['site'], port: number): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'homecall-nginx-'));
   // nginx's workers may run as another user (nobody): they must be able to enter the prefix.
   chmodSync(dir, 0o755);
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(join(dir, 'site.conf'), site);
+  try {
+    writeFileSync(join(dir, 'site.conf'), site(port, dir));
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   writeFileSync(
     conf,
     `daemon off;

@@ -2,11 +2,12 @@
 // nginx in front of two nodes sharing one Redis: affinity on the session's hint keeps a call
 // on one node, the id never reaches nginx's log, and a node's death does not end the call.
 import assert from 'node:assert/strict';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { affinityHint } from '../../src/shared/affinity-hint.js';
 import { TestClient, closeAllClients } from '../helpers/client.js';
-import { type Cluster, startCluster } from '../helpers/cluster.js';
+import { type Cluster, hintPerNode, metricValue, startCluster } from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
 import { type Nginx, freePort, readRecipe, startNginx, stopAllNginx } from '../helpers/nginx.js';
 import { offer, sleep } from '../helpers/protocol.js';
@@ -34,13 +35,14 @@ before(async () => {
   const recipe = join(REPO_ROOT, 'deploy/nginx/homecall-cluster.conf');
   nginx = await startNginx({
     port,
-    site: (listen) =>
+    site: (listen, dir) =>
       readRecipe(recipe, {
         'listen 443 ssl;': `listen 127.0.0.1:${listen} ssl;`,
         '127.0.0.1:8443': `127.0.0.1:${n1.port}`,
         '127.0.0.1:8444': `127.0.0.1:${n2.port}`,
         '/etc/letsencrypt/live/call.example.org/fullchain.pem': tls.certPath,
         '/etc/letsencrypt/live/call.example.org/privkey.pem': tls.keyPath,
+        '/var/log/nginx/homecall.access.log': join(dir, 'access.log'),
       }),
   });
 });
@@ -52,22 +54,16 @@ after(async () => {
 const signalUrl = (k: string) => `wss://127.0.0.1:${nginx.port}/signal?k=${k}`;
 const connect = (k: string) =>
   TestClient.connect(signalUrl(k), { headers: { Origin: `https://127.0.0.1:${nginx.port}` } }, CONNECT_MS);
-const liveSessions = async (node: ChildServer) =>
-  Number(/^homecall_sessions (\d+)/m.exec(await fetchMetrics(node))?.[1] ?? Number.NaN);
 
-/** Which node nginx sends hint `k` to: open a fresh session through it and see whose count grows. */
-async function nodeOf(k: string): Promise<number> {
-  const before = await Promise.all(cluster.nodes.map(liveSessions));
+/** Opens a session with hint `k` through nginx, reads the counts while it is open, ends it. */
+async function probe(k: string, whileOpen: () => Promise<void>): Promise<void> {
   const c = await connect(k);
   const id = uuid();
   ids.push(id);
   await c.join(id);
-  const during = await Promise.all(cluster.nodes.map(liveSessions));
+  await whileOpen();
   c.send({ type: 'hangup', sessionId: id });
   await c.waitClose();
-  const index = during.findIndex((n, i) => n > (before[i] as number));
-  assert.ok(index >= 0, `no node counted the session: ${before} -> ${during}`);
-  return index;
 }
 
 test('affinity: both participants of a call reach the same node through nginx; the id never reaches its log', async () => {
@@ -81,20 +77,12 @@ test('affinity: both participants of a call reach the same node through nginx; t
   a.send(offer(id, 'same-node'));
   assert.deepEqual(await b.next('offer'), offer(id, 'same-node'));
   // Both on one node: no frame crossed nodes anywhere.
-  for (const node of cluster.nodes) assert.match(await fetchMetrics(node), /^homecall_cross_node_frames_total 0$/m);
+  for (const node of cluster.nodes) assert.equal(await metricValue(node, 'homecall_cross_node_frames_total'), 0);
   ids.push(id);
 });
 
 test('forced onto different nodes, the call works; the node of one participant dies and the call goes on', async () => {
-  // Find two hints nginx sends to different nodes (bounded).
-  const hints: (string | null)[] = [null, null];
-  for (let i = 0; i < 40 && (hints[0] === null || hints[1] === null); i++) {
-    const k = affinityHint(uuid());
-    const n = await nodeOf(k);
-    hints[n] ??= k;
-  }
-  const [h0, h1] = hints;
-  assert.ok(typeof h0 === 'string' && typeof h1 === 'string', 'nginx never used one of the nodes');
+  const [h0, h1] = (await hintPerNode(cluster.nodes, probe)) as [string, string];
   const id = uuid();
   ids.push(id);
   const a = await connect(h0);
@@ -119,22 +107,26 @@ test('forced onto different nodes, the call works; the node of one participant d
   assert.deepEqual(await a.next('offer'), offer(id, 'reply'));
 });
 
-test('privacy: nginx logged the hints of every /signal request, and never a session id', async () => {
+test('privacy: nginx logged every /signal request without its query, and never a session id', async () => {
   await closeAllClients();
   // The access log line is written when a WebSocket closes: bounded wait for the last ones.
-  for (let i = 0; i < 50 && !nginx.accessLog().includes('/signal?k='); i++) await sleep(100);
+  for (let i = 0; i < 50 && !nginx.accessLog().includes('/signal'); i++) await sleep(100);
+  // The invite link itself, as a browser opens it.
+  const page = uuid();
+  ids.push(page);
+  await new Promise<void>((resolve, reject) =>
+    httpsGet(`${nginx.url}?session=${page}`, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    }).on('error', reject),
+  );
+  for (let i = 0; i < 50 && !/"GET \/ HTTP/.test(nginx.accessLog()); i++) await sleep(100);
   const log = nginx.accessLog();
-  assert.match(log, /GET \/signal\?k=[0-9a-f]{8} HTTP\/1\.1" 101/);
+  assert.match(log, /"GET \/signal HTTP\/1\.1" 101/);
+  assert.match(log, /"GET \/ HTTP\/1\.1" 200/);
   for (const id of ids) assert.ok(!log.includes(id), 'a session id reached the access log');
 });
 
 test('X6: no uncaught exception or unhandled rejection in this process', () => {
   assert.equal(faults.count, 0);
 });
-
-async function fetchMetrics(node: ChildServer): Promise<string> {
-  assert.ok(node.metricsUrl !== undefined, 'the cluster nodes run with --metrics-port');
-  const res = await fetch(node.metricsUrl);
-  assert.equal(res.status, 200);
-  return res.text();
-}
