@@ -10,6 +10,7 @@ import { sendError } from '../sessions/send-error.js';
 import type { SessionHandle, SessionPort } from '../sessions/session-port.js';
 import { type Beating, Heartbeat } from './heartbeat.js';
 import { RateLimiter } from './rate-limiter.js';
+import { type UpgradePolicy, vetUpgrade } from './upgrade-policy.js';
 import { WsPeerLink } from './ws-peer-link.js';
 
 export interface SignalGatewayOptions {
@@ -71,7 +72,7 @@ export class SignalGateway {
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<SocketState>();
   readonly #perAddress = new Map<string, number>();
-  readonly #allowedOrigins: ReadonlySet<string>;
+  readonly #policy: UpgradePolicy;
   readonly #heartbeat: Heartbeat<SocketState>;
   #nextLinkId = 0;
   #shuttingDown = false;
@@ -82,7 +83,12 @@ export class SignalGateway {
     this.#log = options.logger;
     this.#clock = options.clock;
     this.#sessions = options.sessions;
-    this.#allowedOrigins = new Set(options.allowedOrigins);
+    this.#policy = {
+      trustProxy: options.trustProxy,
+      allowedOrigins: new Set(options.allowedOrigins),
+      maxSockets: options.limits.maxSockets,
+      socketsPerAddress: options.limits.socketsPerAddress,
+    };
     // `closeTimeout` (ws >= 8.22) is missing from @types/ws: the close handshake waits 5 s, not 30.
     const serverOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
@@ -105,14 +111,25 @@ export class SignalGateway {
 
   /** Vets an HTTP upgrade to /signal and, if it passes, opens the WebSocket. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const refusal = this.#vet(req);
-    if (refusal !== null) return this.#refuse(socket, refusal);
-    const address = this.#clientAddress(req);
-    const count = this.#perAddress.get(address) ?? 0;
-    if (count >= this.#limits.socketsPerAddress) return this.#refuse(socket, 429);
+    const verdict = vetUpgrade(
+      {
+        url: req.url,
+        encrypted: (req.socket as TLSSocket).encrypted === true,
+        headers: req.headers,
+        remoteAddress: req.socket.remoteAddress,
+      },
+      this.#policy,
+      {
+        shuttingDown: this.#shuttingDown,
+        sockets: this.#sockets.size,
+        socketsOf: (address) => this.#perAddress.get(address) ?? 0,
+      },
+    );
+    if (!verdict.ok) return this.#refuse(socket, verdict.error);
+    const { address } = verdict.value;
     // Reserve the address slot now: many upgrades may be in flight at once. If ws refuses the
     // handshake itself (bad key or version), the slot is given back when the socket closes.
-    this.#perAddress.set(address, count + 1);
+    this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
     let accepted = false;
     socket.on('error', () => {});
     socket.once('close', () => {
@@ -150,38 +167,6 @@ export class SignalGateway {
     if (timer !== undefined) this.#clock.clearTimeout(timer);
     this.#sessions.stop();
     this.#wss.close();
-  }
-
-  #vet(req: IncomingMessage): number | null {
-    const path = (req.url ?? '').split('?', 1)[0];
-    if (path !== '/signal') return 404;
-    // TLS only: plain ws is refused before any session state is touched.
-    const encrypted = (req.socket as TLSSocket).encrypted === true;
-    const proxied = this.#options.trustProxy && req.headers['x-forwarded-proto'] === 'https';
-    if (!encrypted && !proxied) return 426;
-    if (!this.#originAllowed(req)) return 403;
-    if (this.#shuttingDown || this.#sockets.size >= this.#limits.maxSockets) return 503;
-    return null;
-  }
-
-  /** Same origin as the requested host, or an exact configured origin; never a substring match. */
-  #originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    // Non-browser clients send no Origin; a browser always does, so CSWSH is still blocked.
-    if (origin === undefined) return true;
-    if (this.#allowedOrigins.has(origin)) return true;
-    const host = req.headers.host;
-    return host !== undefined && origin === `https://${host.toLowerCase()}`;
-  }
-
-  #clientAddress(req: IncomingMessage): string {
-    if (this.#options.trustProxy) {
-      const forwarded = req.headers['x-forwarded-for'];
-      // The last hop is the one our trusted proxy appended; earlier ones are client-supplied.
-      const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').pop()?.trim();
-      if (last) return last;
-    }
-    return req.socket.remoteAddress ?? 'unknown';
   }
 
   #refuse(socket: Duplex, status: number): void {
