@@ -152,6 +152,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     ...(turn === undefined ? {} : { turn: (stream, remote) => turn.server.handleStream(stream, remote) }),
     logger,
     metrics,
+    clock,
   });
 
   let address: Awaited<ReturnType<typeof server.listen>>;

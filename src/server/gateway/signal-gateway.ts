@@ -1,9 +1,10 @@
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, ErrorCode, type Limits, readEnvelope } from '../../shared/protocol/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import { refuseRaw } from '../http/raw-refusal.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { sendError } from '../sessions/send-error.js';
@@ -51,13 +52,6 @@ class SocketState implements Beating {
 const MAX_BUFFERED_CHUNKS = 1024;
 /** After SIGTERM, sockets that have not finished their close handshake are cut after this. */
 const SHUTDOWN_DRAIN_MS = 2000;
-const STATUS_TEXT: Record<number, string> = {
-  403: 'Forbidden',
-  404: 'Not Found',
-  426: 'Upgrade Required',
-  429: 'Too Many Requests',
-  503: 'Service Unavailable',
-};
 
 /**
  * The `/signal` transport: vets upgrades (TLS only, Origin, capacity), turns bytes into
@@ -172,13 +166,7 @@ export class SignalGateway {
   #refuse(socket: Duplex, status: number): void {
     this.#options.metrics.upgradeRefused(status);
     this.#log.debug({ event: 'upgrade-refused', status });
-    const text = STATUS_TEXT[status] ?? 'Error';
-    socket.on('error', () => {});
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
-    );
-    // A client that never closes its side is cut shortly after.
-    this.#clock.setTimeout(() => socket.destroy(), 1000);
+    refuseRaw(socket, status, STATUS_CODES[status] ?? 'Error', this.#clock);
   }
 
   #accept(ws: WebSocket, address: string): void {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import pino from 'pino';
 import { generate } from 'selfsigned';
+import { systemClock } from '../clock.js';
 import { noopMetrics } from '../metrics.js';
 import { createHttpServer, type HomeCallHttpServer } from './http-server.js';
 import { sendText } from './static-files.js';
@@ -33,6 +34,7 @@ async function start(
     trustProxy: opts.trustProxy ?? false,
     logger,
     metrics: { ...noopMetrics, upgradeRefused: (status) => refused.push(status) },
+    clock: systemClock,
     handleRequest: async (req, res) => sendText(res, req, 200, `page ${req.url}`),
     gateway: {
       handleUpgrade(req: IncomingMessage, socket) {

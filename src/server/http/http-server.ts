@@ -17,9 +17,11 @@ import {
 } from '../certificates/alpn-challenge-server.js';
 import { firstRecordLength, MAX_RECORD_BYTES, parseClientHello } from '../certificates/client-hello.js';
 import { TLS_POLICY } from '../certificates/tls-policy.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { RequestHandler } from './static-files.js';
+import { refuseRaw } from './raw-refusal.js';
 import { sendText } from './static-files.js';
 
 /** The one WebSocket endpoint; matched exactly (no `/signal/`, `/SIGNAL`, `/signal%00`). */
@@ -64,6 +66,7 @@ export interface HttpServerOptions {
   turn?: TurnStreamHandler;
   logger: Logger;
   metrics: Pick<Metrics, 'upgradeRefused'>;
+  clock: Clock;
 }
 
 /** One port: TLS connections go to HTTPS, anything else to a plain server that only redirects. */
@@ -105,7 +108,7 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
 
   const refuseUpgrade = (socket: Duplex, status: number, text: string) => {
     metrics.upgradeRefused(status);
-    refuse(socket, status, text);
+    refuseRaw(socket, status, text, options.clock);
   };
   const routeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (pathOf(req) === SIGNAL_PATH) gateway.handleUpgrade(req, socket, head);
@@ -154,7 +157,9 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
 
   for (const inner of [tlsServer, plainServer]) {
     inner.maxHeadersCount = MAX_HEADERS_COUNT;
-    inner.on('clientError', handleClientError);
+    inner.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+      handleClientError(error, socket, options.clock),
+    );
     // These servers never listen themselves; 'listening' is what starts Node's per-server
     // connection tracking, without which headersTimeout and requestTimeout are never enforced.
     inner.emit('listening');
@@ -264,13 +269,13 @@ function remoteOf(socket: Socket | TLSSocket): { ip: string; port: number } {
  * Node's default answer to a malformed or oversized request writes and destroys in one go,
  * which over TLS drops the answer; end() first, so the client learns why (431, 408, 400).
  */
-function handleClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+function handleClientError(error: NodeJS.ErrnoException, socket: Duplex, clock: Clock): void {
   if (!socket.writable || (socket as Socket).bytesWritten > 0 || error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  refuse(socket, status, STATUS_CODES[status] ?? 'Bad request');
+  refuseRaw(socket, status, STATUS_CODES[status] ?? 'Bad request', clock);
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -281,13 +286,4 @@ function pathOf(req: IncomingMessage): string {
 function forwardedProto(req: IncomingMessage): string | undefined {
   const value = req.headers['x-forwarded-proto'];
   return Array.isArray(value) ? undefined : value;
-}
-
-/** Answers an upgrade request on the raw socket, then closes it. */
-function refuse(socket: Duplex, status: number, text: string): void {
-  const body = `${text}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
 }
