@@ -5,17 +5,19 @@
  *     a call is two sockets joining one id, offer, answer, 10 candidates each way, hangup;
  *   - relay latency p50/p99 of one frame A -> B for same-node and cross-node pairs.
  *
- *   npm run build && node --import tsx bench/multi-node.ts [--calls 600] [--reps 2] [--samples 2000]
+ *   npm run bench -- --parts multi-node        (part of the full `npm run bench`)
+ *   npm run build && node --import tsx bench/multi-node.ts [--calls 600] [--reps 2] [--samples 2000] [--docs]
  *
- * Prints one JSON document (stdout); docs/performance.md quotes it.
+ * On its own it prints one JSON document (stdout); `--docs` writes its section of docs/performance.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { makeCert } from './lib/cert.js';
@@ -23,18 +25,18 @@ import { readCpuSeconds, spawnNode, stopChild, waitForListening } from './lib/pr
 import { round, spread } from './lib/stats.js';
 import { HOMECALL_LOAD_FLAGS, repoDir, serverEntry } from './lib/targets.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    calls: { type: 'string', default: '600' },
-    reps: { type: 'string', default: '2' },
-    samples: { type: 'string', default: '2000' },
-    concurrency: { type: 'string', default: '20' },
-  },
-});
-const CALLS = Number(flags.calls);
-const REPS = Number(flags.reps);
-const SAMPLES = Number(flags.samples);
-const CONCURRENCY = Number(flags.concurrency);
+export interface MultiNodeOptions {
+  /** Calls per measurement (each alternation of single and cluster). */
+  calls: number;
+  reps: number;
+  /** Frames timed per latency measurement. */
+  samples: number;
+  /** Calls in flight at once. */
+  concurrency: number;
+  log?: (line: string) => void;
+}
+
+export type MultiNodeSummary = Awaited<ReturnType<typeof runMultiNode>>;
 
 interface Proc {
   pid: number;
@@ -84,7 +86,20 @@ async function startNode(dir: string, label: string, cert: { certFile: string; k
       cert.keyFile,
       '--state-dir',
       join(dir, 'state'),
+      // The built-in TURN server on any free UDP port: two nodes cannot both hold 3478.
+      '--turn-port',
+      '0',
       ...HOMECALL_LOAD_FLAGS,
+      // The latency part sends thousands of frames over one socket, one at a time: above the
+      // per-socket rate limit (20/s sustained), which would refuse them.
+      '--rate-frames-per-sec',
+      '1000000',
+      '--rate-burst-frames',
+      '1000000',
+      '--rate-bytes-per-sec',
+      '1073741824',
+      '--rate-burst-bytes',
+      '1073741824',
       ...extra,
     ],
     { stdoutFile: logFile, cwd: repoDir, env: { ...process.env, NODE_ENV: 'production' } },
@@ -214,7 +229,7 @@ async function oneCall(urlA: string, urlB: string, ca: string): Promise<void> {
 const cpuOf = (procs: Proc[]) => procs.reduce((sum, p) => sum + readCpuSeconds(p.pid), 0);
 
 /** Calls spread over the nodes: in a cluster, each call's two sockets on one node (affinity). */
-async function measureCalls(s: Setup, ca: string) {
+async function measureCalls(s: Setup, ca: string, { calls: CALLS, concurrency: CONCURRENCY }: MultiNodeOptions) {
   const cpu0 = cpuOf(s.procs);
   const t0 = performance.now();
   let next = 0;
@@ -232,7 +247,7 @@ async function measureCalls(s: Setup, ca: string) {
 }
 
 /** One frame A -> B at a time, `SAMPLES` times: the relay latency as the two clients see it. */
-async function measureLatency(urlA: string, urlB: string, ca: string) {
+async function measureLatency(urlA: string, urlB: string, ca: string, SAMPLES: number) {
   const { id, a, b } = await pair(urlA, urlB, ca);
   const ms: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
@@ -249,7 +264,10 @@ async function measureLatency(urlA: string, urlB: string, ca: string) {
   return { p50Ms: round(q(0.5), 3), p99Ms: round(q(0.99), 3) };
 }
 
-async function main() {
+/** Runs the part: single node and cluster alternating, `reps` times each; returns the medians. */
+export async function runMultiNode(options: MultiNodeOptions) {
+  const { calls: CALLS, reps: REPS, samples: SAMPLES } = options;
+  const log = options.log ?? (() => {});
   if (!existsSync(serverEntry)) throw new Error('dist/server/main.js is missing: run `npm run build` first');
   const dir = mkdtempSync(join(tmpdir(), 'homecall-bench-multi-'));
   const cert = await makeCert(dir);
@@ -257,19 +275,20 @@ async function main() {
   try {
     for (let rep = 0; rep < REPS; rep++) {
       for (const name of ['single', 'cluster'] as const) {
+        log(`multi-node: ${name}, repetition ${rep + 1}/${REPS}`);
         const s = await setup(name, dir, cert);
         try {
           await sleep(500);
-          const calls = await measureCalls(s, cert.cert);
+          const calls = await measureCalls(s, cert.cert, options);
           const first = s.urls[0] as string;
-          const same = await measureLatency(first, first, cert.cert);
+          const same = await measureLatency(first, first, cert.cert, SAMPLES);
           const row: Record<string, number> = {
             ...calls,
             sameNodeP50Ms: same.p50Ms,
             sameNodeP99Ms: same.p99Ms,
           };
           if (name === 'cluster') {
-            const cross = await measureLatency(first, s.urls[1] as string, cert.cert);
+            const cross = await measureLatency(first, s.urls[1] as string, cert.cert, SAMPLES);
             row.crossNodeP50Ms = cross.p50Ms;
             row.crossNodeP99Ms = cross.p99Ms;
           }
@@ -308,7 +327,65 @@ async function main() {
     },
     runs,
   };
-  console.log(JSON.stringify(summary, null, 2));
+  return summary;
 }
 
-await main();
+const MARK_BEGIN = '<!-- multi-node:begin -->';
+const MARK_END = '<!-- multi-node:end -->';
+
+/** The "Several nodes" section of docs/performance.md, between markers a full report keeps. */
+export function multiNodeMarkdown(m: MultiNodeSummary, command: string, load: number[]): string {
+  const x = (v: number) => `${v.toFixed(2)}×`;
+  const ms = (v: number) => v.toFixed(2);
+  const met = (ok: boolean) => (ok ? 'yes' : '**no**');
+  const sameRatio = m.single.callsPerSec / m.cluster.callsPerSec;
+  return [
+    MARK_BEGIN,
+    '## Several nodes (two nodes + Redis against one node)',
+    '',
+    `Measured by \`${command}\`: ${m.calls} calls per measurement (two sockets join one id, offer, answer, 10 candidates each way, hangup; in the cluster each call's two sockets on one node, as the nginx affinity places them), ${m.samples} frames timed one at a time for latency, single and cluster alternating, ${m.reps} repetition(s), medians. CPU sums every server process (nodes and redis-server). Load average at the end: ${load.map((v) => v.toFixed(2)).join(', ')}${load[0] !== undefined && load[0] > 1.5 ? ' on 2 cores, shared with other work: absolute figures are noisy, ratios come from the same run' : ''}.`,
+    '',
+    '| figure | one node | two nodes + Redis | ratio | target | met |',
+    '| --- | --- | --- | --- | --- | --- |',
+    `| calls/s | ${m.single.callsPerSec} | ${m.cluster.callsPerSec} | ${x(sameRatio)} (one ÷ two) | same-node pairs within 1.1× | ${met(sameRatio <= 1.1)} |`,
+    `| CPU-s per 1,000 calls | ${m.single.cpuSecPer1000Calls} | ${m.cluster.cpuSecPer1000Calls} | ${x(m.ratios.cpuPerCallClusterOverSingle)} | at most 1.5× | ${met(m.ratios.cpuPerCallClusterOverSingle <= 1.5)} |`,
+    `| same-node relay p50 / p99 (ms) | ${ms(m.single.sameNodeP50Ms)} / ${ms(m.single.sameNodeP99Ms)} | ${ms(m.cluster.sameNodeP50Ms)} / ${ms(m.cluster.sameNodeP99Ms)} | p99 ${x(m.ratios.sameNodeP99ClusterOverSingle)} | within 1.1× | ${met(m.ratios.sameNodeP99ClusterOverSingle <= 1.1)} |`,
+    `| cross-node relay p50 / p99 (ms) | n/a | ${ms(m.cluster.crossNodeP50Ms)} / ${ms(m.cluster.crossNodeP99Ms)} | p99 ${x(m.ratios.crossOverSameNodeP99)} of same-node | at most 2× | ${met(m.ratios.crossOverSameNodeP99 <= 2)} |`,
+    MARK_END,
+  ].join('\n');
+}
+
+/** The section as docs/performance.md has it now (kept by a report without the multi-node part). */
+export function existingMultiNodeSection(docs: string): string | null {
+  const begin = docs.indexOf(MARK_BEGIN);
+  const end = docs.indexOf(MARK_END);
+  return begin >= 0 && end > begin ? docs.slice(begin, end + MARK_END.length) : null;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      calls: { type: 'string', default: '600' },
+      reps: { type: 'string', default: '2' },
+      samples: { type: 'string', default: '2000' },
+      concurrency: { type: 'string', default: '20' },
+      docs: { type: 'boolean', default: false },
+    },
+  });
+  const summary = await runMultiNode({
+    calls: Number(values.calls),
+    reps: Number(values.reps),
+    samples: Number(values.samples),
+    concurrency: Number(values.concurrency),
+    log: (line) => console.error(line),
+  });
+  console.log(JSON.stringify(summary, null, 2));
+  if (values.docs) {
+    const file = join(repoDir, 'docs', 'performance.md');
+    const docs = readFileSync(file, 'utf8');
+    const command = `node --import tsx bench/multi-node.ts ${process.argv.slice(2).join(' ')}`.trim();
+    const section = multiNodeMarkdown(summary, command, loadavg());
+    const old = existingMultiNodeSection(docs);
+    writeFileSync(file, old === null ? `${docs.trimEnd()}\n\n${section}\n` : docs.replace(old, section));
+  }
+}

@@ -9,8 +9,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Spread } from './lib/stats.js';
+import { existingMultiNodeSection, multiNodeMarkdown } from './multi-node.js';
 
 const repoDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const docsPath = join(repoDir, 'docs', 'performance.md');
 
 /* biome-ignore lint/suspicious/noExplicitAny: the results file is our own JSON, read loosely here. */
 type Results = any;
@@ -352,6 +354,11 @@ export function renderMarkdown(r: Results, jsonFile: string, svgFile: string): s
     '## Figures (median over repetitions, spread min–max in brackets)',
     '',
     detailTables(r),
+    // Several nodes: this run's figures, else the section the docs have now (a run without the part).
+    r.multiNode
+      ? multiNodeMarkdown(r.multiNode, m.command, m.loadAverageAtEnd)
+      : (existingMultiNodeSection(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '') ?? ''),
+    '',
     analysis,
     '',
   ].join('\n');

@@ -6,7 +6,7 @@
  *   npm run bench -- --parts calls,latency --reps 1
  *   npm run bench -- --profile         adds a `node --cpu-prof` run of HomeCall under call load
  *
- * Flags: --parts memory,calls,latency,capacity,browser,recovery  --reps N  --targets homecall,floor
+ * Flags: --parts memory,calls,latency,capacity,browser,multi-node,recovery  --reps N  --targets homecall,floor
  *        --out DIR (results; default bench/results)  --no-docs (do not rewrite docs/performance.md)
  *        --no-build  --profile  --full-tls (no TLS session resumption in the generator)
  * Writes bench/results/<date>.json and .svg and, for a full run, docs/performance.md.
@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { runBrowser } from './browser/measure.js';
+import { runMultiNode } from './multi-node.js';
 import { type CallsMark, measureCallsWindow } from './lib/calls-window.js';
 import { makeCert } from './lib/cert.js';
 import { Generator } from './lib/gen-client.js';
@@ -49,7 +50,7 @@ const { values: flags } = parseArgs({
   },
 });
 
-const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser', 'recovery'] as const;
+const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser', 'multi-node', 'recovery'] as const;
 type Part = (typeof ALL_PARTS)[number];
 const smoke = flags.smoke;
 const parts = new Set<Part>(
@@ -487,6 +488,7 @@ const capacityRuns: CapacityRun[] = [];
 let browser: Awaited<ReturnType<typeof runBrowser>> | null = null;
 let recovery: RecoveryResult | null = null;
 let profile: Record<string, unknown> | null = null;
+let multiNode: Awaited<ReturnType<typeof runMultiNode>> | null = null;
 
 const bySpread = <R>(
   runs: R[],
@@ -545,8 +547,24 @@ try {
       log(`browser part failed: ${unavailable.browser}`);
     }
   }
+  if (parts.has('multi-node') && timeLeft('multi-node')) {
+    log('6. multi-node: two nodes + Redis against one node (calls/s, CPU per 1,000 calls, relay p50/p99)');
+    try {
+      multiNode = await runMultiNode({
+        calls: smoke ? 40 : 600,
+        reps: smoke ? 1 : reps,
+        samples: smoke ? 200 : 2000,
+        concurrency: smoke ? 4 : 20,
+        log,
+      });
+    } catch (e) {
+      // A missing redis-server must not cost the other parts' results.
+      unavailable.multiNode = (e as Error).message.split('\n')[0] ?? String(e);
+      log(`multi-node part failed: ${unavailable.multiNode}`);
+    }
+  }
   if (parts.has('recovery') && timeLeft('recovery')) {
-    log('6. TURN: one home changes its public address mid-call -> media back both ways (namespaces, built-in relay)');
+    log('7. TURN: one home changes its public address mid-call -> media back both ways (namespaces, built-in relay)');
     try {
       recovery = runRecoveryChild(CFG.recoveryRuns);
       log(
@@ -674,6 +692,7 @@ Object.assign(results, {
   latency: latencyRuns,
   capacity: capacityRuns,
   browser,
+  multiNode,
   recovery,
   profile,
 });
