@@ -114,7 +114,8 @@ async function startServer(): Promise<Server> {
   let partial = '';
   const urls = new Promise<{ url: string; metricsUrl: string }>((resolve, reject) => {
     let metricsUrl = '';
-    const timer = setTimeout(() => reject(new Error('server did not start within 60 s')), 60_000);
+    // Generous: on a loaded 2-core machine a tsx start can take a minute or more.
+    const timer = setTimeout(() => reject(new Error('server did not start within 180 s')), 180_000);
     proc.once('exit', (code) => reject(new Error(`server exited (${code}) before listening`)));
     proc.stdout?.setEncoding('utf8');
     proc.stdout?.on('data', (chunk: string) => {

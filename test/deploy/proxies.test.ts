@@ -5,6 +5,7 @@
 // not trusting the proxy) serve every recipe, so the tier stays light on a busy machine.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
@@ -17,6 +18,8 @@ import { tlsFiles } from '../helpers/tls.js';
 
 interface Stoppable {
   stop(): Promise<void>;
+  /** The proxy's access log so far, for a recipe that writes one. */
+  accessLog?(): string;
 }
 
 interface Recipe {
@@ -33,8 +36,9 @@ const RECIPES: readonly Recipe[] = [
       const redirectPort = await freePort();
       return startNginx({
         port,
-        site: (p) =>
+        site: (p, dir) =>
           readRecipe(join(REPO_ROOT, 'deploy/nginx/homecall.conf'), {
+            '/var/log/nginx/homecall.access.log': join(dir, 'access.log'),
             'listen 443 ssl http2;': `listen 127.0.0.1:${p} ssl http2;`,
             'listen 80;': `listen 127.0.0.1:${redirectPort};`,
             '/etc/letsencrypt/live/call.example.org/fullchain.pem': tls.certPath,
@@ -106,7 +110,8 @@ for (const recipe of RECIPES) {
   describe(`${recipe.name} in front of HomeCall`, { timeout: 300_000 }, () => {
     test('a two-browser call through it: both active, video decodes and audio arrives both ways', async () => {
       const port = callPorts.get(recipe.name) ?? 0;
-      proxies.push(await recipe.start(port, trusting.port));
+      const proxy = await recipe.start(port, trusting.port);
+      proxies.push(proxy);
       const origin = `https://127.0.0.1:${port}`;
       assert.equal((await tryUpgrade(`wss://127.0.0.1:${port}/signal`)).status, 101, 'the proxy passes /signal');
       const alice = await page();
@@ -121,6 +126,14 @@ for (const recipe of RECIPES) {
       await Promise.all([waitForState(alice, 'active', CALL_MS), waitForState(bob, 'active', CALL_MS)]);
       await Promise.all([expectMediaFlowing(alice, {}, CALL_MS), expectMediaFlowing(bob, {}, CALL_MS)]);
       await Promise.all([alice.context().close(), bob.context().close()]);
+      if (proxy.accessLog) {
+        // The session id is the call's only credential: it must not reach a file on the proxy.
+        const sessionId = new URL(link).searchParams.get('session') ?? '';
+        for (let i = 0; i < 50 && !/"GET \/ HTTP/.test(proxy.accessLog()); i++) await sleep(100);
+        const log = proxy.accessLog();
+        assert.match(log, /"GET \/ HTTP/, 'the access log holds the page requests');
+        assert.ok(sessionId.length > 0 && !log.includes(sessionId), 'the session id reached the access log');
+      }
     });
 
     test('/signal through it is refused (426) when HomeCall is started without --trust-proxy', async () => {

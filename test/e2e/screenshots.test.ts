@@ -16,7 +16,7 @@ import { en } from '../../src/web/i18n/en.js';
 import { ru } from '../../src/web/i18n/ru.js';
 import { ensureWebBuild, REPO, type RunningServer, startServer } from './helpers/server.js';
 
-// Every screen at small-phone, phone, landscape-phone and desktop size, in Russian and English. Each screen is also checked
+// Every screen at small-phone, phone, landscape-phone, tablet and desktop size, in Russian and English. Each screen is also checked
 // for what an elderly user needs on a 360-px phone: nothing wider than the screen, big targets,
 // accessible names, no text inputs. `HOMECALL_SCREENSHOTS=docs` writes into docs/screenshots
 // (what the README shows); otherwise they go to test-results/screenshots.
@@ -29,6 +29,7 @@ const SIZES = {
   small: { width: 320, height: 568 },
   phone: PHONE,
   landscape: { width: 740, height: 360 },
+  tablet: { width: 768, height: 1024 },
   desktop: DESKTOP,
 } as const;
 

@@ -129,6 +129,8 @@ export interface SpawnOptions extends ServerOptions {
   stdout?: 'pipe' | '/dev/full';
   /** Preloads test/helpers/gc-probe.ts (with `--expose-gc`), for `probeMemory` (memory-probe.ts). */
   memoryProbe?: boolean;
+  /** Extra environment for the child (e.g. libfaketime's LD_PRELOAD); settings stay flags. */
+  env?: Record<string, string>;
 }
 
 /** A port that was free a moment ago (for a child whose `listening` line cannot be read). */
@@ -175,7 +177,7 @@ export async function spawnServer(flags: Flags = {}, options: SpawnOptions = {})
   const probe = options.memoryProbe ? ['--expose-gc', '--import', join(REPO_ROOT, 'test/helpers/gc-probe.ts')] : [];
   const proc = spawn(process.execPath, ['--import', 'tsx', ...probe, join(REPO_ROOT, 'src/server/main.ts'), ...argv], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'test' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'test', ...options.env },
     stdio: ['ignore', stdoutFd, 'pipe'],
   });
   if (typeof stdoutFd === 'number') closeSync(stdoutFd);

@@ -118,9 +118,8 @@ describe('kill -9 and restart (rule 7, X5)', () => {
     assert.equal((await a.waitClose()).code, 1006);
     assert.equal((await b.waitClose()).code, 1006);
 
-    const restartAt = Date.now();
+    // How fast it restarts is the benchmark's (no timed assertions here); that it comes back is this test's.
     const s2 = await spawnServer(RESTART_FLAGS, { tokenSecret: s1.tokenSecret, stateDir: s1.stateDir });
-    const startupMs = Date.now() - restartAt;
     const a2 = await TestClient.connect(s2.wsUrl);
     const ja2 = await a2.join(id, ja.resume as string);
     assert.equal(ja2.sessionId, id);
@@ -155,7 +154,6 @@ describe('kill -9 and restart (rule 7, X5)', () => {
     const fresh = await TestClient.connect(s2.wsUrl);
     assert.equal((await fresh.join(id)).peer, false);
 
-    assert.ok(startupMs < 15_000, `restart took ${startupMs} ms`);
     s2.kill('SIGTERM');
     await exitWithin(s2, 5000);
     const secrets = [id, ja.resume, jb.resume, ja2.resume, jb2.resume, s1.tokenSecret] as string[];
