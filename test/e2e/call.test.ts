@@ -94,7 +94,7 @@ async function closePages(...pages: Page[]): Promise<void> {
   for (const p of pages) await p.context().close();
 }
 
-describe('a call between two browsers', { timeout: 240_000 }, () => {
+describe('a call between two browsers', { timeout: 420_000 }, () => {
   test('1: A presses «Связать», B opens the link: both active, video decodes and audio arrives both ways', async () => {
     const { alice, bob } = await startCall();
     await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
