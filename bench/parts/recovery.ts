@@ -29,6 +29,8 @@ export async function measureRecovery(options: RecoveryOptions): Promise<Recover
   );
   if (r.status !== 0) throw new Error(`turn-recovery exited with ${r.status ?? r.signal}`);
   const result = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as RecoveryResult;
-  options.log?.(`  recovery: ${result.recoveryMs.join(', ')} ms; median ${result.medianMs} ms over ${result.runs} runs`);
+  options.log?.(
+    `  recovery: ${result.recoveryMs.join(', ')} ms; median ${result.medianMs} ms over ${result.runs} runs`,
+  );
   return result;
 }
