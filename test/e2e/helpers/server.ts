@@ -24,6 +24,10 @@ export interface RunningServer {
   url: string;
   port: number;
   secret: string;
+  /** Freezes the server process (SIGSTOP): alive, its sockets open, but answering nothing. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -49,7 +53,17 @@ export async function startServer(opts: { port?: number; secret?: string } = {})
   ];
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await waitForListening(child);
-  return { url, port: Number(new URL(url).port), secret, stop: () => stopChild(child) };
+  return {
+    url,
+    port: Number(new URL(url).port),
+    secret,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    stop: () => {
+      child.kill('SIGCONT');
+      return stopChild(child);
+    },
+  };
 }
 
 /**
