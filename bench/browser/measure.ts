@@ -145,7 +145,8 @@ export async function runBrowser(opts: BrowserOptions) {
     }
   } finally {
     await browser?.close().catch(() => {});
-    for (const s of servers) await s.stop();
+    // All at once: every server is stopped even when one stop fails.
+    await Promise.all(servers.map((s) => s.stop()));
   }
   const summary: Record<
     string,

@@ -32,16 +32,22 @@ export class Generator {
       ipc: true,
       cwd: join(benchDir, '..'),
     });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('generator did not start within 30 s')), 30_000);
-      child.once('message', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`generator exited with ${code} at start`)));
-    });
     const gen = new Generator(child);
-    await gen.call('init', { url, ca, resumeTls });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('generator did not start within 30 s')), 30_000);
+        child.once('message', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`generator exited with ${code} at start`)));
+      });
+      await gen.call('init', { url, ca, resumeTls });
+    } catch (e) {
+      // A generator that never became ready is not left running.
+      await gen.stop();
+      throw e;
+    }
     return gen;
   }
 

@@ -89,14 +89,18 @@ export async function startBuiltinTurn(workDir: string): Promise<RunningTurn> {
     ],
     { stdoutFile: logFile, cwd: repoDir, env: { ...process.env, NODE_ENV: 'production' } },
   );
-  const url = await waitForListening(child, logFile).catch(async (e) => {
+  let url: string;
+  let server: RunningTurn['server'];
+  try {
+    url = await waitForListening(child, logFile);
+    // One join learns where the built-in server listens.
+    const probe = await joinOnce(url, randomUUID());
+    probe.ws.close();
+    server = { family: 4 as const, ...parseTurnUrl(probe.turn) };
+  } catch (e) {
     await stopChild(child, 0);
     throw e;
-  });
-  // One join learns where the built-in server listens.
-  const probe = await joinOnce(url, randomUUID());
-  probe.ws.close();
-  const server = { family: 4 as const, ...parseTurnUrl(probe.turn) };
+  }
   const pid = child.pid!;
   return {
     name: 'built-in',
@@ -160,7 +164,7 @@ export async function startCoturn(workDir: string): Promise<RunningTurn> {
   ];
   const child: ChildProcess = spawn('turnserver', args, { stdio: ['ignore', 'ignore', 'ignore'] });
   const server = { family: 4 as const, ip: '127.0.0.1', port };
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     child.once('error', (e) => reject(new Error(`coturn could not start (Debian package coturn): ${e.message}`)));
     // coturn is ready when it answers a STUN binding request.
     const probe = createSocket('udp4');
@@ -180,6 +184,11 @@ export async function startCoturn(workDir: string): Promise<RunningTurn> {
       probe.close();
       resolve();
     });
+  });
+  await ready.catch(async (e) => {
+    // A coturn that never answered is not left running.
+    await stopChild(child, 0);
+    throw e;
   });
   const pid = child.pid!;
   return {

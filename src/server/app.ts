@@ -46,7 +46,9 @@ export interface AppOptions {
   logDestination?: DestinationStream | LogSink;
   /** Directory of the built web client; default dist/web. */
   webRoot?: string;
-  /** Time for certificate renewals and reload debouncing; the system clock by default. */
+  /** Time for every part of the server (timeouts on its monotonic `now`); the system clock by default. */
+  clock?: Clock;
+  /** Time for certificate renewals and reload debouncing only; `clock` by default. */
   certificateClock?: Clock;
 }
 
@@ -59,8 +61,8 @@ const LOG_FLUSH_BUDGET_MS = 500;
 export const LOG_BUFFER_BYTES = 1024 * 1024;
 
 /** The production log destination: stdout, never blocking, bounded (reliability.md X8). */
-export function createStdoutSink(): LogSink {
-  return new LogSink({ writer: createFdWriter(1), maxBufferedBytes: LOG_BUFFER_BYTES, clock: systemClock });
+export function createStdoutSink(clock: Clock = systemClock): LogSink {
+  return new LogSink({ writer: createFdWriter(1), maxBufferedBytes: LOG_BUFFER_BYTES, clock });
 }
 
 /**
@@ -68,8 +70,8 @@ export function createStdoutSink(): LogSink {
  * parts; every other module gets its collaborators in an options object. Then listens.
  */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const clock = systemClock;
-  const destination = options.logDestination ?? createStdoutSink();
+  const clock = options.clock ?? systemClock;
+  const destination = options.logDestination ?? createStdoutSink(clock);
   const logger = createLogger({ level: config.logLevel, destination });
   const metrics = new PromMetrics();
   if (destination instanceof LogSink) {
@@ -81,7 +83,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
   });
   const { limits } = config;
-  const redis = await startRedisRegistry(config, logger, metrics);
+  const redis = await startRedisRegistry(config, { logger, metrics, clock });
   const registry: SessionRegistry =
     redis ??
     new MemoryRegistry({
@@ -93,7 +95,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // One server secret signs resume tokens and keys the log tag of session ids.
   const tokenSecret = resolveTokenSecret(config);
   // The built-in STUN/TURN server, unless coturn is configured; it listens before anything joins.
-  const turn = config.builtinTurn && config.turnUrls.length === 0 ? await startTurn(config, logger) : undefined;
+  const turn =
+    config.builtinTurn && config.turnUrls.length === 0 ? await startTurn(config, { logger, clock }) : undefined;
   let httpsPort: number | undefined;
   const sessions = new SessionService({
     registry,
@@ -204,7 +207,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const close = () => {
     stopping = true;
     certificates.close();
-    closing ??= shutdown(server, gateway, metricsServer, logger).finally(() =>
+    closing ??= shutdown({ server, gateway, metricsServer, logger, clock }).finally(() =>
       Promise.all([redirect?.close(), turn?.server.close(), redis?.close()]),
     );
     return closing;
@@ -219,13 +222,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   };
 }
 
-async function shutdown(
-  server: ReturnType<typeof createHttpServer>,
-  gateway: SignalGateway,
-  metricsServer: MetricsServer | undefined,
-  logger: Logger,
-): Promise<void> {
-  const started = performance.now();
+async function shutdown(parts: {
+  server: ReturnType<typeof createHttpServer>;
+  gateway: SignalGateway;
+  metricsServer: MetricsServer | undefined;
+  logger: Logger;
+  clock: Clock;
+}): Promise<void> {
+  const { server, gateway, metricsServer, logger, clock } = parts;
+  const started = clock.now();
   // Still listening: the gateway answers new upgrades with 503 while it closes its sockets with 1012.
   logger.info('shutting down');
   const gatewayDone = await withTimeout(
@@ -240,8 +245,8 @@ async function shutdown(
   // Only now does the listener close (and every connection left with it).
   await server.close();
   await metricsServer?.close();
-  logger.info({ ms: Math.round(performance.now() - started) }, 'closed');
-  const remaining = Math.max(0, CLOSE_BUDGET_MS - (performance.now() - started) - 100);
+  logger.info({ ms: Math.round(clock.now() - started) }, 'closed');
+  const remaining = Math.max(0, CLOSE_BUDGET_MS - (clock.now() - started) - 100);
   await withTimeout(
     new Promise<void>((resolve) => logger.flush(() => resolve())),
     Math.min(LOG_FLUSH_BUDGET_MS, remaining),
@@ -250,7 +255,11 @@ async function shutdown(
 }
 
 /** With --redis-url: the shared registry, connected; the process refuses to start without Redis. */
-async function startRedisRegistry(config: Config, logger: Logger, metrics: PromMetrics): Promise<RedisRegistry | null> {
+async function startRedisRegistry(
+  config: Config,
+  parts: { logger: Logger; metrics: PromMetrics; clock: Clock },
+): Promise<RedisRegistry | null> {
+  const { logger, metrics, clock } = parts;
   if (config.redisUrl === undefined) return null;
   const { limits } = config;
   const registry = new RedisRegistry({
@@ -265,7 +274,7 @@ async function startRedisRegistry(config: Config, logger: Logger, metrics: PromM
       sweepMs: config.redisSweepMs,
       sweepSlackMs: config.redisHeartbeatMs,
     },
-    clock: systemClock,
+    clock,
     logger,
   });
   try {
@@ -296,10 +305,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
 }
 
 /** The built-in STUN/TURN server, listening on its UDP port. */
-async function startTurn(config: Config, logger: Logger) {
+async function startTurn(config: Config, parts: { logger: Logger; clock: Clock }) {
+  const { logger, clock } = parts;
   const announced = await announce({ publicHost: config.publicHost, listenHost: config.host });
   const server = new TurnServer({
-    clock: systemClock,
+    clock,
     logger,
     relayIp: announced.relayIp,
     credentialTtlMs: config.turnTtlMs,

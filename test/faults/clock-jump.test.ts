@@ -25,6 +25,12 @@ const GRACE = '20s';
 const JOIN_TIMEOUT = '40s';
 /** Long enough that a socket can be silent across the jump before the heartbeat gives up on it. */
 const DROP_AFTER = '10s';
+/**
+ * The heartbeat forgives a bucket it visits more than 1.5 intervals late (its own loop stalled,
+ * pongs may be unread): at 500 ms, a loaded machine's timer delays of 250 ms kept forgiving the
+ * silent socket past the join timeout. 2 s tolerates 1 s delays.
+ */
+const PING_INTERVAL_MS = 2000;
 /** Bounds on waits, far below the hour a jump would add. */
 const EXPIRY_WAIT_MS = 120_000;
 
@@ -37,7 +43,12 @@ test('X7: the wall clock jumping +1 h expires nothing early and jumping back 2 h
   const setOffset = (offset: string) => writeFileSync(offsetFile, `${offset}\n`);
   setOffset('+0');
   const s = await spawnServer(
-    { '--grace': GRACE, '--join-timeout': JOIN_TIMEOUT, '--ping-interval': '500ms', '--drop-after': DROP_AFTER },
+    {
+      '--grace': GRACE,
+      '--join-timeout': JOIN_TIMEOUT,
+      '--ping-interval': `${PING_INTERVAL_MS}ms`,
+      '--drop-after': DROP_AFTER,
+    },
     {
       env: {
         LD_PRELOAD: LIBFAKETIME,
@@ -91,7 +102,7 @@ test('X7: the wall clock jumping +1 h expires nothing early and jumping back 2 h
   assert.equal(typeof silentA._autoPong, 'boolean', 'ws keeps its autoPong option as _autoPong');
   silentA._autoPong = false;
   // Silent for a few heartbeat visits, so the server last heard from it before the jump.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await new Promise((resolve) => setTimeout(resolve, 2 * PING_INTERVAL_MS));
   setOffset('-1h');
   const backward = await waitForServerWall(s, -3600_000);
   t.diagnostic(`server wall clock moved by ${Math.round(backward / 60_000)} min`);

@@ -36,8 +36,11 @@ export interface HandshakeOptions {
   events: Required<SessionObserver>;
   /** The session layer's sockets by link id: the other participant, a replaced socket. */
   connections: ReadonlyMap<string, Connection>;
-  /** Wall-clock ms when this node started: older tokens may restore a lost context (rule 7). */
-  startedAt: number;
+  /**
+   * When this node started: tokens issued before it (wall clock, since they come from an earlier
+   * process) may restore a lost context (rule 7) within the grace period after it (monotonic).
+   */
+  started: { wallMs: number; monotonicMs: number };
   timers: HandshakeTimers;
 }
 
@@ -87,9 +90,10 @@ export class Handshake {
     // restored from a token issued before it, within the grace period after the start. An
     // in-memory node keeps nothing on disk, so it cannot tell a context lost in the restart
     // from one ended by hangup just before it; the window keeps that ambiguity short.
+    const { started } = this.#o;
     const mayRestore =
-      claims.issuedAt < this.#o.startedAt &&
-      now - this.#o.startedAt <= this.#o.limits.graceMs &&
+      claims.issuedAt < started.wallMs &&
+      this.#o.clock.now() - started.monotonicMs <= this.#o.limits.graceMs &&
       now - claims.createdAt < this.#o.limits.sessionLifetimeMs;
     const result = await this.#o.registry.resume(claims, conn.link.id, { now, mayRestore });
     if (result.kind === 'stale') return this.#refuseResume(conn, sessionId);

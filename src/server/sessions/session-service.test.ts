@@ -342,6 +342,35 @@ describe('SessionService', () => {
     assert.equal(after.registry.stats().sessions, 0);
   });
 
+  test('rule 7 / X7: the restore window after a restart runs on monotonic time, whatever the wall clock does', async () => {
+    const HOUR = 3_600_000;
+    // The lifetime check compares wall times of two processes (the token's), so it is long here.
+    const limits = { graceMs: 1000, sessionLifetimeMs: 24 * HOUR };
+    for (const jump of [HOUR, -HOUR]) {
+      const clock = new FakeClock();
+      const before = setup(limits, clock);
+      const [early, late] = [randomUUID(), randomUUID()];
+      const [a, c] = [before.peer(), before.peer()];
+      await send(before.service, a, { type: 'join', sessionId: early });
+      await send(before.service, c, { type: 'join', sessionId: late });
+      const [tokenA, tokenC] = [tokenOf(a.link), tokenOf(c.link)];
+      clock.advance(10);
+      // "Restart": a new service with an empty registry; then the wall clock jumps.
+      const after = setup(limits, clock);
+      clock.jumpWall(jump);
+      // Inside the window by monotonic time: restored, even though the wall says an hour passed.
+      clock.advance(500);
+      const a2 = after.peer();
+      await send(after.service, a2, { type: 'join', sessionId: early, resume: tokenA });
+      assert.equal(a2.link.types()[0], 'joined', `wall jump ${jump} ms: restored inside the window`);
+      // Past it by monotonic time: not restored, even though the wall says the restart was just now.
+      clock.advance(501);
+      const c2 = after.peer();
+      await send(after.service, c2, { type: 'join', sessionId: late, resume: tokenC });
+      assert.deepEqual(c2.link.types(), ['error:SESSION_ENDED'], `wall jump ${jump} ms: the window has closed`);
+    }
+  });
+
   test('a participant alone longer than the alone limit is sent home with hangup "timeout"', async () => {
     const { service, peer, clock, registry } = setup({ aloneMs: 5000 });
     const id = randomUUID();

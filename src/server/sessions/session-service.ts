@@ -94,7 +94,7 @@ export class SessionService implements SessionPort<Connection> {
       contexts: this.#contexts,
       events: this.#events,
       connections: this.#connections,
-      startedAt: options.clock.wallNow(),
+      started: { wallMs: options.clock.wallNow(), monotonicMs: options.clock.now() },
       timers: {
         started: (seat) => this.#started(seat),
         admitted: (seat) => this.#armLifetime(seat),

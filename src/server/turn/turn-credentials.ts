@@ -43,6 +43,8 @@ const TAG_CHARS = 16;
  */
 export class TurnCredentials {
   readonly #clock: Clock;
+  /** Wall-clock ms at monotonic 0, read once: expiries then follow monotonic time (X7). */
+  readonly #wallAtZero: number;
   readonly #ttlMs: number;
   readonly #secret: Buffer;
   /** Live tags → their group. */
@@ -53,6 +55,7 @@ export class TurnCredentials {
 
   constructor(options: TurnCredentialsOptions) {
     this.#clock = options.clock;
+    this.#wallAtZero = options.clock.wallNow() - options.clock.now();
     this.#ttlMs = options.ttlMs;
     this.#secret = options.secret ?? randomBytes(32);
   }
@@ -68,7 +71,9 @@ export class TurnCredentials {
       this.#groups.set(group, tags);
     }
     tags.add(tag);
-    const expiry = Math.floor(Math.min(this.#clock.wallNow() + this.#ttlMs, seat.expiresAtMs) / 1000);
+    // The seat's end is a wall time of now's wall clock: what is left of it is what counts.
+    const lifeMs = Math.min(this.#ttlMs, seat.expiresAtMs - this.#clock.wallNow());
+    const expiry = Math.floor((this.#wallNow() + lifeMs) / 1000);
     const username = `${expiry}:${tag}`;
     return { username, credential: this.passwordOf(username) };
   }
@@ -88,9 +93,17 @@ export class TurnCredentials {
     return { group, tag, expiry: Number(m[1]) };
   }
 
-  /** Whether the username has expired (wall clock). */
+  /**
+   * Whether the username has expired. Minted and checked by this process only, so on the wall
+   * time read at start plus monotonic time since: a wall-clock jump expires nothing early and
+   * keeps nothing late.
+   */
   isExpired(holder: CredentialHolder): boolean {
-    return holder.expiry * 1000 <= this.#clock.wallNow();
+    return holder.expiry * 1000 <= this.#wallNow();
+  }
+
+  #wallNow(): number {
+    return this.#wallAtZero + this.#clock.now();
   }
 
   /** The context ended (hangup, timeout, lifetime): its credentials stop working, its allocations go. */

@@ -45,6 +45,14 @@ export class FakeClock implements Clock {
     this.#now += ms;
   }
 
+  /**
+   * The wall clock jumps (an NTP step, a suspended VM, an operator's `date -s`): `wallNow`
+   * moves by `ms` (either way), monotonic time and timers do not.
+   */
+  jumpWall(ms: number): void {
+    this.#wall += ms;
+  }
+
   /** Moves time forward, firing due timers in order. */
   advance(ms: number): void {
     const end = this.#now + ms;

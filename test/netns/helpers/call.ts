@@ -51,7 +51,7 @@ export interface Scenario {
   startHomecall(opts?: { args?: readonly string[]; env?: Record<string, string> }): Promise<string>;
   startCoturn(config: readonly string[]): Promise<{ log: () => string }>;
   /** Opens the call link in a browser in each named home; resolves when both pages are active. */
-  call(url: string, homes: readonly [string, string]): Promise<[Page, Page]>;
+  call(url: string, homes: readonly [string, string], opts?: { timeoutMs?: number }): Promise<[Page, Page]>;
 }
 
 const STUN_PROBES = 20;
@@ -136,7 +136,7 @@ export function scenario(topology: Topology): Scenario {
       await Promise.race([exited, waitForStun(topology, topology.publicIp)]);
       return { log: () => lines.join('\n') };
     },
-    async call(url, homes) {
+    async call(url, homes, opts = {}) {
       const link = `${url}/?session=${randomUUID()}`;
       const pages: Page[] = [];
       for (const name of homes) {
@@ -146,10 +146,10 @@ export function scenario(topology: Topology): Scenario {
         cleanups.push(() => browser.close());
         const page = await (await newCallContext(browser)).newPage();
         page.on('console', (m) => m.text().startsWith('[homecall]') && console.log(`[home ${name}] ${m.text()}`));
-        await page.goto(link);
+        await page.goto(link, { timeout: opts.timeoutMs ?? 30_000 });
         pages.push(page);
       }
-      await Promise.all(pages.map((p) => waitForState(p, 'active', 30_000)));
+      await Promise.all(pages.map((p) => waitForState(p, 'active', opts.timeoutMs ?? 30_000)));
       return [pages[0]!, pages[1]!];
     },
   };

@@ -1,14 +1,14 @@
 /**
- * The TURN part of `npm run bench`: relayed calls (~1.5 Mbit/s each way in 1,100-byte
- * packets) through HomeCall's built-in TURN server and through Debian's coturn on the same
+ * The TURN part of the benchmark (not yet chosen by bench/run.ts): relayed calls (~1.5 Mbit/s
+ * each way in 1,100-byte packets) through HomeCall's built-in TURN server and through Debian's coturn on the same
  * machine, in the same run, window after window alternating between them (A B A B), with a
  * relay-less floor (leg to leg over loopback) alternated in as well. Measured per target:
  * server CPU per 1,000 relayed packets, packets lost, transit time p50/p99 and what the relay
  * adds to it, and (from a ramp of concurrent calls) how many calls one core carries.
  */
-import { round, spread } from './lib/stats.js';
-import { directWindow, RelayedCalls, type WindowResult } from './lib/turn-load.js';
-import { type RunningTurn, startBuiltinTurn, startCoturn } from './lib/turn-targets.js';
+import { round, spread } from '../lib/stats.js';
+import { directWindow, RelayedCalls, type WindowResult } from '../lib/turn-load.js';
+import { type RunningTurn, startBuiltinTurn, startCoturn } from '../lib/turn-targets.js';
 
 /** 1.5 Mbit/s in 1,100-byte packets: about 170 packets per second each way per call. */
 export const PACKETS_PER_SEC = 1_500_000 / 8 / 1100;
@@ -75,9 +75,21 @@ async function measure(target: RunningTurn, calls: number, cfg: TurnRelayConfig)
 
 const med = (xs: (number | null)[]) => spread(xs)?.median ?? null;
 
-export async function runTurnRelay(cfg: TurnRelayConfig, workDir: string, log = console.log): Promise<TurnRelayResult> {
-  const targets = [await startBuiltinTurn(workDir), await startCoturn(workDir)];
+export interface TurnRelayOptions {
+  config: TurnRelayConfig;
+  /** Where the relays keep their configuration and logs. */
+  workDir: string;
+  log?: (msg: string) => void;
+}
+
+/** Both relays alternated, then each one's ramp; both are stopped in a `finally`, even if one fails to start. */
+export async function runTurnRelay(options: TurnRelayOptions): Promise<TurnRelayResult> {
+  const { config: cfg, workDir } = options;
+  const log = options.log ?? console.log;
+  const targets: RunningTurn[] = [];
   try {
+    targets.push(await startBuiltinTurn(workDir));
+    targets.push(await startCoturn(workDir));
     const runs = new Map<string, Measured[]>(targets.map((t) => [t.name, []]));
     const floor: { p50: number | null; p99: number | null }[] = [];
     for (let rep = 0; rep < cfg.reps; rep++) {

@@ -1,0 +1,30 @@
+/** Part 2, "calls": call setup cost (server CPU per 1,000 calls) and throughput, per concurrency. */
+import { type CallsRun, runCalls } from '../lib/calls-run.js';
+import type { TargetName } from '../lib/targets.js';
+import { type ServerEnv, withServer } from '../lib/with-server.js';
+
+export interface CallsOptions {
+  env: ServerEnv;
+  targets: TargetName[];
+  reps: number;
+  /** Call loops at once, one window each, on the same server. */
+  concurrency: number[];
+  warmupMs: number;
+  windowMs: number;
+  log: (msg: string) => void;
+}
+
+/** Every repetition on every target (a fresh server each), every concurrency in turn. */
+export async function measureCalls(options: CallsOptions): Promise<CallsRun[]> {
+  const { env, warmupMs, windowMs, log } = options;
+  const runs: CallsRun[] = [];
+  for (let rep = 1; rep <= options.reps; rep++) {
+    for (const target of options.targets) {
+      await withServer({ env, target, label: `calls-${target}-${rep}` }, async (server, gen) => {
+        for (const concurrency of options.concurrency)
+          runs.push(await runCalls({ server, gen, target, rep, concurrency, warmupMs, windowMs, log }));
+      });
+    }
+  }
+  return runs;
+}
