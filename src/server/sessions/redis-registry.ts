@@ -253,6 +253,7 @@ export class RedisRegistry implements SessionRegistry {
       held.place,
       held.occupant ?? '',
       this.nodeId,
+      held.gen ?? '',
     ]);
     return r.k === 'stale' ? { kind: 'stale' } : this.#leaveResult(r);
   }

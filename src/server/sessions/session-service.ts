@@ -308,7 +308,13 @@ export class SessionService implements SessionPort<Connection> {
   }
 
   #startGrace(held: HeldPlace): void {
-    const place: HeldPlace = { ...contextOf(held), place: held.place, occupant: held.occupant };
+    const { occupant, gen } = held;
+    const place: HeldPlace = {
+      ...contextOf(held),
+      place: held.place,
+      occupant,
+      ...(occupant !== null && gen !== undefined ? { gen } : {}),
+    };
     this.#contexts.timersOf(place).startGrace(place.place, () => this.#background(this.#expireGrace(place)));
   }
 
