@@ -33,9 +33,10 @@ import { type LatencyRun, measureLatency } from './parts/latency.js';
 import { type MemoryRun, measureMemory } from './parts/memory.js';
 import { type MultiNodeSummary, runMultiNode } from './parts/multi-node.js';
 import { profileCalls } from './parts/profile.js';
+import { measureRecovery, type RecoveryResult } from './parts/recovery.js';
 import { writeReport } from './report.js';
 
-const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser', 'multi-node'] as const;
+const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser', 'multi-node', 'recovery'] as const;
 type Part = (typeof ALL_PARTS)[number];
 const SMOKE_PARTS = 'memory,calls,latency,capacity';
 
@@ -144,6 +145,7 @@ try {
   let capacityRuns: CapacityRun[] = [];
   let browser: BrowserResult | null = null;
   let multiNode: MultiNodeSummary | null = null;
+  let recovery: RecoveryResult | null = null;
   let profile: Record<string, unknown> | null = null;
 
   log(
@@ -204,6 +206,10 @@ try {
         log,
       }),
     );
+  }
+  if (runs('recovery')) {
+    log('7. one home changes its public address mid-call -> media back both ways (namespaces, built-in relay)');
+    recovery = await orUnavailable('recovery', 'recovery', () => measureRecovery({ runs: smoke ? 1 : 5, log }));
   }
   if (flags.profile && runs('profile')) {
     profile = await profileCalls({
@@ -267,6 +273,7 @@ try {
     capacity: capacityRuns,
     browser,
     multiNode,
+    recovery,
     profile,
   };
 

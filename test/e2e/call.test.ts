@@ -30,8 +30,44 @@ after(async () => {
   await server?.stop();
 });
 
+/** Counts the page's signalling sockets, the joins it sent and the pongs it got (window.__signal). */
+const RECORD_SIGNALLING = `(() => {
+  const Native = window.WebSocket;
+  const counts = { sockets: 0, joins: 0, pongs: 0 };
+  window.__signal = counts;
+  const typeOf = (d) => { try { return typeof d === 'string' ? JSON.parse(d).type : null; } catch { return null; } };
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      counts.sockets++;
+      this.addEventListener('message', (e) => { if (typeOf(e.data) === 'pong') counts.pongs++; });
+    }
+    send(data) {
+      if (typeOf(data) === 'join') counts.joins++;
+      super.send(data);
+    }
+  };
+})();`;
+
+type SignalCounts = { sockets: number; joins: number; pongs: number };
+const signalCounts = (p: Page) =>
+  p.evaluate(() => (window as unknown as { __signal: SignalCounts }).__signal as SignalCounts);
+
+/** Polls the page until `ok` holds for its signalling counts (bounded; a wait, not an assertion). */
+async function waitForSignal(p: Page, what: string, ok: (c: SignalCounts) => boolean, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let c = await signalCounts(p);
+  while (!ok(c)) {
+    if (Date.now() > deadline) throw new Error(`${what}: not seen within ${timeoutMs} ms (${JSON.stringify(c)})`);
+    await p.waitForTimeout(100);
+    c = await signalCounts(p);
+  }
+  return c;
+}
+
 async function page(): Promise<Page> {
   const context = await newCallContext(browser);
+  await context.addInitScript(RECORD_SIGNALLING);
   contexts.push(context);
   const p = await context.newPage();
   // The app's own warnings, to make a failure readable.
@@ -58,7 +94,7 @@ async function closePages(...pages: Page[]): Promise<void> {
   for (const p of pages) await p.context().close();
 }
 
-describe('a call between two browsers', { timeout: 240_000 }, () => {
+describe('a call between two browsers', { timeout: 420_000 }, () => {
   test('1: A presses «Связать», B opens the link: both active, video decodes and audio arrives both ways', async () => {
     const { alice, bob } = await startCall();
     await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
@@ -142,6 +178,50 @@ describe('a call between two browsers', { timeout: 240_000 }, () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  test('7: the server is busy for seconds mid-call (its process frozen): nobody drops or resumes, media flows on', async () => {
+    const { alice, bob } = await startCall();
+    await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    const pages = [alice, bob];
+    const pcs = await Promise.all(pages.map(peerConnectionCount));
+    const before = await Promise.all(pages.map(signalCounts));
+    assert.deepEqual(
+      before.map((c) => c.joins),
+      [1, 1],
+    );
+    server.pause();
+    try {
+      // Frozen until both clients have missed their pong deadline (each opened a probe socket):
+      // the freeze lasts longer than the deadline, whatever the machine's load.
+      await Promise.all(
+        pages.map((p, i) =>
+          waitForSignal(p, 'a probe after the missed deadline', (c) => c.sockets > before[i]!.sockets),
+        ),
+      );
+    } finally {
+      server.resume();
+    }
+    // The server answers again; two more rounds of ping and pong on each page, so any reconnect
+    // the freeze set off has had its chance to show.
+    const answered = await Promise.all(
+      pages.map((p, i) => waitForSignal(p, 'answers after the freeze', (c) => c.pongs > before[i]!.pongs)),
+    );
+    const after = await Promise.all(
+      pages.map((p, i) => waitForSignal(p, 'two more answers', (c) => c.pongs >= answered[i]!.pongs + 2)),
+    );
+    assert.deepEqual(
+      after.map((c) => c.joins),
+      [1, 1],
+      'no client gave up its socket and resumed (no reconnect storm from a busy server)',
+    );
+    for (const p of pages) assert.equal(await p.locator('.app').getAttribute('data-signal'), 'online');
+    await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    assert.deepEqual(await Promise.all(pages.map(peerConnectionCount)), pcs);
+    // Signalling still carries the call: a hangup reaches the other side.
+    await hangUp(alice);
+    await Promise.all([waitForState(alice, 'ended', 3_000), waitForState(bob, 'ended', 3_000)]);
+    await closePages(alice, bob);
   });
 
   test('6: the server restarts mid-call: media keeps flowing; afterwards hangup still ends both sides', async () => {

@@ -30,12 +30,16 @@ class FakeSignal implements SignalLike {
     this.closed = true;
   }
   rejoinFresh() {}
-  nudge() {}
+  nudges = 0;
+  nudge() {
+    this.nudges++;
+  }
   emit(e: SignalEvent) {
     this.listener?.(e);
   }
-  joined(peer: boolean, resumed = false) {
-    this.emit({ type: 'joined', frame: { type: 'joined', sessionId: ID, peer, resume: 't', iceServers: [] }, resumed });
+  joined(peer: boolean, resumed = false, afterLoss = false) {
+    const frame = { type: 'joined' as const, sessionId: ID, peer, resume: 't', iceServers: [] };
+    this.emit({ type: 'joined', frame, resumed, afterLoss });
   }
 }
 
@@ -172,6 +176,26 @@ test('resume with a live connection replays it (seed rule 4)', () => {
   signal.joined(true, true);
   clock.advance(1_000);
   assert.deepEqual(peers[0]!.calls, ['replay']);
+});
+
+test('resume after the old socket went silent (network changed): ICE restarts at once, then the replay', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(true);
+  signal.emit({ type: 'status', status: 'offline' });
+  signal.joined(true, true, true);
+  assert.deepEqual(peers[0]!.calls, ['restart'], 'the restart does not wait for the replay');
+  clock.advance(1_000);
+  assert.deepEqual(peers[0]!.calls, ['restart', 'replay']);
+});
+
+test('the media link breaks: signalling is checked at once (a ping now, not at the next interval)', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(true);
+  const before = signal.nudges;
+  peers[0]!.options.onLink('connected');
+  assert.equal(signal.nudges, before);
+  peers[0]!.options.onLink('interrupted');
+  assert.equal(signal.nudges, before + 1);
 });
 
 test('a reloaded page that resumed its place answers, and offers itself only after a wait', () => {

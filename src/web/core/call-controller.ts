@@ -125,6 +125,9 @@ export class CallController {
         this.deps.clock.setTimeout(() => peer === this.#peer && peer?.replay(), REPLAY_DELAY_MS);
         return;
       }
+      case 'restart-ice':
+        this.#peer?.restartIce();
+        return;
       case 'send-hangup':
         this.#hangupSent = true;
         this.#peer?.sendChannel({ t: 'hangup' });
@@ -199,7 +202,12 @@ export class CallController {
         this.#remoteVersion++;
         this.#changed();
       },
-      onLink: (link) => peer === this.#peer && this.dispatch({ type: 'media', link }),
+      onLink: (link) => {
+        if (peer !== this.#peer) return;
+        // The media path broke: is signalling still there? Ask now rather than at the next ping.
+        if (link === 'interrupted') this.#signal?.nudge();
+        this.dispatch({ type: 'media', link });
+      },
       onChannelOpen: () => peer === this.#peer && this.#media.sendMuteState(),
       onChannelMessage: (m) => {
         if (peer !== this.#peer) return;

@@ -109,6 +109,33 @@ test('seed rule 4: resuming with a live connection replays the last description 
   assert.deepEqual(tail, ['toast', 'replay-local']);
 });
 
+test('resuming after a silent loss (network changed) also restarts ICE; an ordinary resume does not', () => {
+  const call = [
+    { type: 'start', sessionId: ID },
+    { type: 'joined', peer: false, resumed: false },
+    { type: 'peer', state: 'joined' },
+    { type: 'media', link: 'connected' },
+    { type: 'signal-status', status: 'offline' },
+  ] as const;
+  const silent = run([...call, { type: 'joined', peer: true, resumed: true, afterLoss: true }]);
+  assert.deepEqual(types(silent.effects).slice(-2), ['replay-local', 'restart-ice']);
+  const closed = run([...call, { type: 'joined', peer: true, resumed: true, afterLoss: false }]);
+  assert.ok(!types(closed.effects).includes('restart-ice'));
+});
+
+test('the other side comes back to its place: our last description is re-sent (it may have been lost)', () => {
+  const { state, effects } = run([
+    { type: 'start', sessionId: ID },
+    { type: 'joined', peer: false, resumed: false },
+    { type: 'peer', state: 'joined' },
+    { type: 'media', link: 'connected' },
+    { type: 'peer', state: 'away' },
+    { type: 'peer', state: 'back' },
+  ]);
+  assert.equal(screenState(state), 'active');
+  assert.deepEqual(types(effects).slice(-2), ['replay-local', 'toast']);
+});
+
 test('a reloaded page that resumed its place waits for an offer, and offers itself if none comes', () => {
   const { effects } = run([
     { type: 'start', sessionId: ID },

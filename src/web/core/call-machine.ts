@@ -34,7 +34,11 @@ export type CallEvent =
   | { type: 'start'; sessionId: string }
   | { type: 'bad-link' }
   | { type: 'signal-status'; status: 'connecting' | 'offline' }
-  | { type: 'joined'; peer: boolean; resumed: boolean }
+  /**
+   * `afterLoss`: the previous socket was given up because the server stopped answering, the
+   * mark of a changed network (a new public address), which the media path has not survived either.
+   */
+  | { type: 'joined'; peer: boolean; resumed: boolean; afterLoss?: boolean }
   | { type: 'peer'; state: PeerState }
   /** An offer arrived while there is no peer connection (the other side restarted its page). */
   | { type: 'remote-offer-without-peer' }
@@ -55,6 +59,8 @@ export type Effect =
   | { type: 'start-peer'; initiator: boolean; polite: boolean }
   | { type: 'close-peer' }
   | { type: 'replay-local' }
+  /** Renew the media path now (new candidates from the network we are on). */
+  | { type: 'restart-ice' }
   /** Offer ourselves unless the other side offers first (it may or may not know we are new). */
   | { type: 'offer-unless-offered' }
   | { type: 'send-hangup' }
@@ -115,13 +121,16 @@ function endReasonOf(reason: string | undefined): EndReason {
   return reason === 'timeout' || reason === 'lifetime' ? reason : 'remote';
 }
 
-function onJoined(s: InCall, peer: boolean, resumed: boolean): Transition {
+function onJoined(s: InCall, peer: boolean, resumed: boolean, afterLoss: boolean): Transition {
   const base: InCall = { ...s, fresh: false, signal: 'online' };
   const back: Effect[] = s.signal === 'offline' ? [toast('signalBack', 'good')] : [];
   if (resumed && s.hasPeer) {
     // Seed rule 4: back in our place; re-send our last description and candidates. The other
     // side treats what it already applied as a no-op, so this never breaks a live call.
-    return { state: base, effects: [...back, { type: 'replay-local' }] };
+    // After a silent loss our network has most likely changed: the browser would take many
+    // seconds to find that its media path died with the old address, so renew it now.
+    const renew: Effect[] = afterLoss ? [{ type: 'restart-ice' }] : [];
+    return { state: base, effects: [...back, { type: 'replay-local' }, ...renew] };
   }
   if (resumed && peer) {
     // Our place was kept but this page has no connection (it was reloaded). If the server told
@@ -163,7 +172,11 @@ function onPeer(s: InCall, state: PeerState): Transition {
     case 'away':
       return { state: { ...s, peer: 'away' }, effects: [toast('peerAway', 'warn')] };
     case 'back': {
-      const restart: Effect[] = s.hasPeer ? [] : [{ type: 'start-peer', initiator: true, polite: !s.first }];
+      // With a connection: re-send our last description, which may have gone to the socket the
+      // other side lost (an ICE restart offer, say); what it already applied is a no-op.
+      const restart: Effect[] = s.hasPeer
+        ? [{ type: 'replay-local' }]
+        : [{ type: 'start-peer', initiator: true, polite: !s.first }];
       return { state: { ...s, peer: 'present', hasPeer: true }, effects: [...restart, toast('peerBack', 'good')] };
     }
     case 'left':
@@ -214,7 +227,7 @@ function inCall(s: InCall, event: CallEvent): Transition {
       }
       return same(event.status === 'connecting' && s.signal === 'online' ? { ...s, signal: 'connecting' } : s);
     case 'joined':
-      return onJoined(s, event.peer, event.resumed);
+      return onJoined(s, event.peer, event.resumed, event.afterLoss === true);
     case 'peer':
       return onPeer(s, event.state);
     case 'remote-offer-without-peer':

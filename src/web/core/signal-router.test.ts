@@ -19,12 +19,17 @@ test('joined: the ICE servers are taken before the call hears of it', () => {
   const iceServers = [{ urls: ['turn:turn.example.test:3478'], username: 'u', credential: 'c' }];
   assert.deepEqual(
     routeSignalEvent(
-      { type: 'joined', frame: { type: 'joined', sessionId: ID, peer: true, resume: 'r', iceServers }, resumed: true },
+      {
+        type: 'joined',
+        frame: { type: 'joined', sessionId: ID, peer: true, resume: 'r', iceServers },
+        resumed: true,
+        afterLoss: true,
+      },
       call(false),
     ),
     [
       { kind: 'ice-servers', iceServers },
-      { kind: 'dispatch', event: { type: 'joined', peer: true, resumed: true } },
+      { kind: 'dispatch', event: { type: 'joined', peer: true, resumed: true, afterLoss: true } },
     ],
   );
 });

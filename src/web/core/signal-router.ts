@@ -27,7 +27,10 @@ export function routeSignalEvent(ev: SignalEvent, state: CallState): SignalStep[
     case 'joined':
       return [
         { kind: 'ice-servers', iceServers: ev.frame.iceServers },
-        { kind: 'dispatch', event: { type: 'joined', peer: ev.frame.peer, resumed: ev.resumed } },
+        {
+          kind: 'dispatch',
+          event: { type: 'joined', peer: ev.frame.peer, resumed: ev.resumed, afterLoss: ev.afterLoss },
+        },
       ];
     case 'error':
       return [

@@ -16,6 +16,7 @@ beforeEach(() => {
   links = [];
   policy = new IceRestartPolicy({
     clock,
+    offerer: false,
     restart: () => restarts++,
     connectionState: () => state,
     onLink: (l) => links.push(l),
@@ -28,7 +29,7 @@ function become(s: RTCPeerConnectionState): void {
   policy.connectionStateChanged(s);
 }
 
-test('disconnected: the link shows interrupted at once and ICE restarts after DISCONNECTED_RESTART_MS', () => {
+test('answerer, disconnected: the link shows interrupted at once and ICE restarts after DISCONNECTED_RESTART_MS', () => {
   become('connected');
   become('disconnected');
   assert.deepEqual(links, ['connected', 'interrupted']);
@@ -109,4 +110,58 @@ test('stop (the connection closed) cancels every pending restart', () => {
   assert.equal(clock.pending, 0);
   clock.advance(CONNECT_WATCHDOG_MS * 2);
   assert.equal(restarts, 0);
+});
+
+/** A policy for the side that made the first offer. */
+function offererPolicy(): IceRestartPolicy {
+  policy = new IceRestartPolicy({
+    clock,
+    offerer: true,
+    restart: () => restarts++,
+    connectionState: () => state,
+    onLink: (l) => links.push(l),
+  });
+  return policy;
+}
+
+test('offerer, disconnected: ICE restarts at once (a changed network must not wait out a grace period)', () => {
+  offererPolicy();
+  become('connected');
+  become('disconnected');
+  assert.deepEqual(links, ['connected', 'interrupted']);
+  assert.equal(restarts, 1, 'no waiting on the offerer');
+  clock.advance(DISCONNECTED_RESTART_MS * 4);
+  assert.equal(restarts, 1, 'and no second restart when the answerer grace would have ended');
+});
+
+test('offerer: every new disconnect restarts once', () => {
+  offererPolicy();
+  become('connected');
+  become('disconnected');
+  become('connected');
+  become('disconnected');
+  assert.equal(restarts, 2);
+  assert.deepEqual(links, ['connected', 'interrupted', 'connected', 'interrupted']);
+});
+
+test('offerer and answerer together: one restart at once, the other only if still disconnected later', () => {
+  let answererState: RTCPeerConnectionState = 'disconnected';
+  let answererRestarts = 0;
+  const other = new IceRestartPolicy({
+    clock,
+    offerer: false,
+    restart: () => answererRestarts++,
+    connectionState: () => answererState,
+    onLink: () => {},
+  });
+  offererPolicy();
+  become('disconnected');
+  other.connectionStateChanged('disconnected');
+  assert.equal(restarts, 1);
+  assert.equal(answererRestarts, 0);
+  // The offerer's restart renews the path before the answerer's grace ends.
+  answererState = 'connected';
+  other.connectionStateChanged('connected');
+  clock.advance(DISCONNECTED_RESTART_MS);
+  assert.equal(answererRestarts, 0, 'the restarts did not cross');
 });

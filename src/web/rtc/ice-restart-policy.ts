@@ -1,6 +1,9 @@
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 
-/** A disconnected ICE link gets this long to recover by itself before we restart ICE. */
+/**
+ * The answerer gives a disconnected ICE link this long to recover by itself before it restarts
+ * ICE; the offerer restarts at once (one side first, so the two restarts rarely cross).
+ */
 export const DISCONNECTED_RESTART_MS = 2_500;
 /**
  * Negotiation finished but ICE never connected (seen after offer glare at set-up, where
@@ -10,6 +13,12 @@ export const CONNECT_WATCHDOG_MS = 8_000;
 
 export interface IceRestartPolicyOptions {
   clock: Clock;
+  /**
+   * This side made the first offer: on 'disconnected' it restarts at once. A network change
+   * (one home's new public address) shows first as 'disconnected', and waiting only delays the
+   * new path; the other side waits, so usually one restart, not two crossing, renews the path.
+   */
+  offerer: boolean;
   /** Starts an ICE restart. */
   restart(): void;
   /** The current connection's state, read when the disconnected grace period ends. */
@@ -20,7 +29,8 @@ export interface IceRestartPolicyOptions {
 
 /**
  * When to restart ICE, as a pure function of connection-state changes and time: at once when
- * the link failed, after DISCONNECTED_RESTART_MS when it stays disconnected, and after
+ * the link failed; when it is disconnected, at once on the offerer and after
+ * DISCONNECTED_RESTART_MS on the answerer (if still disconnected then); and after
  * CONNECT_WATCHDOG_MS when negotiation settled but ICE never got going.
  */
 export class IceRestartPolicy {
@@ -40,6 +50,10 @@ export class IceRestartPolicy {
     } else if (state === 'disconnected') {
       this.#o.onLink('interrupted');
       this.stop();
+      if (this.#o.offerer) {
+        this.#o.restart();
+        return;
+      }
       this.#restartTimer = this.#o.clock.setTimeout(() => {
         this.#restartTimer = null;
         if (this.#o.connectionState() === 'disconnected') this.#o.restart();

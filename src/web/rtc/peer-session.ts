@@ -68,6 +68,7 @@ export class PeerSession {
     this.#o = options;
     this.#restarts = new IceRestartPolicy({
       clock: options.clock,
+      offerer: options.initiator,
       restart: () => this.restartIce(),
       connectionState: () => this.#pc.connectionState,
       onLink: (link) => this.#o.onLink(link),

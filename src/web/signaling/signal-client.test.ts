@@ -3,7 +3,15 @@ import { beforeEach, test } from 'node:test';
 import { hangupFrame, offerFrame } from '../../shared/protocol/index.js';
 import { FakeClock } from '../../shared/testing/fake-clock.js';
 import { jitteredBackoff } from '../core/reconnect-policy.js';
-import { CLOSE_LIVENESS, SignalClient, type SignalEvent, type SocketLike, type TokenStore } from './signal-client.js';
+import {
+  CLOSE_LIVENESS,
+  PING_INTERVAL_MS,
+  PONG_TIMEOUT_MS,
+  SignalClient,
+  type SignalEvent,
+  type SocketLike,
+  type TokenStore,
+} from './signal-client.js';
 
 const ID = '7d3f1c52-8a7e-4b41-9f0e-2a6c1d9b3e55';
 const OTHER = '11111111-2222-4333-8444-555555555555';
@@ -93,7 +101,7 @@ test('join is the first frame; joined stores the resume token', () => {
   last().receive(joined('tok-A'));
   assert.equal(tokens.token, 'tok-A');
   assert.ok(client.isJoined);
-  assert.deepEqual(events.at(-1), { type: 'joined', frame: joined('tok-A'), resumed: false });
+  assert.deepEqual(events.at(-1), { type: 'joined', frame: joined('tok-A'), resumed: false, afterLoss: false });
 });
 
 test('nothing is sent before joined (the caller replays after the join)', () => {
@@ -141,17 +149,140 @@ test('backoff grows while the server is away and resets after a successful join'
   assert.equal(clock.now() - before, 750);
 });
 
-test('liveness: a ping every interval; no answer closes the socket and reconnects', () => {
+test('liveness: a ping every interval; no answer opens a probe, which takes over once it opens', () => {
   const s = connectAndJoin();
-  clock.advance(10_000);
+  clock.advance(PING_INTERVAL_MS);
   assert.deepEqual(s.sent.at(-1), { type: 'ping', sessionId: ID });
   s.receive({ type: 'pong', sessionId: ID });
-  clock.advance(10_000);
+  clock.advance(PING_INTERVAL_MS);
   assert.equal(s.closedWith, null, 'a pong keeps it alive');
-  clock.advance(5_000);
-  assert.equal(s.closedWith, CLOSE_LIVENESS, 'no pong within the timeout: given up, not a clean close');
-  clock.advance(800);
+  clock.advance(PONG_TIMEOUT_MS);
+  assert.equal(sockets.length, 2, 'no pong within the timeout: a probe socket');
+  assert.equal(s.closedWith, null, 'the old socket is kept while the probe is out');
+  last().open();
+  assert.equal(s.closedWith, CLOSE_LIVENESS, 'the probe opened first: the old one is given up, not cleanly closed');
+  assert.deepEqual(last().sent, [{ type: 'join', sessionId: ID, resume: 'tok-1' }], 'and the probe resumes at once');
+  assert.deepEqual(
+    events.filter((e) => e.type === 'status'),
+    [
+      { type: 'status', status: 'connecting' },
+      { type: 'status', status: 'offline' },
+      { type: 'status', status: 'connecting' },
+    ],
+  );
+});
+
+test('a silent socket (a network change mid-call) is probed within 4 s of its last answer', () => {
+  connectAndJoin();
+  clock.advance(3_999);
+  assert.equal(sockets.length, 1);
+  clock.advance(1);
   assert.equal(sockets.length, 2);
+});
+
+test('a busy server (the old socket answers before the probe opens): the probe is closed unused, nothing resumes', () => {
+  const s = connectAndJoin();
+  const statusesBefore = events.length;
+  // The server's event loop is stuck for 7 s: pings go unanswered, then all answers come at once.
+  clock.advance(PING_INTERVAL_MS + PONG_TIMEOUT_MS);
+  const probe = last();
+  assert.notEqual(probe, s);
+  clock.advance(3_000);
+  s.receive({ type: 'pong', sessionId: ID });
+  assert.equal(probe.closedWith, 1000, 'the probe is closed before it joins');
+  assert.deepEqual(probe.sent, []);
+  probe.open();
+  assert.deepEqual(probe.sent, [], 'a late open of the unused probe does nothing');
+  assert.equal(s.closedWith, null);
+  assert.ok(client.isJoined);
+  assert.equal(events.length, statusesBefore, 'no status change, no joined: the call never saw it');
+  // The next deadline is longer (4 s): a server still slow to answer does not draw a probe at 2 s.
+  // (The next ping goes out at 8 s, on the 2 s beat.)
+  clock.advance(1_000 + PONG_TIMEOUT_MS * 2 - 1);
+  assert.equal(sockets.length, 2);
+  clock.advance(1);
+  assert.equal(sockets.length, 3);
+});
+
+test('a server busy again and again: at most one probe per stall, never a resume, and no loop', () => {
+  const s = connectAndJoin();
+  const stallMs = 6_000;
+  for (let stall = 0; stall < 5; stall++) {
+    clock.advance(stallMs);
+    s.receive({ type: 'pong', sessionId: ID });
+    // Answered promptly for a while after each stall.
+    for (let i = 0; i < 3; i++) {
+      clock.advance(PING_INTERVAL_MS);
+      s.receive({ type: 'pong', sessionId: ID });
+    }
+  }
+  assert.ok(sockets.length - 1 <= 5, `probes: ${sockets.length - 1}`);
+  assert.ok(sockets.length > 1, 'the stalls were long enough to draw a probe');
+  assert.equal(s.closedWith, null);
+  assert.equal(sockets.flatMap((x) => x.sent).filter((f) => (f as { type: string }).type === 'join').length, 1);
+  assert.equal(events.filter((e) => e.type === 'joined').length, 1);
+});
+
+test('the probe fails (the network is gone): the old socket is given up and the client backs off', () => {
+  const s = connectAndJoin();
+  clock.advance(PING_INTERVAL_MS + PONG_TIMEOUT_MS);
+  last().drop(1006);
+  assert.equal(s.closedWith, CLOSE_LIVENESS);
+  assert.deepEqual(events.at(-1), { type: 'status', status: 'offline' });
+  assert.equal(sockets.length, 2, 'the next attempt waits for the backoff');
+  clock.advance(1_000);
+  assert.equal(sockets.length, 3);
+});
+
+test('the probe never opens: given up after the join timeout', () => {
+  const s = connectAndJoin();
+  clock.advance(PING_INTERVAL_MS + PONG_TIMEOUT_MS);
+  const probe = last();
+  clock.advance(10_000);
+  assert.equal(probe.closedWith, 1000);
+  assert.equal(s.closedWith, CLOSE_LIVENESS);
+});
+
+test('the old socket drops (1006) while the probe is out: the probe joins in its place without backoff', () => {
+  const s = connectAndJoin();
+  clock.advance(PING_INTERVAL_MS + PONG_TIMEOUT_MS);
+  const probe = last();
+  s.drop(1006);
+  assert.equal(sockets.length, 2);
+  probe.open();
+  assert.deepEqual(probe.sent, [{ type: 'join', sessionId: ID, resume: 'tok-1' }]);
+  probe.receive(joined());
+  assert.deepEqual(events.at(-1), { type: 'joined', frame: joined(), resumed: true, afterLoss: true });
+});
+
+test('the next joined says whether the socket before it was lost (silent, or dropped without a close frame)', () => {
+  connectAndJoin();
+  // Silent: given up by the liveness check.
+  clock.advance(PING_INTERVAL_MS + PONG_TIMEOUT_MS);
+  clock.advance(1_000);
+  last().open();
+  last().receive(joined());
+  // Dropped without a close frame (what a browser reports as 1006).
+  last().drop(1006);
+  clock.advance(1_000);
+  last().open();
+  last().receive(joined());
+  // Closed by the server (a restart: 1012): not a lost network.
+  last().drop(1012);
+  clock.advance(1_000);
+  last().open();
+  last().receive(joined());
+  const seen = events.flatMap((e) => (e.type === 'joined' ? [[e.resumed, e.afterLoss]] : []));
+  assert.deepEqual(
+    seen,
+    [
+      [false, false],
+      [true, true],
+      [true, true],
+      [true, false],
+    ],
+    'each loss is reported once, with the joined after it',
+  );
 });
 
 test('events from an orphaned socket are ignored after a reconnect', () => {

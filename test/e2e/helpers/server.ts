@@ -6,7 +6,9 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
-const START_TIMEOUT_MS = 30_000;
+/** Bounds a start (tsx compiles the server first): a 2-core machine running several tiers at once
+ * has been seen to need more than 30 s. */
+const START_TIMEOUT_MS = 120_000;
 
 /** Builds the web client once if this checkout has no build yet (`npm test` builds first). */
 export function ensureWebBuild(): void {
@@ -22,6 +24,10 @@ export interface RunningServer {
   url: string;
   port: number;
   secret: string;
+  /** Freezes the server process (SIGSTOP): alive, its sockets open, but answering nothing. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -47,7 +53,17 @@ export async function startServer(opts: { port?: number; secret?: string } = {})
   ];
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await waitForListening(child);
-  return { url, port: Number(new URL(url).port), secret, stop: () => stopChild(child) };
+  return {
+    url,
+    port: Number(new URL(url).port),
+    secret,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    stop: () => {
+      child.kill('SIGCONT');
+      return stopChild(child);
+    },
+  };
 }
 
 /**
