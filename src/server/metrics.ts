@@ -14,17 +14,6 @@ export interface Metrics {
   errorSent(code: ErrorCode): void;
 }
 
-export const noopMetrics: Metrics = {
-  socketOpened() {},
-  socketClosed() {},
-  upgradeRefused() {},
-  sessionStarted() {},
-  sessionEnded() {},
-  frameRelayed() {},
-  frameQueued() {},
-  errorSent() {},
-};
-
 /** Counts contexts from the session layer's lifecycle events. */
 export function metricsObserver(metrics: Metrics): SessionObserver {
   return {

@@ -15,7 +15,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
-import { noopMetrics } from '../../src/server/metrics.js';
+import { noopMetrics } from '../../src/server/testing/noop-metrics.js';
 import type { Connection, PeerLink } from '../../src/server/sessions/connection.js';
 import { MemoryRegistry } from '../../src/server/sessions/memory-registry.js';
 import { RedisRegistry } from '../../src/server/sessions/redis-registry.js';

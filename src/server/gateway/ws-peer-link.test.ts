@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { CloseCode, ErrorCode } from '../../shared/protocol/index.js';
 import { FakeClock } from '../../shared/testing/fake-clock.js';
-import { noopMetrics } from '../metrics.js';
+import { noopMetrics } from '../testing/noop-metrics.js';
 import { WsPeerLink } from './ws-peer-link.js';
 
 /** The part of a `ws` socket the link uses: what it sent, how much is buffered, how it ended. */

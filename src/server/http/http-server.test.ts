@@ -6,7 +6,7 @@ import { connect as tlsConnect } from 'node:tls';
 import pino from 'pino';
 import { generate } from 'selfsigned';
 import { systemClock } from '../clock.js';
-import { noopMetrics } from '../metrics.js';
+import { noopMetrics } from '../testing/noop-metrics.js';
 import { createHttpServer, type HomeCallHttpServer } from './http-server.js';
 import { sendText } from './static-files.js';
 

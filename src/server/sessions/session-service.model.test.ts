@@ -16,7 +16,7 @@ import {
   errorFrame,
   readEnvelope,
 } from '../../shared/protocol/index.js';
-import { noopMetrics } from '../metrics.js';
+import { noopMetrics } from '../testing/noop-metrics.js';
 import { FakeClock } from '../../shared/testing/fake-clock.js';
 import type { Connection, PeerLink } from './connection.js';
 import { MemoryRegistry } from './memory-registry.js';

@@ -121,11 +121,6 @@ export class TurnCredentials {
     return () => this.#endListeners.delete(listener);
   }
 
-  /** Number of live contexts holding credentials. */
-  get liveGroups(): number {
-    return this.#groups.size;
-  }
-
   #mac(text: string): Buffer {
     return createHmac('sha256', this.#secret).update(text).digest();
   }

@@ -76,10 +76,6 @@ export class PeerSession {
     this.#create(options.initiator);
   }
 
-  get connectionState(): RTCPeerConnectionState {
-    return this.#pc.connectionState;
-  }
-
   #create(initiator: boolean): void {
     const pc = new RTCPeerConnection({
       iceServers: this.#o.iceServers as RTCIceServer[],
@@ -286,10 +282,6 @@ export class PeerSession {
     if (!ch) return false;
     ch.send(JSON.stringify(message));
     return true;
-  }
-
-  getStats(): Promise<RTCStatsReport> {
-    return this.#pc.getStats();
   }
 
   close(): void {

@@ -64,11 +64,6 @@ export class AcmeCertificates implements AlpnChallengeSource {
     return this.#current ? 'ready' : 'obtaining';
   }
 
-  /** The certificate being served, if one was obtained (or stored). */
-  get current(): CheckedPair | undefined {
-    return this.#current;
-  }
-
   /** Serves the stored certificate if it still covers the domains, then schedules the next order. */
   start(): void {
     const { logger, domains, clock } = this.#options;

@@ -23,10 +23,6 @@ export class AcmeStore {
     this.#dir = join(options.stateDir, 'acme', `${url.hostname}-${tag}`);
   }
 
-  get dir(): string {
-    return this.#dir;
-  }
-
   readAccount(): { key: string; url: string | undefined } | undefined {
     const key = this.#read(ACCOUNT_KEY_FILE);
     if (key === undefined) return undefined;
