@@ -86,12 +86,5 @@ export async function waitForListening(child: ChildProcess, logFile: string, tim
   throw new Error(`server did not log "listening" within ${timeoutMs} ms (log: ${logFile})`);
 }
 
-/** Stops a child: SIGTERM, then SIGKILL after `graceMs`. Resolves when it has exited. */
-export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
+/** The one child stop (SIGTERM, then SIGKILL after a grace), shared with the test helpers. */
+export { stopChild } from '../../test/helpers/stop-child.js';

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, readRecipe } from './nginx.js';
 import { sleep } from './protocol.js';
+import { stopChild } from './stop-child.js';
 
 const BINARY = '/usr/bin/caddy';
 
@@ -70,15 +71,9 @@ ${site}`,
   proc.stderr?.on('data', (chunk: string) => {
     output = (output + chunk).slice(-20_000);
   });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stop = async () => {
     running.delete(caddy);
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(proc);
     rmSync(dir, { recursive: true, force: true });
   };
   const caddy: Caddy = { port, url: `https://127.0.0.1:${port}/`, stop };

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './stop-child.js';
 
 const BINARY = '/usr/sbin/nginx';
 const START_ATTEMPTS = 5;
@@ -123,16 +124,10 @@ http {
   }
   // No pipes: a worker outliving its master would hold them open and keep this process alive.
   const proc: ChildProcess = spawn(BINARY, args, { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stop = async () => {
     running.delete(entry);
     // SIGTERM: the master stops its workers too (SIGKILL would orphan them); SIGKILL if it hangs.
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(proc);
     rmSync(dir, { recursive: true, force: true });
   };
   const entry = { proc, dir, stop };

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChild } from '../../helpers/stop-child.js';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 /** Bounds a start (tsx compiles the server first): a 2-core machine running several tiers at once
@@ -93,14 +94,7 @@ export function waitForListening(child: ChildProcess, timeoutMs = START_TIMEOUT_
   });
 }
 
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
+export { stopChild };
 
 /**
  * A plain TCP relay in front of the server (TLS passes through untouched). Cutting its
