@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 # tests (playwright-core drives /usr/bin/chromium, never a downloaded browser) and a font so
 # screenshots render text; redis-server (multi-node), coturn (TURN interop, turnutils_uclient),
 # nginx and caddy (proxy recipes), pebble (ACME test CA), nftables and iproute2 (network
-# namespaces with NAT), sslscan (TLS scan), faketime (clock jumps), systemd (systemd-analyze).
-APT_PACKAGES=(chromium fonts-dejavu-core redis-server coturn nginx caddy pebble nftables iproute2 sslscan faketime systemd)
+# namespaces with NAT), sslscan (TLS scan), faketime (clock jumps), systemd (systemd-analyze),
+# python3 and ethtool (the lossy, slow link of reliability.md X3: test/netns/helpers/delay-line.py).
+APT_PACKAGES=(chromium fonts-dejavu-core redis-server coturn nginx caddy pebble nftables iproute2 sslscan faketime systemd python3 ethtool)
 
 step() { printf '\n==> %s\n' "$*"; }
 

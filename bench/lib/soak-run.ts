@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +24,12 @@ const MAX_LATENCY_SAMPLES = 200_000;
  * never arrive all in the same instant either.
  */
 const MAX_CONNECTING = 32;
+/** Warm-up before the idle baseline: rounds of full cycles, so once-only resources exist. */
+const WARMUP_ROUNDS = 2;
+const WARMUP_CALLS = 8;
+/** How long an idle reading may wait for the server's closes to finish, and how often it looks. */
+const SETTLE_MS = 20_000;
+const SETTLE_POLL_MS = 500;
 
 /** A counting semaphore for the upgrades in flight. */
 class Gate {
@@ -83,6 +89,8 @@ export interface SoakReport {
 
 export interface Idle {
   fds: number;
+  /** What each open descriptor is (`socket:[…]`, `anon_inode:[eventfd]`, a path), sorted. */
+  fdTargets: string[];
   activeHandles: number;
   sockets: number;
   contexts: number;
@@ -170,6 +178,31 @@ async function scrape(url: string): Promise<Map<string, number>> {
 
 const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
+/** Descriptor kinds, socket and pipe inode numbers left out so two readings compare by kind. */
+function fdTargets(pid: number): string[] {
+  const targets: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      targets.push(readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/^(socket|pipe):\[\d+\]$/, '$1'));
+    } catch {
+      // Closed between the listing and the read: not open any more.
+    }
+  }
+  return targets.sort();
+}
+
+/** The descriptors `after` holds beyond `before`, by kind (empty when nothing was added). */
+export function extraFds(before: Idle, after: Idle): string[] {
+  const left = [...before.fdTargets];
+  const extra: string[] = [];
+  for (const target of after.fdTargets) {
+    const i = left.indexOf(target);
+    if (i >= 0) left.splice(i, 1);
+    else extra.push(target);
+  }
+  return extra;
+}
+
 async function sample(server: Server, startedAt: number): Promise<ServerSample> {
   const pid = server.proc.pid as number;
   const m = await scrape(server.metricsUrl);
@@ -192,8 +225,10 @@ async function idle(server: Server): Promise<Idle> {
     if (value === undefined) throw new Error(`${name} missing from /metrics`);
     return value;
   };
+  const pid = server.proc.pid as number;
   return {
-    fds: fdCount(server.proc.pid as number),
+    fds: fdCount(pid),
+    fdTargets: fdTargets(pid),
     activeHandles: read('nodejs_active_handles_total'),
     sockets: read('homecall_sockets'),
     contexts: read('homecall_registry_contexts'),
@@ -201,6 +236,23 @@ async function idle(server: Server): Promise<Idle> {
     queuedFrames: read('homecall_registry_queued_frames'),
     timers: read('homecall_session_timers'),
   };
+}
+
+/**
+ * The idle reading once the server is quiet: polled until no socket, context, queued frame or
+ * timer is left and (given a baseline) descriptors and handles are back to it, or until
+ * SETTLE_MS passed; then the last reading is returned as it is, for the caller to judge.
+ */
+async function settled(server: Server, baseline?: Idle): Promise<Idle> {
+  const deadline = performance.now() + SETTLE_MS;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    const reading = await idle(server);
+    const quiet = reading.sockets === 0 && reading.contexts === 0 && reading.queuedFrames === 0 && reading.timers === 0;
+    const back =
+      baseline === undefined || (reading.fds <= baseline.fds && reading.activeHandles <= baseline.activeHandles);
+    if ((quiet && back) || performance.now() > deadline) return reading;
+  }
 }
 
 /** One call's signalling, start to end; throws on anything unexpected. */
@@ -282,10 +334,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const samples: ServerSample[] = [];
   let cycles = 0;
   try {
-    // The idle baseline: a scrape first, so whatever it creates once is in both readings.
+    // The idle baseline, after a warm-up: a scrape and a few full cycles first, so whatever the
+    // server creates once and keeps (the libuv thread pool's descriptors, TLS session state, the
+    // first state-dir write) is in both readings, and only what grows with load tells a leak.
     await scrape(server.metricsUrl);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const before = await idle(server);
+    for (let round = 0; round < WARMUP_ROUNDS; round++) {
+      await Promise.all(Array.from({ length: WARMUP_CALLS }, () => cycle(server.wsUrl, tls, gate, [])));
+    }
+    const before = await settled(server);
     const startedAt = performance.now();
     const endAt = startedAt + options.durationMs;
     const sampler = setInterval(() => {
@@ -320,9 +376,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     await Promise.all(Array.from({ length: options.sessions }, (_, i) => loop(i)));
     clearInterval(sampler);
-    // Every socket is closed; let the server finish its closes before the idle reading.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const after = await idle(server);
+    // Every client socket is closed; the idle reading waits (bounded) for the server to finish
+    // its closes, so a close still in flight on a loaded machine is not read as a leak.
+    const after = await settled(server, before);
     if (server.errorLines() > 0) errors['server logged error/fatal lines'] = server.errorLines();
     const sorted = [...latencies].sort((x, y) => x - y);
     const rssValues = samples.map((s) => s.rssBytes);

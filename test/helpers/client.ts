@@ -147,13 +147,6 @@ export class TestClient {
     return frame;
   }
 
-  /** Waits `ms` and fails if any frame arrived that `next` has not consumed. */
-  async expectNoFrame(ms = 300): Promise<void> {
-    await new Promise((r) => setTimeout(r, ms));
-    const extra = this.pending();
-    if (extra.length > 0) throw new Error(`unexpected frame(s): ${JSON.stringify(extra).slice(0, 500)}`);
-  }
-
   /** Waits (bounded) for the close and returns its code and reason. */
   async waitClose(ms = DEFAULT_WAIT_MS): Promise<CloseInfo> {
     if (this.closeInfo) return this.closeInfo;

@@ -99,3 +99,65 @@ export function assertLogsClean(lines: readonly string[], secrets: readonly stri
       );
   }
 }
+
+/**
+ * Ordering proof, instead of a sleep, that no frame is owed to `c`: it sends `ping`, and `pong`
+ * must be its very next frame. The server handles one socket's frames in order and writes each
+ * socket's frames in order, so a frame caused by anything handled before the ping (this
+ * socket's earlier frames, or another socket's whose reply the test has already seen) arrives
+ * ahead of the pong and fails the check.
+ */
+export async function expectQuiet(c: TestClient, sessionId: string): Promise<void> {
+  c.send({ type: 'ping', sessionId });
+  assert.deepEqual(await c.next(), { type: 'pong', sessionId }, 'pong is the next frame: nothing arrived before it');
+}
+
+/**
+ * The same proof along the relay path: `from` relays a marker offer, which must be the next
+ * frame of `to`; whatever `from`'s earlier frames would have relayed to `to` arrives ahead of it.
+ */
+export async function expectQuietVia(
+  from: TestClient,
+  to: TestClient,
+  sessionId: string,
+  tag = 'marker',
+): Promise<void> {
+  from.send(offer(sessionId, tag));
+  assert.deepEqual(await to.next(), offer(sessionId, tag), 'the marker is the next frame: nothing arrived before it');
+}
+
+/** Waits, polling and bounded by `ms`, until `check` holds; fails naming `what` otherwise. */
+export async function waitFor(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
+/** The log tag of the one session created in `lines` (the server logs a keyed hash, never the id). */
+export function createdTag(lines: readonly string[]): string {
+  const tags = lines.flatMap((l) => {
+    const entry = parseLogLine(l);
+    return entry?.event === 'created' && typeof entry.session === 'string' ? [entry.session] : [];
+  });
+  assert.equal(tags.length, 1, `one session created in these lines, got ${tags.length}`);
+  return tags[0] as string;
+}
+
+/** Whether the session logged under `tag` has been logged as ended (for `reason`, when given). */
+export function hasEnded(logs: readonly string[], tag: string, reason?: string): boolean {
+  return logs.some((l) => {
+    const entry = parseLogLine(l);
+    return entry?.session === tag && entry.event === 'ended' && (reason === undefined || entry.reason === reason);
+  });
+}
+
+function parseLogLine(line: string): Record<string, unknown> | null {
+  try {
+    const entry: unknown = JSON.parse(line);
+    return typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

@@ -193,6 +193,35 @@ export async function startRedis(): Promise<RedisServer> {
   return server;
 }
 
+/** Keys that outlive every session by design: the epoch, the node list, and tombstones of ended contexts. */
+const LASTING = /^(epoch|nodes|t:.+)$/;
+
+/**
+ * "No key left behind": every key under `prefix` (SCAN) that is there although no session is
+ * live, or that has no TTL, described as `key (ttl ms)`. Empty once all sessions ended.
+ */
+export async function leftoverKeys(server: RedisServer, prefix = 'hc:'): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  // Bounded: SCAN ends when the cursor comes back to 0; a test database holds a few thousand keys.
+  for (let round = 0; round < 10_000; round++) {
+    const [next, keys] = (await server.command(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000'])) as [
+      string,
+      string[],
+    ];
+    found.push(...keys);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  const bad: string[] = [];
+  for (const key of found.sort()) {
+    const ttl = Number(await server.command(['PTTL', key]));
+    if (ttl === -2) continue; // expired meanwhile
+    if (ttl < 0 || !LASTING.test(key.slice(prefix.length))) bad.push(`${key} (ttl ${ttl} ms)`);
+  }
+  return bad;
+}
+
 /** Stops every redis-server this process started; call from `after`. */
 export async function stopAllRedis(): Promise<void> {
   await Promise.allSettled([...running].map((server) => server.stop()));

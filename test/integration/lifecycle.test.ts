@@ -4,7 +4,17 @@ import { before, describe, test } from 'node:test';
 import { TestClient } from '../helpers/client.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
 import { uuid } from '../helpers/ids.js';
-import { assertLogsClean, expectError, joinPair, offer, sleep } from '../helpers/protocol.js';
+import {
+  assertLogsClean,
+  createdTag,
+  expectError,
+  expectQuiet,
+  expectQuietVia,
+  hasEnded,
+  joinPair,
+  offer,
+  waitFor,
+} from '../helpers/protocol.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
 let server: RunningServer;
@@ -68,9 +78,9 @@ describe('hangup (rule 5, S5)', () => {
     assert.equal((await c.join(id)).peer, false);
     const d = await connect();
     assert.equal((await d.join(id)).peer, true);
-    await d.expectNoFrame(300);
+    await expectQuiet(d, id);
     assert.deepEqual(await c.next('peer'), { type: 'peer', sessionId: id, state: 'joined' });
-    await c.expectNoFrame(0);
+    await expectQuiet(c, id);
   });
 
   test('rule 5: a lone participant queueing for an empty place, then hanging up, leaves nothing for the next pair', async () => {
@@ -85,7 +95,7 @@ describe('hangup (rule 5, S5)', () => {
     assert.equal((await c.join(id)).peer, false);
     const d = await connect();
     assert.equal((await d.join(id)).peer, true);
-    await d.expectNoFrame(300);
+    await expectQuiet(d, id);
   });
 
   test('rule 2 / R3: resume after hangup is SESSION_ENDED, for both tokens', async () => {
@@ -118,14 +128,16 @@ describe('clean close and abrupt drop (rule 6)', () => {
   test('rule 6 / S7: when the last participant leaves cleanly the context and its queue are dropped', async () => {
     const id = uuid();
     const a = await connect();
+    const mark = server.logs.length;
     await a.join(id);
+    const tag = createdTag(server.logs.slice(mark));
     a.send(offer(id, 'discarded'));
     a.close(1000);
     await a.waitClose();
-    await sleep(100);
+    await waitFor('the context ended', () => hasEnded(server.logs, tag, 'left'));
     const b = await connect();
     assert.equal((await b.join(id)).peer, false);
-    await b.expectNoFrame(300);
+    await expectQuiet(b, id);
   });
 
   test('rule 6 / X1: an abrupt drop holds the place (away); resume re-attaches (back, fresh token) and delivers the queue in order exactly once', async () => {
@@ -138,7 +150,7 @@ describe('clean close and abrupt drop (rule 6)', () => {
       offer(id, 'gap-2'),
     ];
     for (const f of queued) a.send(f);
-    await a.expectNoFrame(100);
+    await expectQuiet(a, id);
     const b2 = await connect();
     const j2 = await b2.join(id, jb.resume as string);
     assert.equal(j2.sessionId, id);
@@ -147,7 +159,7 @@ describe('clean close and abrupt drop (rule 6)', () => {
     assert.notEqual(j2.resume, jb.resume);
     assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'back' });
     for (const f of queued) assert.deepEqual(await b2.next(), f);
-    await b2.expectNoFrame(200);
+    await expectQuiet(b2, id);
     // Live relay both ways afterwards.
     b2.send({ type: 'answer', sessionId: id, sdp: 'v=0 back' });
     assert.deepEqual(await a.next('answer'), { type: 'answer', sessionId: id, sdp: 'v=0 back' });
@@ -193,13 +205,15 @@ describe('clean close and abrupt drop (rule 6)', () => {
   });
 
   test('rule 6: both dropped and neither resumes: the context is dropped after the grace', async () => {
+    const mark = server.logs.length;
     const { id, a, b } = await joinPair(server.wsUrl);
+    const tag = createdTag(server.logs.slice(mark));
     a.drop();
     b.drop();
-    await sleep(GRACE_MS + 600);
+    await waitFor('the context ended after the grace', () => hasEnded(server.logs, tag, 'left'), GRACE_MS + 10_000);
     const c = await connect();
     assert.equal((await c.join(id)).peer, false);
-    await c.expectNoFrame(200);
+    await expectQuiet(c, id);
   });
 });
 
@@ -213,15 +227,14 @@ describe('takeover and stale tokens (rule 1, rule 2, R3, R4, R6)', () => {
     const jc = await c.join(id);
     assert.equal(jc.peer, true);
     assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'joined' });
-    await c.expectNoFrame(250);
+    await expectQuiet(c, id);
     // The dropped participant comes back too late.
     const b2 = await connect();
     b2.send({ type: 'join', sessionId: id, resume: jb.resume });
     await expectError(b2, 'SESSION_FULL', [id, null]);
-    await a.expectNoFrame(150);
-    await c.expectNoFrame(0);
-    a.send(offer(id, 'to-c'));
-    assert.deepEqual(await c.next('offer'), offer(id, 'to-c'));
+    await expectQuiet(a, id);
+    await expectQuiet(c, id);
+    await expectQuietVia(a, c, id, 'to-c');
   });
 
   test('R6: with both places attached (none held), a newcomer is SESSION_FULL', async () => {
@@ -242,10 +255,9 @@ describe('takeover and stale tokens (rule 1, rule 2, R3, R4, R6)', () => {
     const s = await connect();
     s.send({ type: 'join', sessionId: id, resume: jb.resume });
     await expectError(s, 'SIGNAL_NOT_FOUND', [id, null]);
-    await sleep(100);
+    await expectQuiet(a, id);
+    await expectQuiet(b2, id);
     assert.ok(b2.isOpen);
-    await a.expectNoFrame(100);
-    await b2.expectNoFrame(0);
     // The fresh token is the one that works now (after another drop).
     b2.drop();
     await a.next('peer');
@@ -285,7 +297,7 @@ describe('resume races (R5)', () => {
       const loser = fx.type === 'joined' ? fy : fx;
       assert.equal(loser.type, 'error');
       assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'back' });
-      await a.expectNoFrame(50);
+      await expectQuiet(a, id);
       a.ws.terminate();
       x.ws.terminate();
       y.ws.terminate();

@@ -6,7 +6,16 @@ import fc from 'fast-check';
 import { type Frame, TestClient } from '../helpers/client.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
 import { uuid } from '../helpers/ids.js';
-import { assertLogsClean, expectError, joinPair, offer, type Pair, sdp } from '../helpers/protocol.js';
+import {
+  assertLogsClean,
+  expectError,
+  expectQuiet,
+  expectQuietVia,
+  joinPair,
+  offer,
+  type Pair,
+  sdp,
+} from '../helpers/protocol.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
 let server: RunningServer;
@@ -42,17 +51,17 @@ describe('queue before the second participant (rule 1, rule 3, S1)', () => {
       { type: 'candidate', sessionId: id, candidate: { candidate: '' } },
     ];
     for (const f of sent) a.send(f);
-    await a.expectNoFrame(200);
+    await expectQuiet(a, id);
     const b = await connect();
     const jb = await b.join(id);
     assert.equal(jb.peer, true);
     for (const f of sent) assert.deepEqual(await b.next(), f);
-    await b.expectNoFrame(150);
+    await expectQuiet(b, id);
     assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'joined' });
     // Then live relay continues both ways; A receives nothing of its own.
     b.send({ type: 'answer', sessionId: id, sdp: sdp('ans') });
     assert.deepEqual(await a.next('answer'), { type: 'answer', sessionId: id, sdp: sdp('ans') });
-    await a.expectNoFrame(100);
+    await expectQuiet(a, id);
     secrets.push(id);
   });
 
@@ -111,8 +120,8 @@ describe('live relay', () => {
       assert.deepEqual(await b.next(), cand(id, i));
       assert.deepEqual(await a.next(), cand(id, 1000 + i));
     }
-    await a.expectNoFrame(150);
-    await b.expectNoFrame(0);
+    await expectQuiet(a, id);
+    await expectQuiet(b, id);
   });
 
   test('M7: unknown fields are never relayed; the frame is rebuilt from allowlisted fields with the lower-case id', async () => {
@@ -190,7 +199,7 @@ describe('live relay', () => {
       a.send(text);
       await expectError(a, 'BAD_MESSAGE', [id, null], text);
     }
-    await b.expectNoFrame(200);
+    await expectQuietVia(a, b, id);
     assert.ok(a.isOpen);
   });
 
@@ -208,7 +217,7 @@ describe('live relay', () => {
       a.send({ type, sessionId: id, peer: true, state: 'left', resume: 't', iceServers: [] });
       await expectError(a, 'BAD_MESSAGE', [id, null]);
     }
-    await b.expectNoFrame(200);
+    await expectQuietVia(a, b, id);
   });
 });
 
@@ -235,7 +244,8 @@ describe('isolation (S8)', () => {
         }
       }),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    // Each side's pong must be its next frame: no cross delivery or duplicate is still on its way.
+    await Promise.all(pairs.flatMap((p) => [expectQuiet(p.a, p.id), expectQuiet(p.b, p.id)]));
     const all: Frame[] = pairs.flatMap((p) => [...p.a.pending(), ...p.b.pending()]);
     assert.deepEqual(all, []);
     for (const p of pairs) {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Frame, TestClient } from '../helpers/client.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
-import { expectError, offer, sleep } from '../helpers/protocol.js';
+import { expectError, expectQuiet, offer, sleep } from '../helpers/protocol.js';
 import { stopAllRedis } from '../helpers/redis.js';
 import type { ChildServer } from '../helpers/server.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
@@ -83,7 +83,7 @@ describe('a node dies (kill -9)', () => {
     const b2 = await connect(n2);
     assert.equal((await b2.join(id, jb.resume as string)).peer, true);
     for (let i = 0; i < 5; i++) assert.deepEqual(await b2.next('candidate'), cand(id, i));
-    await b2.expectNoFrame(300);
+    await expectQuiet(b2, id);
     assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'back' });
     a.send(offer(id, 'after'));
     assert.deepEqual(await b2.next('offer'), offer(id, 'after'));

@@ -3,12 +3,19 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
 import { ensureWebBuild, type RunningServer, startServer } from '../e2e/helpers/server.js';
+import { type Lang, translator } from '../../src/web/i18n/i18n.js';
 import { checkScreen } from './helpers/layout.js';
 
 /** Bounds a wait on a shared, busy machine; never a measure of speed. */
 const SLOW = 90_000;
 
-// Help that stays until the problem is solved: screens and banners, not toasts.
+// Help that stays until the problem is solved: screens and banners, not toasts. Every help
+// screen is checked in both languages, its words compared with the app's own dictionaries.
+
+const LANGS: { lang: Lang; locale: string }[] = [
+  { lang: 'ru', locale: 'ru-RU' },
+  { lang: 'en', locale: 'en-US' },
+];
 
 let server: RunningServer;
 let browser: Browser;
@@ -34,8 +41,8 @@ async function track<T extends BrowserContext>(c: T): Promise<T> {
 }
 
 /** Alice presses «Связать» in a normal browser; returns her page and the invite link. */
-async function aliceWaiting(): Promise<{ alice: Page; link: string }> {
-  const alice = await (await track(await newCallContext(browser))).newPage();
+async function aliceWaiting(on: Browser = browser): Promise<{ alice: Page; link: string }> {
+  const alice = await (await track(await newCallContext(on))).newPage();
   await alice.goto(`${server.url}/`);
   await alice.getByTestId('cta-connect').click();
   await waitForState(alice, 'waiting', SLOW);
@@ -47,47 +54,54 @@ const ANDROID =
   'Mozilla/5.0 (Linux; Android 13; SM-A515F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
 const IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
-const MESSENGERS: [string, string][] = [
+/** Each messenger: its name as the screen says it (Russian, then English), and its user agent. */
+const MESSENGERS: [string, string, string?][] = [
   ['Telegram', `${ANDROID} Telegram-Android/10.5.0 (Samsung SM-A515F; Android 13; SDK 33; AVERAGE)`],
   ['WhatsApp', `${ANDROID} WhatsApp/2.23.20.76`],
   ['Viber', `${ANDROID} Viber/20.5.0.2`],
   ['VK', `${ANDROID} VKAndroidApp/8.52-16017 (Android 13; SDK 33; arm64-v8a; Samsung; ru; 2340x1080)`],
-  ['Одноклассники', `${ANDROID} OKApp/23.10.2`],
+  ['Одноклассники', `${ANDROID} OKApp/23.10.2`, 'Odnoklassniki'],
   ['Facebook', `${IPHONE} [FBAN/FBIOS;FBAV/440.0.0.32.110;FBBV/538000000]`],
   ['Instagram', `${IPHONE} Instagram 307.0.0.34.111 (iPhone14,5; iOS 17_1; ru_RU; ru)`],
 ];
 
 describe('help that stays until the problem is solved', { timeout: 600_000, concurrency: 1 }, () => {
-  test('a link opened in a messenger: a screen that says so, the link ready to copy, no join until asked', async () => {
-    const { alice, link } = await aliceWaiting();
-    for (const [name, userAgent] of MESSENGERS) {
-      const ctx = await track(
-        await browser.newContext({
-          ignoreHTTPSErrors: true,
-          locale: 'ru-RU',
-          userAgent,
-          viewport: { width: 360, height: 740 },
-        }),
-      );
-      await ctx.grantPermissions(['clipboard-read', 'clipboard-write']);
-      const page = await ctx.newPage();
-      await page.goto(link);
-      const screen = page.getByTestId('in-app-browser');
-      await screen.waitFor();
-      assert.match((await screen.textContent()) ?? '', new RegExp(name), `${name}: the screen names the app`);
-      assert.equal((await page.getByTestId('invite-url').textContent())?.trim(), link);
-      if (name === 'Telegram') {
-        await checkScreen(page, 'opened in a messenger (ru)');
-        await page.getByTestId('copy-link').click();
-        assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
-        // Nobody joined: Alice is still alone, waiting.
-        assert.equal(await alice.getByTestId('share-link').count(), 1);
-        await page.getByTestId('stay-in-app').click();
-        await Promise.all([waitForState(page, 'active', SLOW), waitForState(alice, 'active', SLOW)]);
+  for (const { lang, locale } of LANGS) {
+    test(`a link opened in a messenger (${lang}): a screen that says so, the link ready to copy, no join until asked`, async () => {
+      const t = translator(lang);
+      const { alice, link } = await aliceWaiting();
+      for (const [ruName, userAgent, enName] of MESSENGERS) {
+        const name = lang === 'en' ? (enName ?? ruName) : ruName;
+        const ctx = await track(
+          await browser.newContext({
+            ignoreHTTPSErrors: true,
+            locale,
+            userAgent,
+            viewport: { width: 360, height: 740 },
+          }),
+        );
+        await ctx.grantPermissions(['clipboard-read', 'clipboard-write']);
+        const page = await ctx.newPage();
+        await page.goto(link);
+        const screen = page.getByTestId('in-app-browser');
+        await screen.waitFor();
+        const text = (await screen.textContent()) ?? '';
+        assert.ok(text.includes(t('inAppTitle')), `${name}: the title in ${lang}: ${text}`);
+        assert.ok(text.includes(t('inAppText', { app: name })), `${name}: the screen names the app: ${text}`);
+        assert.equal((await page.getByTestId('invite-url').textContent())?.trim(), link);
+        if (name === 'Telegram') {
+          await checkScreen(page, `opened in a messenger (${lang})`);
+          await page.getByTestId('copy-link').click();
+          assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
+          // Nobody joined: Alice is still alone, waiting.
+          assert.equal(await alice.getByTestId('share-link').count(), 1);
+          await page.getByTestId('stay-in-app').click();
+          await Promise.all([waitForState(page, 'active', SLOW), waitForState(alice, 'active', SLOW)]);
+        }
+        await ctx.close();
       }
-      await ctx.close();
-    }
-  });
+    });
+  }
 
   test('camera and microphone refused: a help screen; receive-only; after allowing, «Попробовать снова» brings the camera into the call', async () => {
     const denied = await launchBrowser({ fakeUi: false });
@@ -132,63 +146,109 @@ describe('help that stays until the problem is solved', { timeout: 600_000, conc
     }
   });
 
-  test('sound blocked by autoplay rules: one big «Включить звук» button that stays until pressed', async () => {
-    const strict = await launchBrowser({ args: ['--autoplay-policy=document-user-activation-required'] });
+  test('camera and microphone refused (en): the same help screen in English, and receive-only works', async () => {
+    const t = translator('en');
+    const denied = await launchBrowser({ fakeUi: false });
     try {
-      const aliceCtx = await track(await newCallContext(strict));
-      const alice = await aliceCtx.newPage();
-      await alice.goto(`${server.url}/`);
-      await alice.getByTestId('cta-connect').click();
-      await waitForState(alice, 'waiting', SLOW);
-      const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
-      // Bob opens the link and has not touched the page. Chromium lets a page that is capturing
-      // camera or microphone start sound by itself, so Bob has no devices (receive-only, the
-      // usual case for this refusal): then the browser refuses to start sound.
-      const bobCtx = await track(await newCallContext(strict, { locale: 'en-US' }));
-      await bobCtx.addInitScript(() => {
-        navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('none', 'NotFoundError'));
-      });
-      const bob = await bobCtx.newPage();
+      const { link } = await aliceWaiting();
+      const bob = await (await track(await newCallContext(denied, { locale: 'en-US' }))).newPage();
       await bob.goto(link);
+      const help = bob.getByTestId('media-help');
+      await help.waitFor({ timeout: SLOW });
+      const text = (await help.textContent()) ?? '';
+      for (const key of ['helpDeniedTitle', 'helpIntro', 'retry', 'receiveOnly'] as const)
+        assert.ok(text.includes(t(key)), `the help screen says «${t(key)}»: ${text}`);
+      await checkScreen(bob, 'camera refused (en)');
+      await bob.getByTestId('receive-only').click();
       await waitForState(bob, 'active', SLOW);
-      const button = bob.getByTestId('enable-sound');
-      await button.waitFor();
       await expectMediaFlowing(bob, {}, SLOW);
-      assert.equal(await button.count(), 1, 'the button went away before sound played');
-      assert.equal(await bob.locator('video.remote').evaluate((v: HTMLVideoElement) => v.muted), true);
-      await checkScreen(bob, 'sound blocked (en)');
-      await button.click();
-      await button.waitFor({ state: 'detached' });
-      const playing = await bob
-        .locator('video.remote')
-        .evaluate(
-          (v: HTMLVideoElement) => !v.muted && !v.paused && (v.srcObject as MediaStream).getAudioTracks().length,
-        );
-      assert.equal(playing, 1, 'the other person is heard');
     } finally {
-      await strict.close();
+      await denied.close();
     }
   });
 
-  test('offline: once visited, the app opens without a connection and says a call needs one', async () => {
-    const ctx = await track(await newCallContext(browser, { serviceWorkers: 'allow', locale: 'ru-RU' }));
-    const page = await ctx.newPage();
-    await page.goto(`${server.url}/`);
-    await waitForState(page, 'ready', SLOW);
-    const cached = await page.evaluate(async () => {
-      await navigator.serviceWorker.ready;
-      const keys = await caches.keys();
-      const cache = await caches.open(keys.find((k) => k.startsWith('homecall-')) ?? 'none');
-      return (await cache.keys()).length;
+  for (const { lang, locale } of LANGS) {
+    test(`sound blocked by autoplay rules (${lang}): one big «Включить звук» button that stays until pressed`, async () => {
+      const t = translator(lang);
+      const strict = await launchBrowser({ args: ['--autoplay-policy=document-user-activation-required'] });
+      try {
+        const aliceCtx = await track(await newCallContext(strict));
+        const alice = await aliceCtx.newPage();
+        await alice.goto(`${server.url}/`);
+        await alice.getByTestId('cta-connect').click();
+        await waitForState(alice, 'waiting', SLOW);
+        const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+        // Bob opens the link and has not touched the page. Chromium lets a page that is capturing
+        // camera or microphone start sound by itself, so Bob has no devices (receive-only, the
+        // usual case for this refusal): then the browser refuses to start sound.
+        const bobCtx = await track(await newCallContext(strict, { locale }));
+        await bobCtx.addInitScript(() => {
+          navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('none', 'NotFoundError'));
+        });
+        // Every playwright evaluation (locator waits included) runs as a user gesture, and one
+        // gesture lets the page start sound for good: probing Bob's page before his first attempt
+        // to play would itself lift the refusal under test. So nothing touches his page until the
+        // button is there; the page reports it on its console (test instrumentation, not the app).
+        await bobCtx.addInitScript(() => {
+          new MutationObserver((_, observer) => {
+            if (!document.querySelector('[data-testid="enable-sound"]')) return;
+            console.log('homecall-test: enable-sound shown');
+            observer.disconnect();
+          }).observe(document, { childList: true, subtree: true });
+        });
+        const bob = await bobCtx.newPage();
+        const shown = bob.waitForEvent('console', {
+          predicate: (m) => m.text() === 'homecall-test: enable-sound shown',
+          timeout: SLOW,
+        });
+        await bob.goto(link);
+        await shown;
+        await waitForState(bob, 'active', SLOW);
+        const button = bob.getByTestId('enable-sound');
+        await expectMediaFlowing(bob, {}, SLOW);
+        assert.equal(await button.count(), 1, 'the button went away before sound played');
+        assert.equal(await bob.locator('video.remote').evaluate((v: HTMLVideoElement) => v.muted), true);
+        assert.ok(
+          ((await button.textContent()) ?? '').includes(t('soundButton')),
+          `the button says «${t('soundButton')}»`,
+        );
+        await checkScreen(bob, `sound blocked (${lang})`);
+        await button.click();
+        await button.waitFor({ state: 'detached' });
+        const playing = await bob
+          .locator('video.remote')
+          .evaluate(
+            (v: HTMLVideoElement) => !v.muted && !v.paused && (v.srcObject as MediaStream).getAudioTracks().length,
+          );
+        assert.equal(playing, 1, 'the other person is heard');
+      } finally {
+        await strict.close();
+      }
     });
-    assert.ok(cached > 0, 'the service worker precached the shell');
-    await ctx.setOffline(true);
-    await page.reload();
-    await waitForState(page, 'ready', SLOW);
-    const banner = page.getByTestId('offline-banner');
-    assert.match((await banner.textContent()) ?? '', /Для звонка нужен интернет/);
-    await checkScreen(page, 'offline shell (ru)');
-    await ctx.setOffline(false);
-    await banner.waitFor({ state: 'detached' });
-  });
+  }
+
+  for (const { lang, locale } of LANGS) {
+    test(`offline (${lang}): once visited, the app opens without a connection and says a call needs one`, async () => {
+      const ctx = await track(await newCallContext(browser, { serviceWorkers: 'allow', locale }));
+      const page = await ctx.newPage();
+      await page.goto(`${server.url}/`);
+      await waitForState(page, 'ready', SLOW);
+      const cached = await page.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+        const keys = await caches.keys();
+        const cache = await caches.open(keys.find((k) => k.startsWith('homecall-')) ?? 'none');
+        return (await cache.keys()).length;
+      });
+      assert.ok(cached > 0, 'the service worker precached the shell');
+      await ctx.setOffline(true);
+      await page.reload();
+      await waitForState(page, 'ready', SLOW);
+      const banner = page.getByTestId('offline-banner');
+      const says = translator(lang)('offlineBanner');
+      assert.ok(((await banner.textContent()) ?? '').includes(says), `the banner says «${says}»`);
+      await checkScreen(page, `offline shell (${lang})`);
+      await ctx.setOffline(false);
+      await banner.waitFor({ state: 'detached' });
+    });
+  }
 });

@@ -219,6 +219,7 @@ export class MemoryRegistry implements SessionRegistry {
     if (ctx === undefined || ctx.contextId !== held.contextId) return { kind: 'stale' };
     const mine = ctx.places[held.place];
     if (mine.status !== 'held' || (mine.holder?.occupant ?? null) !== held.occupant) return { kind: 'stale' };
+    if (held.gen !== undefined && mine.holder?.gen !== held.gen) return { kind: 'stale' };
     ctx.places[held.place] = freePlace();
     return this.#settle(held.sessionId, ctx, held.place, 'freed');
   }

@@ -66,6 +66,8 @@ local function drain(sid, r)
   return q
 end
 local function attach(sid, r, occ, gen, link, node, ttl)
+  -- A place taken from a socket on another node leaves that node's set (no member left behind).
+  unbind(sid, r)
   r.st = 'attached'; r.occ = occ; r.gen = gen; r.link = link; r.node = node; r.un = 0
   redis.call('ZREM', P .. 'holds', member(sid, r.p))
   redis.call('SADD', nkey(node), member(sid, r.p))

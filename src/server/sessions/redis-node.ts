@@ -9,7 +9,8 @@ export type Reply = { k: string } & Record<string, unknown>;
 
 /** What one node sends another over its channel. */
 export type BusMessage =
-  | { t: 'frame'; l: string; s: string; c: string; p: number; g: number; q: number; x: string }
+  /** `f` is the sending link and `q` its sequence number (1, 2, ... from the link's admission). */
+  | { t: 'frame'; l: string; s: string; c: string; p: number; f: string; q: number; x: string }
   | { t: 'peer'; l: string; s: string; c: string; st: 'joined' | 'away' | 'back' | 'left' }
   | { t: 'ended'; l: string; s: string; x?: string }
   | { t: 'lost'; l: string };

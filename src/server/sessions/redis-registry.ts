@@ -84,7 +84,8 @@ export class RedisRegistry implements SessionRegistry {
   readonly #tombstones = new Map<string, number>();
   /** Next sequence number per sending link, and the last one seen per remote sender. */
   readonly #seq = new Map<string, number>();
-  readonly #seen = new Map<string, { gen: number; seq: number }>();
+  /** Receiving link -> the sending link of its last cross-node frame, and that frame's number. */
+  readonly #seen = new Map<string, { from: string; seq: number }>();
   #listener: ((event: RemoteEvent) => void) | null = null;
   readonly #stats = { crossNodeFrames: 0, duplicates: 0 };
 
@@ -252,6 +253,7 @@ export class RedisRegistry implements SessionRegistry {
       held.place,
       held.occupant ?? '',
       this.nodeId,
+      held.gen ?? '',
     ]);
     return r.k === 'stale' ? { kind: 'stale' } : this.#leaveResult(r);
   }
@@ -320,6 +322,7 @@ export class RedisRegistry implements SessionRegistry {
     const seat = this.#seats.get(linkId);
     this.#seats.delete(linkId);
     this.#seq.delete(linkId);
+    this.#seen.delete(linkId);
     if (seat === undefined) return;
     const pair = this.#sessions.get(seat.sessionId);
     if (pair === undefined || pair[seat.place] !== linkId) return;
@@ -346,14 +349,15 @@ export class RedisRegistry implements SessionRegistry {
     switch (m.t) {
       case 'frame': {
         if (m.s !== seat.sessionId || m.c !== seat.contextId) return;
-        // Per-sender order is the channel's; the sequence number drops anything seen twice.
-        const key = `${m.s}|${m.p}`;
-        const last = this.#seen.get(key);
-        if (last !== undefined && last.gen === m.g && m.q <= last.seq) {
+        // Per-sender order is the channel's; the sequence number drops anything seen twice. Numbers
+        // restart with each sending link (a later occupant, a later context of the same id), and a
+        // superseded link can no longer route, so only the last sender of each receiver matters.
+        const last = this.#seen.get(m.l);
+        if (last !== undefined && last.from === m.f && m.q <= last.seq) {
           this.#stats.duplicates += 1;
           return;
         }
-        this.#seen.set(key, { gen: m.g, seq: m.q });
+        this.#seen.set(m.l, { from: m.f, seq: m.q });
         return this.#emit({ kind: 'frame', link: m.l, text: m.x });
       }
       case 'peer':

@@ -134,7 +134,7 @@ if mine.st ~= 'attached' or mine.link ~= link or mine.node ~= node then return c
 local other = load(k, 1 - place)
 if other.st == 'attached' then
   if other.node == node then return cjson.encode({ k = 'deliver', link = other.link }) end
-  local n = notify(other.node, { t = 'frame', l = other.link, s = sid, c = ctx, p = place, g = mine.gen,
+  local n = notify(other.node, { t = 'frame', l = other.link, s = sid, c = ctx, p = place, f = link,
     q = tonumber(ARGV[15]), x = ARGV[9] })
   if n > 0 then return cjson.encode({ k = 'forwarded' }) end
   -- Nobody listens on that node any more: it is gone. Hold its place and keep the frame.
@@ -169,13 +169,16 @@ local otherLink = peer_event(sid, ctx, other, kind == 'freed' and 'left' or 'awa
 return cjson.encode({ k = kind, other = other.st, otherLink = otherLink, dropped = dropped })
 `);
 
-/** expire: sid ctx place occ node ('' occ: a restored place that waits for its own participant) */
+/** expire: sid ctx place occ node gen ('' occ: a restored place that waits for its own participant; '' gen: any) */
 export const EXPIRE = script(`
-local sid, ctx, place, occ, node = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local sid, ctx, place, occ, node, gen = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
 local k = skey(sid)
 if redis.call('HGET', k, 'ctx') ~= ctx then return cjson.encode({ k = 'stale' }) end
 local mine = load(k, place)
-if mine.st ~= 'held' or mine.occ ~= occ then return cjson.encode({ k = 'stale' }) end
+-- A grace timer of an earlier hold (on a node the participant left) must not free a newer hold early.
+if mine.st ~= 'held' or mine.occ ~= occ or (gen ~= '' and mine.gen ~= tonumber(gen)) then
+  return cjson.encode({ k = 'stale' })
+end
 clear(sid, mine)
 save(k, mine)
 local other = load(k, 1 - place)

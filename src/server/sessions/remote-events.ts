@@ -42,6 +42,8 @@ export function applyRemoteEvent(event: RemoteEvent, o: RemoteEventsOptions): vo
       return;
     case 'lost':
       // This node no longer holds the place (declared dead, or the place moved): the client resumes.
+      // Its alone timeout, if any, now runs where the place went.
+      o.contexts.currentTimers(seat.sessionId)?.cancelAlone();
       conn.state = { kind: 'replaced' };
       conn.link.close(CloseCode.SERVICE_RESTART, 'place moved to another node');
       return;

@@ -31,6 +31,11 @@ export interface HeldPlace {
   readonly place: Place;
   /** Who holds it; null for a restored context's place that waits for its own participant (rule 7). */
   readonly occupant: string | null;
+  /**
+   * The generation of the seat that dropped, when known: a grace timer of an earlier hold by the
+   * same occupant (on a node it has since left) must not free a newer one.
+   */
+  readonly gen?: number;
 }
 
 /** A successful join or resume. */

@@ -68,6 +68,8 @@ export class SessionService implements SessionPort<Connection> {
   readonly #connections = new Map<string, Connection>();
   readonly #contexts: LiveContexts;
   readonly #handshake: Handshake;
+  /** The registry is shared with other nodes (it reports their changes). */
+  readonly #shared: boolean;
 
   constructor(options: SessionServiceOptions) {
     this.#registry = options.registry;
@@ -79,6 +81,7 @@ export class SessionService implements SessionPort<Connection> {
     );
     this.#limits = options.limits;
     this.#clock = options.clock;
+    this.#shared = options.registry.subscribe !== undefined;
     this.#contexts = new LiveContexts({
       clock: options.clock,
       limits: options.limits,
@@ -252,6 +255,9 @@ export class SessionService implements SessionPort<Connection> {
     else this.#events.placeFreed(contextOf(seat), seat.place);
     if (result.dropped) return this.#contexts.forget(seat, 'left');
     if (result.kind === 'held') this.#startGrace(seat);
+    // Several nodes: with no socket of the context left here, the alone timeout is the business of
+    // the node where its participant comes back (it restarts it there); this one would fire stale.
+    if (result.otherLink === null && this.#shared) this.#contexts.currentTimers(seat.sessionId)?.cancelAlone();
     if (result.otherLink !== null) {
       tellPeer(this.#connections, result.otherLink, seat.sessionId, clean ? 'left' : 'away');
       if (clean) this.#startAlone(seat);
@@ -302,7 +308,13 @@ export class SessionService implements SessionPort<Connection> {
   }
 
   #startGrace(held: HeldPlace): void {
-    const place: HeldPlace = { ...contextOf(held), place: held.place, occupant: held.occupant };
+    const { occupant, gen } = held;
+    const place: HeldPlace = {
+      ...contextOf(held),
+      place: held.place,
+      occupant,
+      ...(occupant !== null && gen !== undefined ? { gen } : {}),
+    };
     this.#contexts.timersOf(place).startGrace(place.place, () => this.#background(this.#expireGrace(place)));
   }
 

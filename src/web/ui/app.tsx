@@ -1,3 +1,4 @@
+import type { AppName } from './browser-kind.js';
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { CallController } from '../core/call-controller.js';
@@ -40,7 +41,7 @@ interface Props {
   /** The page opened a call link (so this side never sends it). */
   openedFromLink: boolean;
   /** A link opened inside a messenger's browser: not joined until the user chooses to stay. */
-  pendingJoin: { sessionId: string; app: string } | null;
+  pendingJoin: { sessionId: string; app: AppName } | null;
 }
 
 /** The whole UI: renders the controller's state; commands go back to the controller. */

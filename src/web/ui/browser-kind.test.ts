@@ -18,7 +18,15 @@ const MESSENGER_UAS: Record<string, string> = {
 };
 
 test('each messenger in-app browser is recognised by its user agent', () => {
-  for (const [name, ua] of Object.entries(MESSENGER_UAS)) assert.equal(detectInAppBrowser(ua), name, ua);
+  for (const [name, ua] of Object.entries(MESSENGER_UAS)) assert.equal(detectInAppBrowser(ua)?.ru, name, ua);
+});
+
+test('a messenger is named as people say it in each language', () => {
+  assert.deepEqual(detectInAppBrowser(MESSENGER_UAS.Одноклассники as string), {
+    ru: 'Одноклассники',
+    en: 'Odnoklassniki',
+  });
+  assert.deepEqual(detectInAppBrowser(MESSENGER_UAS.Telegram as string), { ru: 'Telegram', en: 'Telegram' });
 });
 
 test('real browsers are not taken for messengers', () => {

@@ -1,3 +1,4 @@
+import type { AppName } from './browser-kind.js';
 import { render } from 'preact';
 import type { CallController } from '../core/call-controller.js';
 import { pickLanguage } from '../i18n/i18n.js';
@@ -11,7 +12,7 @@ interface MountOptions {
   env: UiEnv;
   newSessionId: () => string;
   openedFromLink: boolean;
-  pendingJoin: { sessionId: string; app: string } | null;
+  pendingJoin: { sessionId: string; app: AppName } | null;
 }
 
 /**

@@ -6,7 +6,9 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
-const START_TIMEOUT_MS = 30_000;
+/** Bounds a start (tsx compiles the server first): a 2-core machine running several tiers at once
+ * has been seen to need more than 30 s. */
+const START_TIMEOUT_MS = 120_000;
 
 /** Builds the web client once if this checkout has no build yet (`npm test` builds first). */
 export function ensureWebBuild(): void {

@@ -1,12 +1,12 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { isIos } from '../browser-kind.js';
+import { type AppName, isIos } from '../browser-kind.js';
 import { HelpDrawing } from '../components/help-drawing.js';
 import { CopyIcon } from '../components/icons.js';
 import { useI18n } from '../i18n-context.js';
 import { useUiEnv } from '../ui-env.js';
 
 interface Props {
-  app: string;
+  app: AppName;
   url: string;
   onCopied: (ok: boolean) => void;
   onStay: () => void;
@@ -18,7 +18,7 @@ interface Props {
  * so this page never holds the place the real browser needs.
  */
 export function InAppScreen({ app, url, onCopied, onStay }: Props) {
-  const { t } = useI18n();
+  const { lang, t } = useI18n();
   const { userAgent } = useUiEnv();
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
@@ -36,7 +36,7 @@ export function InAppScreen({ app, url, onCopied, onStay }: Props) {
       <h1 id="in-app-title" ref={heading} tabIndex={-1}>
         {t('inAppTitle')}
       </h1>
-      <p class="help-intro">{t('inAppText', { app })}</p>
+      <p class="help-intro">{t('inAppText', { app: app[lang] })}</p>
       <HelpDrawing kind={ios ? 'in-app-ios' : 'in-app-android'} label={t('helpPicture')} />
       <ol class="steps">
         {t(ios ? 'inAppStepsIos' : 'inAppStepsAndroid')
