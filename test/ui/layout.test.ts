@@ -118,9 +118,9 @@ describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () =>
       assert.equal(await bob.getByRole('button', { name: lang === 'ru' ? 'Микрофон' : 'Mic', exact: true }).count(), 1);
       assert.equal(await barHeight(), before, 'the control bar changed height');
       await alice.locator('.remote-badge').waitFor();
-      // The badge's own place, without the arrival toasts of a slow machine stacked above it
-      // (a toast lasts 5 s; a narrow phone has room for the badge and one toast, not three).
-      await alice.locator('.toast').first().waitFor({ state: 'detached', timeout: SLOW });
+      // The band as it is, with whatever message the arrival left: the badge beside it where
+      // there is room, one of the two at a time on the narrowest phone; off the other person's
+      // face and clear of the controls either way.
       await checkLayout(alice, 'active, the other side muted');
 
       const carol = await open(locale);

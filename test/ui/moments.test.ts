@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, hangUp, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
 import { ensureWebBuild, type RunningServer, startServer } from '../e2e/helpers/server.js';
+import { type Lang, translator } from '../../src/web/i18n/i18n.js';
 
 /** Bounds a wait on a shared, busy machine; never a measure of speed. */
 const SLOW = 90_000;
@@ -54,8 +55,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function page(record = false): Promise<Page> {
-  const context = await newCallContext(browser);
+async function page(locale: string, record = false): Promise<Page> {
+  const context = await newCallContext(browser, { locale });
   context.setDefaultNavigationTimeout(SLOW);
   context.setDefaultTimeout(SLOW);
   if (record) await context.addInitScript(RECORD_CUES);
@@ -66,64 +67,77 @@ async function page(record = false): Promise<Page> {
 const cues = (p: Page) => p.evaluate(() => (window as unknown as { __cues: Cue[] }).__cues);
 const tonesAt = (list: Cue[], hz: number) => list.filter((c) => c.kind === 'tone' && c.hz === hz).length;
 
+const LANGS: { lang: Lang; locale: string }[] = [
+  { lang: 'ru', locale: 'ru-RU' },
+  { lang: 'en', locale: 'en-US' },
+];
+
 describe('waiting, arriving, calling again', { timeout: 600_000, concurrency: 1 }, () => {
-  test('a waiting tone while alone; a chime and a vibration when the other person arrives, before the picture; «Позвонить ещё раз» on the same link; the tone can be turned off', async () => {
-    const alice = await page(true);
-    await alice.goto(`${server.url}/`);
-    await alice.getByTestId('cta-connect').click();
-    await waitForState(alice, 'waiting', SLOW);
-    await alice.waitForFunction(
-      (hz) => (window as unknown as { __cues: Cue[] }).__cues.some((c) => c.kind === 'tone' && c.hz === hz),
-      WAIT_HZ,
-    );
-    assert.equal(tonesAt(await cues(alice), CHIME_HZ), 0, 'a chime while nobody came');
-    const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+  for (const { lang, locale } of LANGS) {
+    test(`${lang}: a waiting tone while alone; a chime and a vibration when the other person arrives, before the picture; «Позвонить ещё раз» on the same link; the tone can be turned off`, async () => {
+      const t = translator(lang);
+      const alice = await page(locale, true);
+      await alice.goto(`${server.url}/`);
+      await alice.getByTestId('cta-connect').click();
+      await waitForState(alice, 'waiting', SLOW);
+      await alice.waitForFunction(
+        (hz) => (window as unknown as { __cues: Cue[] }).__cues.some((c) => c.kind === 'tone' && c.hz === hz),
+        WAIT_HZ,
+      );
+      assert.equal(tonesAt(await cues(alice), CHIME_HZ), 0, 'a chime while nobody came');
+      const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
 
-    const bob = await page();
-    await bob.goto(link);
-    await Promise.all([waitForState(alice, 'active', SLOW), waitForState(bob, 'active', SLOW)]);
-    const log = await cues(alice);
-    const chime = log.findIndex((c) => c.kind === 'tone' && c.hz === CHIME_HZ);
-    const shown = log.findIndex((c) => c.kind === 'state' && c.state === 'active');
-    assert.ok(chime >= 0, `no chime: ${JSON.stringify(log)}`);
-    assert.ok(chime < shown, `the chime came after the picture: ${JSON.stringify(log)}`);
-    assert.ok(
-      log.slice(0, shown).some((c) => c.kind === 'vibrate'),
-      'no vibration before the picture',
-    );
-    await expectMediaFlowing(alice, {}, SLOW);
+      const bob = await page(locale);
+      await bob.goto(link);
+      await Promise.all([waitForState(alice, 'active', SLOW), waitForState(bob, 'active', SLOW)]);
+      const log = await cues(alice);
+      const chime = log.findIndex((c) => c.kind === 'tone' && c.hz === CHIME_HZ);
+      const shown = log.findIndex((c) => c.kind === 'state' && c.state === 'active');
+      assert.ok(chime >= 0, `no chime: ${JSON.stringify(log)}`);
+      assert.ok(chime < shown, `the chime came after the picture: ${JSON.stringify(log)}`);
+      assert.ok(
+        log.slice(0, shown).some((c) => c.kind === 'vibrate'),
+        'no vibration before the picture',
+      );
+      await expectMediaFlowing(alice, {}, SLOW);
 
-    // Ended; «Позвонить ещё раз» on both sides: a new call on the same link, media both ways.
-    await hangUp(bob);
-    await Promise.all([waitForState(alice, 'ended', SLOW), waitForState(bob, 'ended', SLOW)]);
-    await alice.getByTestId('call-again').click();
-    await waitForState(alice, 'waiting', SLOW);
-    assert.equal(alice.url(), link);
-    await bob.getByTestId('call-again').click();
-    await Promise.all([waitForState(alice, 'active', SLOW), waitForState(bob, 'active', SLOW)]);
-    await Promise.all([expectMediaFlowing(alice, {}, SLOW), expectMediaFlowing(bob, {}, SLOW)]);
+      // Ended; «Позвонить ещё раз» on both sides: a new call on the same link, media both ways.
+      await hangUp(bob);
+      await Promise.all([waitForState(alice, 'ended', SLOW), waitForState(bob, 'ended', SLOW)]);
+      const again = alice.getByTestId('call-again');
+      assert.ok(((await again.textContent()) ?? '').includes(t('callAgain')), `the button says «${t('callAgain')}»`);
+      await again.click();
+      await waitForState(alice, 'waiting', SLOW);
+      assert.equal(alice.url(), link);
+      await bob.getByTestId('call-again').click();
+      await Promise.all([waitForState(alice, 'active', SLOW), waitForState(bob, 'active', SLOW)]);
+      await Promise.all([expectMediaFlowing(alice, {}, SLOW), expectMediaFlowing(bob, {}, SLOW)]);
 
-    // The waiting tone off in settings: remembered, and no tone while waiting alone again.
-    await alice.getByTestId('open-settings').click();
-    await alice.getByTestId('settings-panel').getByRole('button', { name: 'Выключен' }).click();
-    await alice.keyboard.press('Escape');
-    assert.equal(await alice.evaluate(() => localStorage.getItem('homecall.waitingTone')), 'off');
-    await hangUp(alice);
-    await waitForState(alice, 'ended', SLOW);
-    const before = tonesAt(await cues(alice), WAIT_HZ);
-    await alice.getByTestId('call-again').click();
-    await alice.getByTestId('waiting-time').waitFor();
-    // The tone starts the moment the waiting starts; once a second has been shown it would have.
-    await alice.getByTestId('waiting-time').filter({ hasNotText: /0:00/ }).waitFor();
-    assert.equal(tonesAt(await cues(alice), WAIT_HZ), before, 'the waiting tone played although turned off');
+      // The waiting tone off in settings: remembered, and no tone while waiting alone again.
+      await alice.getByTestId('open-settings').click();
+      await alice
+        .getByTestId('settings-panel')
+        .getByRole('button', { name: t('toneOff'), exact: true })
+        .click();
+      await alice.keyboard.press('Escape');
+      assert.equal(await alice.evaluate(() => localStorage.getItem('homecall.waitingTone')), 'off');
+      await hangUp(alice);
+      await waitForState(alice, 'ended', SLOW);
+      const before = tonesAt(await cues(alice), WAIT_HZ);
+      await alice.getByTestId('call-again').click();
+      await alice.getByTestId('waiting-time').waitFor();
+      // The tone starts the moment the waiting starts; once a second has been shown it would have.
+      await alice.getByTestId('waiting-time').filter({ hasNotText: /0:00/ }).waitFor();
+      assert.equal(tonesAt(await cues(alice), WAIT_HZ), before, 'the waiting tone played although turned off');
 
-    // Home offers the last call's link again, and «Забыть» removes it from this browser.
-    await hangUp(alice);
-    await waitForState(alice, 'ended', SLOW);
-    await alice.getByTestId('return-home').click();
-    await alice.getByTestId('last-call').waitFor();
-    await alice.getByTestId('last-call-forget').click();
-    await alice.getByTestId('last-call').waitFor({ state: 'detached' });
-    assert.equal(await alice.evaluate(() => localStorage.getItem('homecall.lastCall')), null);
-  });
+      // Home offers the last call's link again, and «Забыть» removes it from this browser.
+      await hangUp(alice);
+      await waitForState(alice, 'ended', SLOW);
+      await alice.getByTestId('return-home').click();
+      await alice.getByTestId('last-call').waitFor();
+      await alice.getByTestId('last-call-forget').click();
+      await alice.getByTestId('last-call').waitFor({ state: 'detached' });
+      assert.equal(await alice.evaluate(() => localStorage.getItem('homecall.lastCall')), null);
+    });
+  }
 });

@@ -116,7 +116,9 @@ function measure(): string[] {
       if (!shown(el)) continue;
       const r = el.getBoundingClientRect();
       if (r.left < mid.right && r.right > mid.left && r.top < mid.bottom && r.bottom > mid.top)
-        problems.push(`${label(el)}: covers the middle of the other person's picture`);
+        problems.push(
+          `${label(el)}: covers the middle of the other person's picture (it spans y ${Math.round(r.top)}–${Math.round(r.bottom)}, the middle ${Math.round(mid.top)}–${Math.round(mid.bottom)})`,
+        );
     }
   }
   return problems;
