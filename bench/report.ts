@@ -10,6 +10,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Spread } from './lib/stats.js';
 import { existingMultiNodeSection, multiNodeMarkdown } from './multi-node.js';
+import { existingTurnRelaySection, turnRelayMarkdown } from './lib/turn-relay-report.js';
 
 const repoDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const docsPath = join(repoDir, 'docs', 'performance.md');
@@ -358,6 +359,9 @@ export function renderMarkdown(r: Results, jsonFile: string, svgFile: string): s
     r.multiNode
       ? multiNodeMarkdown(r.multiNode, m.command, m.loadAverageAtEnd)
       : (existingMultiNodeSection(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '') ?? ''),
+    r.turnRelay
+      ? turnRelayMarkdown(r.turnRelay, m.command, m.loadAverageAtEnd)
+      : (existingTurnRelaySection(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '') ?? ''),
     '',
     analysis,
     '',

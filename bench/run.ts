@@ -34,9 +34,10 @@ import { type MemoryRun, measureMemory } from './parts/memory.js';
 import { type MultiNodeSummary, runMultiNode } from './parts/multi-node.js';
 import { profileCalls } from './parts/profile.js';
 import { measureRecovery, type RecoveryResult } from './parts/recovery.js';
+import { runTurnRelay, TURN_RELAY_FULL, TURN_RELAY_SMOKE, type TurnRelayResult } from './parts/turn-relay.js';
 import { writeReport } from './report.js';
 
-const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser', 'multi-node', 'recovery'] as const;
+const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser', 'multi-node', 'recovery', 'turn'] as const;
 type Part = (typeof ALL_PARTS)[number];
 const SMOKE_PARTS = 'memory,calls,latency,capacity';
 
@@ -146,6 +147,7 @@ try {
   let browser: BrowserResult | null = null;
   let multiNode: MultiNodeSummary | null = null;
   let recovery: RecoveryResult | null = null;
+  let turnRelay: TurnRelayResult | null = null;
   let profile: Record<string, unknown> | null = null;
 
   log(
@@ -211,6 +213,11 @@ try {
     log('7. one home changes its public address mid-call -> media back both ways (namespaces, built-in relay)');
     recovery = await orUnavailable('recovery', 'recovery', () => measureRecovery({ runs: smoke ? 1 : 5, log }));
   }
+  if (runs('turn')) {
+    log('8. TURN relay: built-in against coturn, relayed calls at ~1.5 Mbit/s each way, alternating');
+    const config = smoke ? TURN_RELAY_SMOKE : TURN_RELAY_FULL;
+    turnRelay = await orUnavailable('turnRelay', 'turn', () => runTurnRelay({ config, workDir, log }));
+  }
   if (flags.profile && runs('profile')) {
     profile = await profileCalls({
       env,
@@ -274,6 +281,7 @@ try {
     browser,
     multiNode,
     recovery,
+    turnRelay,
     profile,
   };
 

@@ -50,6 +50,8 @@ const REQUEST_TRIES = 6;
 const TICK_MS = 1;
 /** After the window, how long late packets may still arrive before they count as lost. */
 const DRAIN_MS = 300;
+/** Packets one leg may send at once after a stall of the generator (its credit is capped). */
+const MAX_BURST = 3;
 
 interface Leg {
   socket: Socket;
@@ -78,7 +80,24 @@ async function exchange(leg: Omit<Leg, 'relayed'>, server: TransportAddress, byt
   throw new Error(`no answer from ${server.ip}:${server.port} after ${REQUEST_TRIES} tries`);
 }
 
+/**
+ * One allocation from a fresh local port. A port the kernel hands out again while the server
+ * still holds an allocation for it (its release, LIFETIME 0, is not awaited) gets 437
+ * (allocation mismatch): that port is dropped and another one tried.
+ */
 async function allocate(server: TransportAddress, credential: TurnCredential, onData: (b: Buffer) => void) {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await allocateOnce(server, credential, onData);
+    } catch (e) {
+      if (!(e instanceof AllocationMismatch) || tries >= REQUEST_TRIES) throw e;
+    }
+  }
+}
+
+class AllocationMismatch extends Error {}
+
+async function allocateOnce(server: TransportAddress, credential: TurnCredential, onData: (b: Buffer) => void) {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const waiting = new Map<string, (bytes: Buffer) => void>();
@@ -91,6 +110,10 @@ async function allocate(server: TransportAddress, credential: TurnCredential, on
   const first = client.read(
     await exchange({ socket, client, waiting }, server, client.request(StunMethod.allocate, [requestedTransportUdp])),
   );
+  if (first.code === 437) {
+    socket.close();
+    throw new AllocationMismatch('allocate: 437');
+  }
   if (first.code !== 401 || !client.auth) throw new Error(`allocate: expected 401, got ${first.code}`);
   if (client.auth.realm !== client.realm) {
     // The key depends on the realm the server announced.
@@ -177,7 +200,9 @@ export class RelayedCalls {
       for (const [i, [a, b]] of this.#legs.entries()) {
         for (const [j, leg] of [a, b].entries()) {
           const k = i * 2 + j;
-          credit[k]! += add;
+          // A stalled generator does not catch up in a burst (which would overflow socket
+          // buffers and count as the relay's loss): what it could not send is not sent.
+          credit[k] = Math.min(MAX_BURST, credit[k]! + add);
           while (credit[k]! >= 1) {
             credit[k]! -= 1;
             const at = performance.now();
@@ -251,7 +276,7 @@ export async function directWindow(calls: number, packetsPerSec: number, warmupM
     const add = ((now - last) / 1000) * packetsPerSec;
     last = now;
     for (const [k, s] of sockets.entries()) {
-      credit[k]! += add;
+      credit[k] = Math.min(MAX_BURST, credit[k]! + add);
       while (credit[k]! >= 1) {
         credit[k]! -= 1;
         payload.writeDoubleBE(performance.now(), 4);

@@ -1,12 +1,23 @@
 /**
- * The TURN part of the benchmark (not yet chosen by bench/run.ts): relayed calls (~1.5 Mbit/s
- * each way in 1,100-byte packets) through HomeCall's built-in TURN server and through Debian's coturn on the same
- * machine, in the same run, window after window alternating between them (A B A B), with a
- * relay-less floor (leg to leg over loopback) alternated in as well. Measured per target:
- * server CPU per 1,000 relayed packets, packets lost, transit time p50/p99 and what the relay
- * adds to it, and (from a ramp of concurrent calls) how many calls one core carries.
+ * The TURN part of the benchmark (`npm run bench -- --parts turn`): relayed calls (~1.5 Mbit/s
+ * each way in 1,100-byte packets) through HomeCall's built-in TURN server and through Debian's
+ * coturn on the same machine, in the same run, window after window alternating between them
+ * (A B, then B A), with a relay-less floor (leg to leg over loopback) alternated in as well.
+ * Measured per target: server CPU per 1,000 relayed packets, packets lost, transit time p50/p99
+ * and what the relay adds to it, and (from a ramp of concurrent calls, also alternated) how many
+ * calls one core carries. On its own it prints one JSON document; `--docs` writes its section
+ * of docs/performance.md (table and bar chart):
+ *
+ *   npm run build:server && node --import tsx bench/parts/turn-relay.ts [--reps 3] [--calls 20] [--docs]
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { replaceTurnRelaySection, turnRelayMarkdown } from '../lib/turn-relay-report.js';
 import { round, spread } from '../lib/stats.js';
+import { repoDir } from '../lib/targets.js';
 import { directWindow, RelayedCalls, type WindowResult } from '../lib/turn-load.js';
 import { type RunningTurn, startBuiltinTurn, startCoturn } from '../lib/turn-targets.js';
 
@@ -93,7 +104,8 @@ export async function runTurnRelay(options: TurnRelayOptions): Promise<TurnRelay
     const runs = new Map<string, Measured[]>(targets.map((t) => [t.name, []]));
     const floor: { p50: number | null; p99: number | null }[] = [];
     for (let rep = 0; rep < cfg.reps; rep++) {
-      for (const target of targets) {
+      // A B, then B A: a drift in the machine's load does not favour one side.
+      for (const target of rep % 2 === 0 ? targets : [...targets].reverse()) {
         const m = await measure(target, cfg.calls, cfg);
         runs.get(target.name)!.push(m);
         log(
@@ -107,13 +119,13 @@ export async function runTurnRelay(options: TurnRelayOptions): Promise<TurnRelay
     const floorP50 = med(floor.map((f) => f.p50));
     const floorP99 = med(floor.map((f) => f.p99));
 
-    const figures = {} as Record<'built-in' | 'coturn', TargetFigures>;
-    for (const target of targets) {
-      const ms = runs.get(target.name)!;
-      const p50 = med(ms.map((m) => percentile(m.window.transitMs, 0.5)));
-      const p99 = med(ms.map((m) => percentile(m.window.transitMs, 0.99)));
-      const ramp: TargetFigures['ramp'] = [];
-      for (const calls of cfg.ramp) {
+    // The ramp, both targets at each step (alternating which goes first); a target leaves the
+    // ramp at its first step with loss.
+    const ramps = new Map<string, TargetFigures['ramp']>(targets.map((t) => [t.name, []]));
+    for (const [step, calls] of cfg.ramp.entries()) {
+      for (const target of step % 2 === 0 ? targets : [...targets].reverse()) {
+        const ramp = ramps.get(target.name)!;
+        if (ramp.some((r) => r.lossPct > 0.5)) continue;
         const m = await measure(target, calls, cfg);
         const lossPct = m.window.sent === 0 ? 0 : (100 * m.window.lost) / m.window.sent;
         const p99Ms = percentile(m.window.transitMs, 0.99);
@@ -124,8 +136,15 @@ export async function runTurnRelay(options: TurnRelayOptions): Promise<TurnRelay
           p99Ms: p99Ms === null ? null : round(p99Ms, 3),
         });
         log(`  turn ${target.name} ramp ${calls} calls: ${round(lossPct, 2)}% lost`);
-        if (lossPct > 0.5) break;
       }
+    }
+
+    const figures = {} as Record<'built-in' | 'coturn', TargetFigures>;
+    for (const target of targets) {
+      const ms = runs.get(target.name)!;
+      const p50 = med(ms.map((m) => percentile(m.window.transitMs, 0.5)));
+      const p99 = med(ms.map((m) => percentile(m.window.transitMs, 0.99)));
+      const ramp = ramps.get(target.name)!;
       figures[target.name as 'built-in' | 'coturn'] = {
         cpuPer1kPacketsMs: med(
           ms.map((m) => (m.window.received > 0 ? (1e6 * m.cpuSeconds) / m.window.received : null)),
@@ -150,5 +169,46 @@ export async function runTurnRelay(options: TurnRelayOptions): Promise<TurnRelay
     };
   } finally {
     for (const t of targets) await t.stop();
+  }
+}
+
+/** Full-run settings (`npm run bench`; the targets are stated at 20 calls). */
+export const TURN_RELAY_FULL: TurnRelayConfig = {
+  reps: 3,
+  calls: 20,
+  warmupMs: 1000,
+  windowMs: 5000,
+  ramp: [20, 40, 80, 160],
+};
+/** A few seconds (`--smoke`, or `--parts turn --smoke`). */
+export const TURN_RELAY_SMOKE: TurnRelayConfig = { reps: 1, calls: 2, warmupMs: 300, windowMs: 1000, ramp: [2] };
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      reps: { type: 'string', default: String(TURN_RELAY_FULL.reps) },
+      calls: { type: 'string', default: String(TURN_RELAY_FULL.calls) },
+      'window-ms': { type: 'string', default: String(TURN_RELAY_FULL.windowMs) },
+      ramp: { type: 'string', default: TURN_RELAY_FULL.ramp.join(',') },
+      docs: { type: 'boolean', default: false },
+    },
+  });
+  const config: TurnRelayConfig = {
+    ...TURN_RELAY_FULL,
+    reps: Number(values.reps),
+    calls: Number(values.calls),
+    windowMs: Number(values['window-ms']),
+    ramp: values.ramp.split(',').map(Number),
+  };
+  const workDir = mkdtempSync(join(tmpdir(), 'hct-turn-relay-'));
+  const result = await runTurnRelay({ config, workDir, log: (l) => console.error(l) }).finally(() =>
+    rmSync(workDir, { recursive: true, force: true }),
+  );
+  console.log(JSON.stringify(result, null, 2));
+  if (values.docs) {
+    const file = join(repoDir, 'docs', 'performance.md');
+    const command = `node --import tsx bench/parts/turn-relay.ts ${process.argv.slice(2).join(' ')}`.trim();
+    const section = turnRelayMarkdown(result, command, loadavg());
+    writeFileSync(file, replaceTurnRelaySection(readFileSync(file, 'utf8'), section));
   }
 }

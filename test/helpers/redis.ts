@@ -222,6 +222,41 @@ export async function leftoverKeys(server: RedisServer, prefix = 'hc:'): Promise
   return bad;
 }
 
+/**
+ * "No key left behind" for given sessions while others may still be live: every key that names
+ * one of them, every member of the shared sets (`live`, `holds`, each node's `n:<node>`) that
+ * does, and every key under `prefix` without a TTL. Empty once those sessions ended.
+ */
+export async function sessionTraces(server: RedisServer, ids: readonly string[], prefix = 'hc:'): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  for (let round = 0; round < 10_000; round++) {
+    const [next, batch] = (await server.command(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000'])) as [
+      string,
+      string[],
+    ];
+    keys.push(...batch);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  const traces: string[] = [];
+  const members = ids.flatMap((id) => [`${id}|0`, `${id}|1`]);
+  for (const key of keys.sort()) {
+    const name = key.slice(prefix.length);
+    if (ids.some((id) => name.includes(id))) traces.push(key);
+    const ttl = Number(await server.command(['PTTL', key]));
+    if (ttl === -1) traces.push(`${key} has no TTL`);
+    if (ids.length === 0) continue;
+    let hits: unknown[] = [];
+    if (name === 'live') hits = (await server.command(['ZMSCORE', key, ...ids])) as unknown[];
+    else if (name === 'holds') hits = (await server.command(['ZMSCORE', key, ...members])) as unknown[];
+    else if (name.startsWith('n:')) hits = (await server.command(['SMISMEMBER', key, ...members])) as unknown[];
+    const found = hits.filter((h) => h !== null && h !== 0 && h !== '0').length;
+    if (found > 0) traces.push(`${key}: ${found} member(s) of ended sessions`);
+  }
+  return traces;
+}
+
 /** Stops every redis-server this process started; call from `after`. */
 export async function stopAllRedis(): Promise<void> {
   await Promise.allSettled([...running].map((server) => server.stop()));

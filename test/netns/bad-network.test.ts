@@ -100,6 +100,52 @@ async function waitForPcState(page: Page, states: readonly string[], timeoutMs =
   }
 }
 
+/**
+ * Records every connection state each of the page's RTCPeerConnections goes through (an ICE
+ * restart may pass `disconnected` quicker than a poll), and returns how many were seen so far.
+ */
+function recordLinkStates(page: Page): Promise<number> {
+  // A string, as in recordToasts.
+  return page.evaluate(`(() => {
+    if (!window.__linkStates) {
+      const seen = [];
+      window.__linkStates = seen;
+      const watch = (pc) => {
+        seen.push(pc.connectionState);
+        pc.addEventListener('connectionstatechange', () => seen.push(pc.connectionState));
+      };
+      const pcs = window.__pcs ?? [];
+      pcs.forEach(watch);
+      const push = pcs.push.bind(pcs);
+      pcs.push = (...items) => {
+        items.forEach(watch);
+        return push(...items);
+      };
+    }
+    return window.__linkStates.length;
+  })()`) as Promise<number>;
+}
+
+/** Waits until one of the page's connections has gone through one of `states` since `mark`. */
+async function waitForLinkState(page: Page, states: readonly string[], mark: number): Promise<void> {
+  try {
+    await page.waitForFunction(
+      ([wanted, from]) =>
+        ((window as unknown as { __linkStates?: string[] }).__linkStates ?? [])
+          .slice(from as number)
+          .some((state) => (wanted as string[]).includes(state)),
+      [states, mark] as const,
+      { timeout: SHOWN_TIMEOUT_MS, polling: 200 },
+    );
+  } catch (err) {
+    const seen = await page.evaluate(() => (window as unknown as { __linkStates?: string[] }).__linkStates ?? []);
+    throw new Error(
+      `the media link on ${page.url()} never went ${states.join('/')}; it went ${JSON.stringify(seen.slice(mark))}`,
+      { cause: err },
+    );
+  }
+}
+
 /** Every packet through the home's router vanishes, both ways: no FIN, no RST, no ICMP. */
 function blackhole(t: Topology, name: string, on: boolean): void {
   const { natNs } = t.homes[name]!;
@@ -188,6 +234,7 @@ test(
       const pageErrors = collectPageErrors([a, b]);
       await Promise.all([expectMediaFlowing(a), expectMediaFlowing(b)]);
       await Promise.all([recordToasts(a), recordToasts(b)]);
+      const [markA, markB] = await Promise.all([recordLinkStates(a), recordLinkStates(b)]);
       const links = [a.url(), b.url()];
 
       blackhole(s.topology, 'b', true);
@@ -195,11 +242,11 @@ test(
       // (no close ever arrives from the server); its media link breaks.
       await waitForSignal(b, 'offline');
       await b.getByTestId('signal-banner').waitFor({ timeout: SHOWN_TIMEOUT_MS });
-      await waitForPcState(b, ['disconnected', 'failed']);
+      await waitForLinkState(b, ['disconnected', 'failed'], markB);
       // a, still online: the server noticed b's silence (heartbeat) and holds b's place; a is
       // told the other person lost connection, and its media link breaks too.
       await waitForToast(a, 'peerAway');
-      await waitForPcState(a, ['disconnected', 'failed']);
+      await waitForLinkState(a, ['disconnected', 'failed'], markA);
       assert.equal(await signalOf(a), 'online');
       for (const page of [a, b]) {
         // Still the call: no ended or refused screen, same link.

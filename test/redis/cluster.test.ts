@@ -6,7 +6,7 @@ import { type Frame, TestClient } from '../helpers/client.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
 import { assertError, expectError, expectQuiet, expectQuietVia, offer, sleep } from '../helpers/protocol.js';
-import { stopAllRedis } from '../helpers/redis.js';
+import { sessionTraces, stopAllRedis } from '../helpers/redis.js';
 import type { ChildServer } from '../helpers/server.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
 
@@ -225,10 +225,12 @@ describe('tokens and limits across nodes', () => {
     const ROUNDS = 1000;
     const PARALLEL = 10;
     let round = 0;
+    const ids: string[] = [];
     const race = async () => {
       while (round < ROUNDS) {
         round += 1;
         const id = uuid();
+        ids.push(id);
         const sockets = await Promise.all(nodes.map((n) => connect(n)));
         for (const s of sockets) s.send({ type: 'join', sessionId: id });
         const answers = await Promise.all(sockets.map((s) => s.next()));
@@ -239,6 +241,14 @@ describe('tokens and limits across nodes', () => {
       }
     };
     await Promise.all(Array.from({ length: PARALLEL }, race));
+    // No key left behind: nothing of the 1,000 sessions stays in Redis once their sockets closed.
+    let traces: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      traces = await sessionTraces(cluster.redis, ids);
+      if (traces.length === 0) break;
+      await sleep(100);
+    }
+    assert.deepEqual(traces, []);
   });
 
   test('no key is left behind once every session ended', async () => {

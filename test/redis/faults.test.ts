@@ -7,7 +7,7 @@ import { type Frame, TestClient } from '../helpers/client.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
 import { expectError, expectQuiet, offer, sleep } from '../helpers/protocol.js';
-import { stopAllRedis } from '../helpers/redis.js';
+import { sessionTraces, stopAllRedis } from '../helpers/redis.js';
 import type { ChildServer } from '../helpers/server.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
 
@@ -69,6 +69,24 @@ async function flush(c: TestClient, id: string): Promise<void> {
   await c.next('pong');
 }
 
+/**
+ * Ends each session by a hangup from a participant still attached, then asserts "no key left
+ * behind": Redis keeps no key and no set member of them (only TTL'd keys of live sessions).
+ */
+async function endAll(sessions: { id: string; by: TestClient }[]): Promise<void> {
+  for (const { id, by } of sessions) by.send({ type: 'hangup', sessionId: id });
+  await Promise.all(sessions.map(({ by }) => by.waitClose(30_000)));
+  const ids = sessions.map((s) => s.id);
+  let traces: string[] = [];
+  // Bounded wait: a sweep or a late close may still be settling.
+  for (let i = 0; i < 100; i++) {
+    traces = await sessionTraces(cluster.redis, ids);
+    if (traces.length === 0) break;
+    await sleep(100);
+  }
+  assert.deepEqual(traces, [], 'no key left behind in Redis for ended sessions');
+}
+
 describe('a node dies (kill -9)', () => {
   test('the peer sees away; frames queue; B resumes on another node and gets them in order, exactly once', async () => {
     const victim = await cluster.addNode();
@@ -87,6 +105,7 @@ describe('a node dies (kill -9)', () => {
     assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'back' });
     a.send(offer(id, 'after'));
     assert.deepEqual(await b2.next('offer'), offer(id, 'after'));
+    await endAll([{ id, by: a }]);
   });
 
   test('a node killed after queueing frames: the queue survives it and reaches the resumer', async () => {
@@ -103,6 +122,7 @@ describe('a node dies (kill -9)', () => {
     for (let i = 0; i < 3; i++) assert.deepEqual(await b2.next('candidate'), cand(id, i));
     // A's place (on the dead node) is held, so B is told its peer is away.
     assert.deepEqual(await b2.next('peer', 30_000), { type: 'peer', sessionId: id, state: 'away' });
+    await endAll([{ id, by: b2 }]);
   });
 
   test("a join never answers SESSION_FULL because of a dead node's place", async () => {
@@ -115,6 +135,7 @@ describe('a node dies (kill -9)', () => {
     const joined = await c.join(id);
     assert.equal(joined.type, 'joined', JSON.stringify(joined));
     assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'joined' });
+    await endAll([{ id, by: a }]);
   });
 });
 
@@ -127,6 +148,10 @@ describe('Redis faults', () => {
     local.a.send(offer(local.id, 'local'));
     assert.deepEqual(await local.b.next('offer'), offer(local.id, 'local'));
     for (let i = 0; i < 5; i++) assert.deepEqual(await cross.b.next('candidate', 20_000), cand(cross.id, i));
+    await endAll([
+      { id: cross.id, by: cross.a },
+      { id: local.id, by: local.a },
+    ]);
   });
 
   test('CLIENT KILL TYPE pubsub: subscribers reconnect and cross-node frames flow again', async () => {
@@ -138,6 +163,7 @@ describe('Redis faults', () => {
     assert.deepEqual(await b.next('offer'), offer(id, 'after-cut'));
     b.send(offer(id, 'back'));
     assert.deepEqual(await a.next('offer'), offer(id, 'back'));
+    await endAll([{ id, by: a }]);
   });
 
   test('Redis unreachable: same-node calls go on, joins get SERVER_BUSY, /healthz is 503; all recovers by itself', async () => {
@@ -151,7 +177,10 @@ describe('Redis faults', () => {
       const fresh = uuid();
       c.send({ type: 'join', sessionId: fresh });
       await expectError(c, 'SERVER_BUSY', fresh);
-      assert.ok(n2.logs.some((l) => l.includes('"event":"redis-unavailable"')));
+      // The child's log line may arrive after the error frame: wait for it (bounded).
+      await until('the redis-unavailable log line', () =>
+        n2.logs.some((l) => l.includes('"event":"redis-unavailable"')),
+      );
     } finally {
       await cluster.redis.start();
     }
@@ -159,9 +188,15 @@ describe('Redis faults', () => {
     const again = await pairAcross(n2, n3);
     again.a.send(offer(again.id, 'recovered'));
     assert.deepEqual(await again.b.next('offer'), offer(again.id, 'recovered'));
+    // The same-node call came through the data loss (its node restored it): it ends cleanly too.
+    await endAll([
+      { id: local.id, by: local.a },
+      { id: again.id, by: again.a },
+    ]);
   });
 
   test('Redis restarted (all data lost): calls carry on; a session hung up just before is never restored', async () => {
+    await until('every node healthy', allHealthy([n1, n2, n3]));
     const live = await pairAcross(n1, n2);
     const ended = await pairAcross(n2, n3);
     ended.a.send({ type: 'hangup', sessionId: ended.id });
@@ -190,6 +225,8 @@ describe('Redis faults', () => {
       s.send({ type: 'join', sessionId: ended.id, resume: token });
       await expectError(s, 'SESSION_ENDED', [ended.id, null]);
     }
+    await endAll([{ id: live.id, by: live.a }]);
+    assert.deepEqual(await sessionTraces(cluster.redis, [ended.id]), []);
   });
 
   test('X6: no uncaught exception or unhandled rejection in this process', () => {
