@@ -6,12 +6,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readRss } from './proc.js';
 import { type Frame, SoakClient, TlsSessions } from './soak-client.js';
+import { scrapeMetrics } from '../../test/helpers/scrape-metrics.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Every wait of a cycle: generous, it only bounds a stuck cycle (then counted as an error). */
@@ -154,28 +154,6 @@ async function startServer(): Promise<Server> {
   };
 }
 
-async function scrape(url: string): Promise<Map<string, number>> {
-  const body = await new Promise<string>((resolve, reject) => {
-    // No keep-alive: a scrape must not leave a connection open on the server it measures.
-    const req = get(url, { agent: false, timeout: 30_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => resolve(text));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('scrape timed out')));
-  });
-  const values = new Map<string, number>();
-  for (const line of body.split('\n')) {
-    const m = /^([a-zA-Z0-9_:]+) ([-0-9.e+]+|NaN)$/.exec(line);
-    if (m) values.set(m[1] as string, Number(m[2]));
-  }
-  return values;
-}
-
 const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 /** Descriptor kinds, socket and pipe inode numbers left out so two readings compare by kind. */
@@ -205,7 +183,7 @@ export function extraFds(before: Idle, after: Idle): string[] {
 
 async function sample(server: Server, startedAt: number): Promise<ServerSample> {
   const pid = server.proc.pid as number;
-  const m = await scrape(server.metricsUrl);
+  const m = await scrapeMetrics(server.metricsUrl);
   return {
     atMs: performance.now() - startedAt,
     rssBytes: readRss(pid),
@@ -219,7 +197,7 @@ async function sample(server: Server, startedAt: number): Promise<ServerSample> 
 }
 
 async function idle(server: Server): Promise<Idle> {
-  const m = await scrape(server.metricsUrl);
+  const m = await scrapeMetrics(server.metricsUrl);
   const read = (name: string) => {
     const value = m.get(name);
     if (value === undefined) throw new Error(`${name} missing from /metrics`);
@@ -337,7 +315,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // The idle baseline, after a warm-up: a scrape and a few full cycles first, so whatever the
     // server creates once and keeps (the libuv thread pool's descriptors, TLS session state, the
     // first state-dir write) is in both readings, and only what grows with load tells a leak.
-    await scrape(server.metricsUrl);
+    await scrapeMetrics(server.metricsUrl);
     for (let round = 0; round < WARMUP_ROUNDS; round++) {
       await Promise.all(Array.from({ length: WARMUP_CALLS }, () => cycle(server.wsUrl, tls, gate, [])));
     }

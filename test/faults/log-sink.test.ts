@@ -3,7 +3,6 @@
 // bounded memory, calls keep relaying, and SIGTERM exits within 5 s whatever stdout does.
 // Spawns the real server (`node --import tsx src/server/main.ts`) on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import { describe, test } from 'node:test';
 import { TestClient } from '../helpers/client.js';
 import { uuid } from '../helpers/ids.js';
@@ -11,6 +10,7 @@ import { probeMemory } from '../helpers/memory-probe.js';
 import { joinPair, offer } from '../helpers/protocol.js';
 import { type ChildServer, spawnServer } from '../helpers/server.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
+import { scrapeMetrics } from '../helpers/scrape-metrics.js';
 
 const faults = useIntegrationSuite();
 
@@ -49,22 +49,10 @@ function exitWithin(s: ChildServer, ms: number) {
 }
 
 async function metric(s: ChildServer, name: string): Promise<number> {
-  const body = await new Promise<string>((resolve, reject) => {
-    assert.ok(s.metricsUrl, 'the server has a metrics listener');
-    const req = get(s.metricsUrl, { timeout: 5000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => resolve(text));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('metrics timed out')));
-  });
-  const match = new RegExp(`^${name} (\\d+)$`, 'm').exec(body);
-  assert.ok(match, `${name} in /metrics`);
-  return Number(match[1]);
+  assert.ok(s.metricsUrl, 'the server has a metrics listener');
+  const value = (await scrapeMetrics(s.metricsUrl, 5000)).get(name);
+  assert.ok(value !== undefined, `${name} in /metrics`);
+  return value;
 }
 
 /**

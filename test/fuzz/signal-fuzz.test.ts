@@ -12,7 +12,6 @@
 // throughout; afterwards sockets and sessions are back to 0 and the heap (after a full GC)
 // within +10% of its baseline.
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ERROR_MESSAGES } from '../../src/shared/protocol/error-codes.js';
@@ -32,6 +31,7 @@ import {
 } from '../helpers/raw-ws.js';
 import { type ChildServer, spawnServer } from '../helpers/server.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
+import { scrapeMetrics } from '../helpers/scrape-metrics.js';
 
 const faults = useIntegrationSuite();
 
@@ -66,22 +66,8 @@ const FUZZ_FLAGS = {
 };
 
 async function metrics(s: ChildServer): Promise<Map<string, number>> {
-  const body = await new Promise<string>((resolve, reject) => {
-    assert.ok(s.metricsUrl, 'the server has a metrics listener');
-    const req = get(s.metricsUrl, { timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => resolve(text));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('metrics timed out')));
-  });
-  const out = new Map<string, number>();
-  for (const m of body.matchAll(/^(homecall_[a-z_]+) (\d+)$/gm)) out.set(m[1] as string, Number(m[2]));
-  return out;
+  assert.ok(s.metricsUrl, 'the server has a metrics listener');
+  return scrapeMetrics(s.metricsUrl, 10_000);
 }
 
 /** Waits (bounded) until the server holds exactly `sockets` sockets and `sessions` sessions. */
