@@ -15,20 +15,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
+import { RecordingLink as Link } from '../../src/server/testing/recording-link.js';
 import { noopMetrics } from '../../src/server/testing/noop-metrics.js';
-import type { Connection, PeerLink } from '../../src/server/sessions/connection.js';
+import type { Connection } from '../../src/server/sessions/connection.js';
 import { MemoryRegistry } from '../../src/server/sessions/memory-registry.js';
 import { RedisRegistry } from '../../src/server/sessions/redis-registry.js';
 import { ResumeTokens } from '../../src/server/sessions/resume-token.js';
 import { SessionService } from '../../src/server/sessions/session-service.js';
 import type { SessionRegistry } from '../../src/server/sessions/session-registry.js';
-import {
-  DEFAULT_LIMITS,
-  type ErrorCode,
-  type ServerFrame,
-  errorFrame,
-  readEnvelope,
-} from '../../src/shared/protocol/index.js';
+import { DEFAULT_LIMITS, type ServerFrame, readEnvelope } from '../../src/shared/protocol/index.js';
 import { FakeClock } from '../../src/shared/testing/fake-clock.js';
 import { type RedisServer, leftoverKeys, startRedis, stopAllRedis } from '../helpers/redis.js';
 
@@ -50,26 +45,6 @@ after(async () => {
   await Promise.allSettled([...unclosed].map((w) => w.close()));
   await stopAllRedis();
 });
-
-class Link implements PeerLink {
-  static next = 0;
-  readonly id = `l${++Link.next}`;
-  readonly frames: ServerFrame[] = [];
-  closed = false;
-  send(frame: ServerFrame) {
-    if (!this.closed) this.frames.push(frame);
-  }
-  sendText(text: string) {
-    if (!this.closed) this.frames.push(JSON.parse(text) as ServerFrame);
-  }
-  sendError(code: ErrorCode, sessionId: string | null) {
-    this.send(errorFrame(code, sessionId));
-    return true;
-  }
-  close() {
-    this.closed = true;
-  }
-}
 
 interface Client {
   link: Link;

@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
 import { ensureWebBuild, type RunningServer, startServer } from '../e2e/helpers/server.js';
-import { type Lang, translator } from '../../src/web/i18n/i18n.js';
+import { translator } from '../../src/web/i18n/i18n.js';
+import { LANGS } from './helpers/langs.js';
 import { checkScreen } from './helpers/layout.js';
 
 /** Bounds a wait on a shared, busy machine; never a measure of speed. */
@@ -11,11 +12,6 @@ const SLOW = 90_000;
 
 // Help that stays until the problem is solved: screens and banners, not toasts. Every help
 // screen is checked in both languages, its words compared with the app's own dictionaries.
-
-const LANGS: { lang: Lang; locale: string }[] = [
-  { lang: 'ru', locale: 'ru-RU' },
-  { lang: 'en', locale: 'en-US' },
-];
 
 let server: RunningServer;
 let browser: Browser;

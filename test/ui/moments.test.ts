@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, hangUp, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
 import { ensureWebBuild, type RunningServer, startServer } from '../e2e/helpers/server.js';
-import { type Lang, translator } from '../../src/web/i18n/i18n.js';
+import { translator } from '../../src/web/i18n/i18n.js';
+import { LANGS } from './helpers/langs.js';
 
 /** Bounds a wait on a shared, busy machine; never a measure of speed. */
 const SLOW = 90_000;
@@ -66,11 +67,6 @@ async function page(locale: string, record = false): Promise<Page> {
 
 const cues = (p: Page) => p.evaluate(() => (window as unknown as { __cues: Cue[] }).__cues);
 const tonesAt = (list: Cue[], hz: number) => list.filter((c) => c.kind === 'tone' && c.hz === hz).length;
-
-const LANGS: { lang: Lang; locale: string }[] = [
-  { lang: 'ru', locale: 'ru-RU' },
-  { lang: 'en', locale: 'en-US' },
-];
 
 describe('waiting, arriving, calling again', { timeout: 600_000, concurrency: 1 }, () => {
   for (const { lang, locale } of LANGS) {

@@ -9,42 +9,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
-import {
-  DEFAULT_LIMITS,
-  type ErrorCode,
-  type ServerFrame,
-  errorFrame,
-  readEnvelope,
-} from '../../shared/protocol/index.js';
+import { RecordingLink as Link } from '../testing/recording-link.js';
+import { DEFAULT_LIMITS, readEnvelope } from '../../shared/protocol/index.js';
 import { noopMetrics } from '../testing/noop-metrics.js';
 import { FakeClock } from '../../shared/testing/fake-clock.js';
-import type { Connection, PeerLink } from './connection.js';
+import type { Connection } from './connection.js';
 import { MemoryRegistry } from './memory-registry.js';
 import { ResumeTokens } from './resume-token.js';
 import { SessionService } from './session-service.js';
 
 const SOCKETS = 4;
 const GRACE = 1000;
-
-class Link implements PeerLink {
-  static next = 0;
-  readonly id = `l${++Link.next}`;
-  readonly frames: ServerFrame[] = [];
-  closed = false;
-  send(frame: ServerFrame) {
-    if (!this.closed) this.frames.push(frame);
-  }
-  sendText(text: string) {
-    if (!this.closed) this.frames.push(JSON.parse(text) as ServerFrame);
-  }
-  sendError(code: ErrorCode, sessionId: string | null) {
-    this.send(errorFrame(code, sessionId));
-    return true;
-  }
-  close() {
-    this.closed = true;
-  }
-}
 
 interface Client {
   link: Link;
