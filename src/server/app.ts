@@ -97,6 +97,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // The built-in STUN/TURN server, unless coturn is configured; it listens before anything joins.
   const turn =
     config.builtinTurn && config.turnUrls.length === 0 ? await startTurn(config, { logger, clock }) : undefined;
+  // Several nodes: a context that ended anywhere (a hangup on another node, the sweeper) ends
+  // its TURN credentials here too, also those of a participant no longer on this node.
+  if (turn !== undefined) redis?.onContextEnded((contextId) => turn.server.credentials.endContext(contextId));
   let httpsPort: number | undefined;
   const sessions = new SessionService({
     registry,

@@ -11,7 +11,8 @@
  * the lists `P q:{sid}:p` (frames waiting for place p), `P live` (sid -> created, for the
  * capacity), `P holds` (`sid|p` -> deadline, for the sweeper), `P n:<node>` (the `sid|p`
  * attached on a node), `P nodes` (node -> last heartbeat) and `P t:<ctx>` (tombstones of
- * ended contexts). Each node listens on `P ch:<node>`. Every key carries a TTL.
+ * ended contexts). Each node listens on `P ch:<node>`, and every node on `P ended` (the ids of
+ * contexts that ended). Every key carries a TTL.
  */
 export const LUA_PRELUDE = `
 local P = ARGV[1]
@@ -73,7 +74,9 @@ local function attach(sid, r, occ, gen, link, node, ttl)
   redis.call('SADD', nkey(node), member(sid, r.p))
   redis.call('PEXPIRE', nkey(node), ttl)
 end
-local function drop(sid)
+-- The context is gone: every node hears it on P..'ended' (its TURN credentials stop working
+-- everywhere, also on nodes that hold no place of it any more).
+local function drop(sid, ctx)
   for p = 0, 1 do
     local r = load(skey(sid), p)
     unbind(sid, r)
@@ -82,6 +85,7 @@ local function drop(sid)
   end
   redis.call('DEL', skey(sid))
   redis.call('ZREM', P .. 'live', sid)
+  redis.call('PUBLISH', P .. 'ended', ctx)
 end
 local function node_dead(node, timeout)
   local s = redis.call('ZSCORE', P .. 'nodes', node)

@@ -55,7 +55,7 @@ for _, m in ipairs(due) do
       save(k, r)
       freed = freed + 1
       local other = load(k, 1 - r.p)
-      if other.st == 'free' then drop(sid) else peer_event(sid, ctx, other, 'left', '') end
+      if other.st == 'free' then drop(sid, ctx) else peer_event(sid, ctx, other, 'left', '') end
     end
   end
 end
@@ -114,3 +114,24 @@ return cjson.encode({ k = 'ok' })
 /** tombstone: ctx ms. Re-asserts a hangup this node saw, after Redis lost its data. */
 export const TOMBSTONE = `redis.call('SET', ARGV[1] .. 't:' .. ARGV[4], '1', 'PX', ARGV[5])
 return '{"k":"ok"}'`;
+
+/**
+ * contexts: recentMs (sid ctx)... Whether each context still lives, for a node that may have
+ * missed the news of its end (its subscriber was cut): 'live'; 'ended' (hung up, gone, or the
+ * id holds a newer context); or 'unsure' (gone without a tombstone while Redis lost its data
+ * less than recentMs ago: a resume may still restore it, rule 7).
+ */
+export const CONTEXTS = script(`
+local since = tonumber(string.match(ARGV[2], ':(%d+)$') or '0')
+local recent = now - since <= tonumber(ARGV[4])
+local states = {}
+for i = 5, #ARGV - 1, 2 do
+  local ctx = ARGV[i + 1]
+  local current = redis.call('HGET', skey(ARGV[i]), 'ctx')
+  local state = 'ended'
+  if current == ctx then state = 'live'
+  elseif (not current) and recent and redis.call('EXISTS', P .. 't:' .. ctx) == 0 then state = 'unsure' end
+  table.insert(states, state)
+end
+return cjson.encode({ k = 'ok', states = states })
+`);

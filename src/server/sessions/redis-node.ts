@@ -35,6 +35,8 @@ export interface RedisNodeOptions {
   /** Replaces Redis TIME in every script (model tests on a fake clock). */
   fakeNow?: () => number;
   onMessage: (message: BusMessage) => void;
+  /** A context ended (any node's step, or the sweeper): its id, heard by every node. */
+  onContextEnded: (contextId: string) => void;
   /**
    * Redis came back (a reconnect), lost its data (a new epoch), or this node was declared dead
    * meanwhile: the registry re-checks, or restores, everything it holds.
@@ -105,6 +107,7 @@ export class RedisNode {
     await this.#cmd.connect();
     await this.#sub.connect();
     await this.#sub.subscribe(this.channel(this.#o.nodeId), (text) => this.#receive(text));
+    await this.#sub.subscribe(`${this.#o.prefix}ended`, (contextId) => this.#o.onContextEnded(contextId));
     await this.recoverEpoch();
     await this.#heartbeat();
     this.#up = true;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { type BusMessage, RedisNode, type RedisNodeTimings, type Reply, toScript } from './redis-node.js';
-import { OWNS, RESTORE, TOMBSTONE } from './redis-node-scripts.js';
+import { CONTEXTS, OWNS, RESTORE, TOMBSTONE } from './redis-node-scripts.js';
 import { END, EXPIRE, JOIN, LEAVE, PEEK, RESUME, ROUTE } from './redis-scripts.js';
 import type { TokenClaims } from './resume-token.js';
 import {
@@ -58,7 +58,13 @@ const S = {
   restore: toScript(RESTORE),
   owns: toScript(OWNS),
   tombstone: toScript(TOMBSTONE),
+  contexts: toScript(CONTEXTS),
 };
+
+/** Contexts checked per script call when a node re-checks what it may have missed. */
+const CHECK_BATCH = 200;
+/** Admissions between two prunings of the contexts a node knows. */
+const PRUNE_EVERY = 1024;
 
 const id = () => randomBytes(8).toString('hex');
 const links = (value: unknown): string[] => (Array.isArray(value) ? (value as string[]) : []);
@@ -86,7 +92,15 @@ export class RedisRegistry implements SessionRegistry {
   readonly #seq = new Map<string, number>();
   /** Receiving link -> the sending link of its last cross-node frame, and that frame's number. */
   readonly #seen = new Map<string, { from: string; seq: number }>();
+  /**
+   * contextId -> its session id and wall-clock end of life, for every context this node admitted
+   * a seat of and has not heard end: what it re-checks after missing messages (a cut subscriber).
+   */
+  readonly #known = new Map<string, { sessionId: string; until: number }>();
+  #admissions = 0;
+  #recheck: TimerHandle | null = null;
   #listener: ((event: RemoteEvent) => void) | null = null;
+  readonly #endedListeners: Array<(contextId: string) => void> = [];
   readonly #stats = { crossNodeFrames: 0, duplicates: 0 };
 
   constructor(options: RedisRegistryOptions) {
@@ -103,6 +117,7 @@ export class RedisRegistry implements SessionRegistry {
       fakeNow: options.fakeNow,
       onMessage: (message) => this.#receive(message),
       onResync: (reason) => this.#resync(reason),
+      onContextEnded: (contextId) => this.#contextEnded(contextId),
     });
   }
 
@@ -115,6 +130,8 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   close(): Promise<void> {
+    if (this.#recheck !== null) this.#o.clock.clearTimeout(this.#recheck);
+    this.#recheck = null;
     return this.#node.stop();
   }
 
@@ -124,6 +141,15 @@ export class RedisRegistry implements SessionRegistry {
 
   subscribe(listener: (event: RemoteEvent) => void): void {
     this.#listener = listener;
+  }
+
+  /**
+   * Every context that ended, whichever node ended it (hangup, last place freed, the sweeper),
+   * and those found ended after this node missed the news (a cut subscriber, a Redis restart):
+   * the composition root revokes their TURN credentials. A context id may be reported twice.
+   */
+  onContextEnded(listener: (contextId: string) => void): void {
+    this.#endedListeners.push(listener);
   }
 
   redisStats(): RedisRegistryStats {
@@ -300,6 +326,12 @@ export class RedisRegistry implements SessionRegistry {
     pair[seat.place] = linkId;
     this.#sessions.set(sessionId, pair);
     this.#seq.set(linkId, 0);
+    this.#known.set(seat.contextId, {
+      sessionId,
+      until: seat.createdAt + this.#o.sessionLifetimeMs + this.#o.graceMs * 2,
+    });
+    this.#admissions += 1;
+    if (this.#admissions % PRUNE_EVERY === 0) this.#pruneKnown();
     return {
       seat,
       created: r.fresh === true,
@@ -377,6 +409,48 @@ export class RedisRegistry implements SessionRegistry {
     this.#listener?.(event);
   }
 
+  #contextEnded(contextId: string): void {
+    this.#known.delete(contextId);
+    for (const listener of this.#endedListeners) listener(contextId);
+  }
+
+  #pruneKnown(): void {
+    const wall = this.#o.clock.wallNow();
+    for (const [contextId, known] of this.#known) if (known.until <= wall) this.#known.delete(contextId);
+  }
+
+  /**
+   * Re-checks every context this node knows in Redis and reports those that ended meanwhile.
+   * Those gone just after Redis lost its data may still be restored by a resume (rule 7): they
+   * are checked again once that window (grace) has passed.
+   */
+  async #checkContexts(): Promise<void> {
+    this.#pruneKnown();
+    const entries = [...this.#known];
+    let unsure = false;
+    for (let i = 0; i < entries.length; i += CHECK_BATCH) {
+      const batch = entries.slice(i, i + CHECK_BATCH);
+      const r = await this.#node.run(
+        S.contexts,
+        [this.#o.graceMs * 2, ...batch.flatMap(([contextId, known]) => [known.sessionId, contextId])],
+        { internal: true },
+      );
+      const states = links(r.states);
+      batch.forEach(([contextId], j) => {
+        if (states[j] === 'ended') this.#contextEnded(contextId);
+        else if (states[j] === 'unsure') unsure = true;
+      });
+    }
+    if (unsure && this.#recheck === null) {
+      this.#recheck = this.#o.clock.setTimeout(() => {
+        this.#recheck = null;
+        this.#checkContexts().catch((error: unknown) =>
+          this.#o.logger.warn({ err: error, event: 'redis-context-check-failed' }),
+        );
+      }, this.#o.graceMs * 2);
+    }
+  }
+
   /**
    * After a reconnect or being declared dead: every local seat Redis no longer gives this node
    * is closed, so its client resumes. After a data loss: re-assert tombstones, then every seat
@@ -384,6 +458,9 @@ export class RedisRegistry implements SessionRegistry {
    */
   async #resync(reason: 'reconnected' | 'epoch' | 'reaped'): Promise<void> {
     const internal = { internal: true };
+    // Ends this node may have missed come first: its TURN credentials stop before its sockets
+    // of those contexts close. After a data loss, once this node restored what it holds.
+    if (reason !== 'epoch') await this.#checkContexts();
     if (reason === 'epoch') {
       this.#pruneTombstones();
       const wall = this.#o.clock.wallNow();
@@ -421,6 +498,7 @@ export class RedisRegistry implements SessionRegistry {
         if (hold.until <= wall) this.#holds.delete(key);
         else await this.#restore(hold.seat, 'held', hold.until - wall);
       }
+      await this.#checkContexts();
     }
   }
 

@@ -1,0 +1,140 @@
+// TURN credentials across nodes (issue 12): a context that ends on one node ends its TURN
+// credentials on every node, including a node that holds no place of it any more, and a node
+// whose subscriber connection was cut while the context ended (it re-checks on reconnect).
+// Two real HomeCall processes on one real redis-server, a real TURN client over UDP.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { createClient } from 'redis';
+import { StunMethod } from '../../src/server/turn/stun-protocol.js';
+import { type Frame, TestClient } from '../helpers/client.js';
+import { type Cluster, startCluster } from '../helpers/cluster.js';
+import { uuid } from '../helpers/ids.js';
+import { expectError, sleep } from '../helpers/protocol.js';
+import { stopAllRedis } from '../helpers/redis.js';
+import type { ChildServer } from '../helpers/server.js';
+import { useIntegrationSuite } from '../helpers/suite.js';
+import { closeAllUdp, UdpTurnClient } from '../turn/udp-turn-client.js';
+
+type Entry = { urls: string[]; username: string; credential: string };
+
+let cluster: Cluster;
+let n1: ChildServer;
+let n2: ChildServer;
+const faults = useIntegrationSuite();
+
+before(async () => {
+  cluster = await startCluster(2);
+  [n1, n2] = cluster.nodes as [ChildServer, ChildServer];
+});
+afterEach(() => closeAllUdp());
+after(async () => {
+  closeAllUdp();
+  await stopAllRedis();
+});
+
+const CONNECT_MS = 30_000;
+
+/** The built-in TURN entry of a `joined` frame and its UDP port (the node's own TURN server). */
+function turnOf(joined: Frame): { entry: Entry; port: number } {
+  const entry = (joined.iceServers as Entry[] | undefined)?.[0];
+  assert.ok(entry, 'joined carries the built-in TURN server');
+  const m = /^turn:127\.0\.0\.1:(\d+)\?transport=udp$/.exec(entry.urls[0] ?? '');
+  assert.ok(m, entry.urls[0]);
+  return { entry, port: Number(m[1]) };
+}
+
+/** A participant on `na`, one on `nb`; returns both sockets and the TURN entry of the second. */
+async function pairAcross(na: ChildServer, nb: ChildServer) {
+  const id = uuid();
+  const a = await TestClient.connect(na.wsUrl, {}, CONNECT_MS);
+  await a.join(id);
+  const b = await TestClient.connect(nb.wsUrl, {}, CONNECT_MS);
+  const jb = await b.join(id);
+  assert.equal(jb.peer, true);
+  assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'joined' });
+  return { id, a, b, turn: turnOf(jb), token: jb.resume as string };
+}
+
+async function allocateCode(port: number, entry: Entry): Promise<number | undefined> {
+  const client = await UdpTurnClient.open({ host: '127.0.0.1', port }, entry);
+  return (await client.allocate()).code;
+}
+
+/** Allocates, and checks it was accepted (the credential works before the context ends). */
+async function allocated(port: number, entry: Entry): Promise<UdpTurnClient> {
+  const client = await UdpTurnClient.open({ host: '127.0.0.1', port }, entry);
+  const answer = await client.allocate();
+  assert.equal(answer.code, undefined, `allocate failed with ${answer.code}`);
+  return client;
+}
+
+describe('TURN credentials end with their context on every node', () => {
+  test('a hangup on node 1 ends the credentials of the participant on node 2 (its allocation and new ones)', async () => {
+    const { id, a, b, turn } = await pairAcross(n1, n2);
+    const before = await allocated(turn.port, turn.entry);
+    a.send({ type: 'hangup', sessionId: id });
+    await b.next('hangup');
+    await b.waitClose();
+    assert.equal((await before.request(before.turn.request(StunMethod.refresh))).code, 401);
+    assert.equal(await allocateCode(turn.port, turn.entry), 401);
+  });
+
+  test('a participant who left node 2 cleanly: its credentials there end when the context ends on node 1', async () => {
+    const { id, a, b, turn } = await pairAcross(n1, n2);
+    await allocated(turn.port, turn.entry);
+    b.close();
+    await b.waitClose();
+    assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'left' });
+    // Node 2 holds no place of the context any more; it still accepts the credential.
+    await allocated(turn.port, turn.entry);
+    a.send({ type: 'hangup', sessionId: id });
+    await a.waitClose();
+    // Node 2 hears the end on its subscriber (no frame to wait for): a bounded wait for the 401.
+    let code: number | undefined;
+    for (let i = 0; i < 100 && code !== 401; i++) {
+      code = await allocateCode(turn.port, turn.entry);
+      if (code !== 401) await sleep(100);
+    }
+    assert.equal(code, 401);
+  });
+
+  test('node 2 misses the hangup (its subscriber is cut and cannot reconnect): it revokes on reconnect', async () => {
+    const { id, a, b, turn, token } = await pairAcross(n1, n2);
+    await allocated(turn.port, turn.entry);
+    // One connection opened before the cut does the admin work; then no new connection is
+    // accepted, so the cut subscribers stay away until maxclients is restored.
+    const admin = createClient({ url: cluster.redis.url, RESP: 2 });
+    admin.on('error', () => {});
+    await admin.connect();
+    const [, maxclients] = (await admin.sendCommand(['CONFIG', 'GET', 'maxclients'])) as [string, string];
+    try {
+      const connected = Number(
+        /connected_clients:(\d+)/.exec(String(await admin.sendCommand(['INFO', 'clients'])))?.[1],
+      );
+      const kept = connected - 2;
+      await admin.sendCommand(['CONFIG', 'SET', 'maxclients', String(kept)]);
+      assert.equal(Number(await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub'])), 2);
+      a.send({ type: 'hangup', sessionId: id });
+      await a.waitClose();
+      // The end was published while no node listened: node 2 still accepts the credential.
+      assert.deepEqual(await admin.sendCommand(['PUBSUB', 'NUMSUB', 'hc:ended']), ['hc:ended', 0]);
+      await allocated(turn.port, turn.entry);
+      assert.equal(b.isOpen, true);
+    } finally {
+      await admin.sendCommand(['CONFIG', 'SET', 'maxclients', maxclients]);
+      admin.destroy();
+    }
+    // Back: node 2 re-checks what it knows, revokes, then closes the socket whose place is gone
+    // (1012: the client resumes and learns the session ended).
+    const closed = await b.waitClose(CONNECT_MS);
+    assert.equal(closed.code, 1012);
+    assert.equal(await allocateCode(turn.port, turn.entry), 401);
+    const again = await TestClient.connect(n2.wsUrl, {}, CONNECT_MS);
+    again.send({ type: 'join', sessionId: id, resume: token });
+    await expectError(again, 'SESSION_ENDED', id);
+  });
+
+  test('X6: no uncaught exception or unhandled rejection in this process', () => {
+    assert.equal(faults.count, 0);
+  });
+});
