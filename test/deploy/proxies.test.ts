@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
+import { expectMediaFlowing, launchBrowser, newCallContext } from '../e2e/helpers/browser.js';
+import { answerLink, makeLink } from '../e2e/helpers/call.js';
 import { ensureWebBuild } from '../e2e/helpers/server.js';
 import { startCaddy } from '../helpers/caddy.js';
 import { tryUpgrade } from '../helpers/client.js';
@@ -115,15 +116,10 @@ for (const recipe of RECIPES) {
       const origin = `https://127.0.0.1:${port}`;
       assert.equal((await tryUpgrade(`wss://127.0.0.1:${port}/signal`)).status, 101, 'the proxy passes /signal');
       const alice = await page();
-      await alice.goto(`${origin}/`);
-      await waitForState(alice, 'ready', CALL_MS);
-      await alice.getByTestId('cta-connect').click();
-      await waitForState(alice, 'waiting', CALL_MS);
-      const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+      const link = await makeLink(alice, origin, CALL_MS);
       assert.ok(link.startsWith(`${origin}/?session=`), `the invite link names the proxy: ${link}`);
       const bob = await page();
-      await bob.goto(link);
-      await Promise.all([waitForState(alice, 'active', CALL_MS), waitForState(bob, 'active', CALL_MS)]);
+      await answerLink(bob, link, alice, CALL_MS);
       await Promise.all([expectMediaFlowing(alice, {}, CALL_MS), expectMediaFlowing(bob, {}, CALL_MS)]);
       await Promise.all([alice.context().close(), bob.context().close()]);
       if (proxy.accessLog) {

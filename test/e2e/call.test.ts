@@ -1,34 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  expectMediaFlowing,
-  hangUp,
-  launchBrowser,
-  newCallContext,
-  peerConnectionCount,
-  waitForState,
-} from './helpers/browser.js';
-import { ensureWebBuild, type RunningServer, startServer, startTcpProxy } from './helpers/server.js';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { expectMediaFlowing, hangUp, peerConnectionCount, waitForState } from './helpers/browser.js';
+import { answerLink, makeLink, useBrowserSuite } from './helpers/call.js';
+import { startTcpProxy } from './helpers/server.js';
 
 // Two independent browser contexts, "alice" and "bob", with fake camera and microphone,
 // against the real server. Every scenario proves media flows by reading getStats().
 
-let server: RunningServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-before(async () => {
-  ensureWebBuild();
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await server?.stop();
-});
+const suite = useBrowserSuite();
 
 /** Counts the page's signalling sockets, the joins it sent and the pongs it got (window.__signal). */
 const RECORD_SIGNALLING = `(() => {
@@ -66,27 +46,20 @@ async function waitForSignal(p: Page, what: string, ok: (c: SignalCounts) => boo
 }
 
 async function page(): Promise<Page> {
-  const context = await newCallContext(browser);
-  await context.addInitScript(RECORD_SIGNALLING);
-  contexts.push(context);
-  const p = await context.newPage();
+  const p = await suite.pages.page({ initScript: RECORD_SIGNALLING });
+  const n = suite.pages.opened;
   // The app's own warnings, to make a failure readable.
-  p.on('console', (m) => m.text().startsWith('[homecall]') && console.log(`[page ${contexts.length}] ${m.text()}`));
+  p.on('console', (m) => m.text().startsWith('[homecall]') && console.log(`[page ${n}] ${m.text()}`));
   return p;
 }
 
 /** Alice presses «Связать»; Bob opens the invite link from her screen. Both reach active. */
 async function startCall(bobBase?: string): Promise<{ alice: Page; bob: Page; link: string }> {
   const alice = await page();
-  await alice.goto(`${server.url}/`);
-  await waitForState(alice, 'ready');
-  await alice.getByTestId('cta-connect').click();
-  await waitForState(alice, 'waiting');
-  const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+  const link = await makeLink(alice, suite.server.url);
   assert.match(link, /^https:\/\/127\.0\.0\.1:\d+\/\?session=[0-9a-f-]{36}$/);
   const bob = await page();
-  await bob.goto(bobBase ? link.replace(server.url, bobBase) : link);
-  await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
+  await answerLink(bob, bobBase ? link.replace(suite.server.url, bobBase) : link, alice);
   return { alice, bob, link };
 }
 
@@ -142,7 +115,7 @@ describe('a call between two browsers', { timeout: 420_000 }, () => {
   });
 
   test("5: B's signalling drops mid-call: media keeps flowing, signalling resumes, hangup still works", async () => {
-    const proxy = await startTcpProxy(server.port);
+    const proxy = await startTcpProxy(suite.server.port);
     try {
       const { alice, bob } = await startCall(proxy.url);
       await expectMediaFlowing(bob);
@@ -164,7 +137,7 @@ describe('a call between two browsers', { timeout: 420_000 }, () => {
   });
 
   test("5b: B's signalling stays down: B's hangup still reaches A, over the data channel", async () => {
-    const proxy = await startTcpProxy(server.port);
+    const proxy = await startTcpProxy(suite.server.port);
     try {
       const { alice, bob } = await startCall(proxy.url);
       await expectMediaFlowing(bob);
@@ -190,7 +163,7 @@ describe('a call between two browsers', { timeout: 420_000 }, () => {
       before.map((c) => c.joins),
       [1, 1],
     );
-    server.pause();
+    suite.server.pause();
     try {
       // Frozen until both clients have missed their pong deadline (each opened a probe socket):
       // the freeze lasts longer than the deadline, whatever the machine's load.
@@ -200,7 +173,7 @@ describe('a call between two browsers', { timeout: 420_000 }, () => {
         ),
       );
     } finally {
-      server.resume();
+      suite.server.resume();
     }
     // The server answers again; two more rounds of ping and pong on each page, so any reconnect
     // the freeze set off has had its chance to show.
@@ -228,14 +201,13 @@ describe('a call between two browsers', { timeout: 420_000 }, () => {
     const { alice, bob } = await startCall();
     await expectMediaFlowing(alice);
     const pcs = [await peerConnectionCount(alice), await peerConnectionCount(bob)];
-    const { port, secret } = server;
-    await server.stop();
+    await suite.stopServer();
     await Promise.all([
       alice.locator('.app[data-signal="offline"]').waitFor({ timeout: 10_000 }),
       bob.locator('.app[data-signal="offline"]').waitFor({ timeout: 10_000 }),
     ]);
     await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
-    server = await startServer({ port, secret });
+    await suite.restartServer();
     await Promise.all([
       alice.locator('.app[data-signal="online"]').waitFor({ timeout: 30_000 }),
       bob.locator('.app[data-signal="online"]').waitFor({ timeout: 30_000 }),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from './helpers/browser.js';
+import { makeLink } from './helpers/call.js';
 import { ensureWebBuild, type RunningServer, startServer } from './helpers/server.js';
 
 let server: RunningServer;
@@ -38,10 +39,7 @@ describe('refusals', { timeout: 120_000 }, () => {
   test('7b: camera and microphone denied: the help screen is shown and the call connects receive-only', async () => {
     const aliceCtx = await newCallContext(browser);
     const alice = await aliceCtx.newPage();
-    await alice.goto(`${server.url}/`);
-    await alice.getByTestId('cta-connect').click();
-    await waitForState(alice, 'waiting');
-    const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+    const link = await makeLink(alice, server.url);
 
     const bobCtx = await newCallContext(deniedBrowser);
     const bob = await bobCtx.newPage();

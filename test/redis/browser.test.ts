@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, hangUp, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
+import { answerLink, makeLink } from '../e2e/helpers/call.js';
 import { ensureWebBuild } from '../e2e/helpers/server.js';
 import { TestClient } from '../helpers/client.js';
 import { type Cluster, hintPerNode, metricValue, startCluster } from '../helpers/cluster.js';
@@ -118,15 +119,10 @@ test('two pages on two nodes through nginx: media both ways; the node of one pag
   const crossBefore = await Promise.all([n1, n2].map((n) => metricValue(n, 'homecall_cross_node_frames_total')));
 
   const alice = await pageOn(h1);
-  await alice.goto(nginx.url);
-  await waitForState(alice, 'ready', STATE_MS);
-  await alice.getByTestId('cta-connect').click();
-  await waitForState(alice, 'waiting', STATE_MS);
-  const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+  const link = await makeLink(alice, nginx.url.replace(/\/$/, ''), STATE_MS);
   assert.ok(link.startsWith(nginx.url), link);
   const bob = await pageOn(h2);
-  await bob.goto(link);
-  await Promise.all([waitForState(alice, 'active', STATE_MS), waitForState(bob, 'active', STATE_MS)]);
+  await answerLink(bob, link, alice, STATE_MS);
   await Promise.all([expectMediaFlowing(alice, {}, STATE_MS), expectMediaFlowing(bob, {}, STATE_MS)]);
   // The negotiation crossed nodes both ways: each node relayed frames to the other.
   const crossAfter = await Promise.all([n1, n2].map((n) => metricValue(n, 'homecall_cross_node_frames_total')));

@@ -1,48 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { expectMediaFlowing, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
-import { ensureWebBuild, type RunningServer, startServer } from '../e2e/helpers/server.js';
+import { describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
 import { translator } from '../../src/web/i18n/i18n.js';
+import { expectMediaFlowing, launchBrowser, waitForState } from '../e2e/helpers/browser.js';
+import { makeLink, SLOW, useBrowserSuite } from '../e2e/helpers/call.js';
 import { LANGS } from './helpers/langs.js';
 import { checkScreen } from './helpers/layout.js';
-
-/** Bounds a wait on a shared, busy machine; never a measure of speed. */
-const SLOW = 90_000;
 
 // Help that stays until the problem is solved: screens and banners, not toasts. Every help
 // screen is checked in both languages, its words compared with the app's own dictionaries.
 
-let server: RunningServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-before(async () => {
-  ensureWebBuild();
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await server?.stop();
-});
-
-async function track<T extends BrowserContext>(c: T): Promise<T> {
-  contexts.push(c);
-  c.setDefaultNavigationTimeout(SLOW);
-  c.setDefaultTimeout(SLOW);
-  return c;
-}
+const suite = useBrowserSuite();
 
 /** Alice presses «Связать» in a normal browser; returns her page and the invite link. */
-async function aliceWaiting(on: Browser = browser): Promise<{ alice: Page; link: string }> {
-  const alice = await (await track(await newCallContext(on))).newPage();
-  await alice.goto(`${server.url}/`);
-  await alice.getByTestId('cta-connect').click();
-  await waitForState(alice, 'waiting', SLOW);
-  const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+async function aliceWaiting(on?: Browser): Promise<{ alice: Page; link: string }> {
+  const alice = await suite.pages.page({ on });
+  const link = await makeLink(alice, suite.server.url);
   return { alice, link };
 }
 
@@ -68,8 +41,8 @@ describe('help that stays until the problem is solved', { timeout: 600_000, conc
       const { alice, link } = await aliceWaiting();
       for (const [ruName, userAgent, enName] of MESSENGERS) {
         const name = lang === 'en' ? (enName ?? ruName) : ruName;
-        const ctx = await track(
-          await browser.newContext({
+        const ctx = suite.pages.track(
+          await suite.browser.newContext({
             ignoreHTTPSErrors: true,
             locale,
             userAgent,
@@ -103,7 +76,7 @@ describe('help that stays until the problem is solved', { timeout: 600_000, conc
     const denied = await launchBrowser({ fakeUi: false });
     try {
       const { alice, link } = await aliceWaiting();
-      const bobCtx = await track(await newCallContext(denied));
+      const bobCtx = await suite.pages.context({ on: denied });
       const bob = await bobCtx.newPage();
       await bob.goto(link);
       const help = bob.getByTestId('media-help');
@@ -124,7 +97,7 @@ describe('help that stays until the problem is solved', { timeout: 600_000, conc
       await help.waitFor();
 
       // The user allows the camera and microphone in the browser, then presses «Попробовать снова».
-      await bobCtx.grantPermissions(['camera', 'microphone'], { origin: server.url });
+      await bobCtx.grantPermissions(['camera', 'microphone'], { origin: suite.server.url });
       await bob.getByTestId('retry-media').click();
       await help.waitFor({ state: 'detached', timeout: 30_000 });
       await waitForState(bob, 'active', SLOW);
@@ -147,7 +120,7 @@ describe('help that stays until the problem is solved', { timeout: 600_000, conc
     const denied = await launchBrowser({ fakeUi: false });
     try {
       const { link } = await aliceWaiting();
-      const bob = await (await track(await newCallContext(denied, { locale: 'en-US' }))).newPage();
+      const bob = await suite.pages.page({ on: denied, locale: 'en-US' });
       await bob.goto(link);
       const help = bob.getByTestId('media-help');
       await help.waitFor({ timeout: SLOW });
@@ -168,16 +141,11 @@ describe('help that stays until the problem is solved', { timeout: 600_000, conc
       const t = translator(lang);
       const strict = await launchBrowser({ args: ['--autoplay-policy=document-user-activation-required'] });
       try {
-        const aliceCtx = await track(await newCallContext(strict));
-        const alice = await aliceCtx.newPage();
-        await alice.goto(`${server.url}/`);
-        await alice.getByTestId('cta-connect').click();
-        await waitForState(alice, 'waiting', SLOW);
-        const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
+        const { link } = await aliceWaiting(strict);
         // Bob opens the link and has not touched the page. Chromium lets a page that is capturing
         // camera or microphone start sound by itself, so Bob has no devices (receive-only, the
         // usual case for this refusal): then the browser refuses to start sound.
-        const bobCtx = await track(await newCallContext(strict, { locale }));
+        const bobCtx = await suite.pages.context({ on: strict, locale });
         await bobCtx.addInitScript(() => {
           navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('none', 'NotFoundError'));
         });
@@ -225,9 +193,9 @@ describe('help that stays until the problem is solved', { timeout: 600_000, conc
 
   for (const { lang, locale } of LANGS) {
     test(`offline (${lang}): once visited, the app opens without a connection and says a call needs one`, async () => {
-      const ctx = await track(await newCallContext(browser, { serviceWorkers: 'allow', locale }));
+      const ctx = await suite.pages.context({ serviceWorkers: 'allow', locale });
       const page = await ctx.newPage();
-      await page.goto(`${server.url}/`);
+      await page.goto(`${suite.server.url}/`);
       await waitForState(page, 'ready', SLOW);
       const cached = await page.evaluate(async () => {
         await navigator.serviceWorker.ready;

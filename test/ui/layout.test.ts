@@ -1,70 +1,36 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, afterEach, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  expectMediaFlowing,
-  hangUp,
-  launchBrowser,
-  newCallContext,
-  waitForState,
-  waitForTestId,
-} from '../e2e/helpers/browser.js';
-import { ensureWebBuild, type RunningServer, startServer, startTcpProxy } from '../e2e/helpers/server.js';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { expectMediaFlowing, hangUp, waitForState, waitForTestId } from '../e2e/helpers/browser.js';
+import { SLOW, useBrowserSuite } from '../e2e/helpers/call.js';
+import { startTcpProxy } from '../e2e/helpers/server.js';
+import { LANGS } from './helpers/langs.js';
 import { checkAxe, checkLayout, checkScreen, pxFontSizes } from './helpers/layout.js';
-
-/** Bounds a wait on a shared, busy machine; never a measure of speed. */
-const SLOW = 90_000;
 
 // Every screen and state, at 320×568, 360×740, 740×360, 768×1024 and 1280×800, in Russian and
 // English: reachable, unclipped, uncovered buttons, no overflowing text, nothing over the
 // controls, toasts off the other person's face (helpers/layout.ts), and axe-core with no serious
 // or critical violation. The help screens that need other browsers are checked in help.test.ts.
 
-let server: RunningServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-before(async () => {
-  ensureWebBuild();
-  server = await startServer();
+const suite = useBrowserSuite({
   // Two cameras (so «Сменить камеру» is there too) at a low frame rate: a lighter load.
-  browser = await launchBrowser({ args: ['--use-fake-device-for-media-stream=device-count=2,fps=10'] });
+  launch: { args: ['--use-fake-device-for-media-stream=device-count=2,fps=10'] },
+  // Each test's pages go with it, so a failure cannot hold sockets that the next test needs.
+  closeAfterEach: true,
 });
 
-/** Each test's pages go with it, so a failure cannot hold sockets that the next test needs. */
-async function closeContexts(): Promise<void> {
-  for (const c of contexts.splice(0)) await c.close().catch(() => {});
-}
-
-afterEach(closeContexts);
-
-after(async () => {
-  await closeContexts();
-  await browser?.close();
-  await server?.stop();
-});
-
-async function open(locale: string): Promise<Page> {
-  const context = await newCallContext(browser, { locale, permissions: ['clipboard-read', 'clipboard-write'] });
-  contexts.push(context);
-  // A shared, busy machine: navigation may take longer than playwright's default.
-  context.setDefaultNavigationTimeout(SLOW);
-  context.setDefaultTimeout(SLOW);
-  return context.newPage();
-}
+const open = (locale: string): Promise<Page> =>
+  suite.pages.page({ locale, permissions: ['clipboard-read', 'clipboard-write'] });
 
 const TELEGRAM =
   'Mozilla/5.0 (Linux; Android 13; SM-A515F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 Telegram-Android/10.5.0 (Samsung SM-A515F; Android 13; SDK 33; AVERAGE)';
 
 describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () => {
-  for (const [lang, locale] of [
-    ['ru', 'ru-RU'],
-    ['en', 'en-US'],
-  ] as const) {
+  for (const { lang, locale } of LANGS) {
     test(`every screen and state at five sizes (${lang})`, async () => {
       const alice = await open(locale);
-      await alice.goto(`${server.url}/`);
+      await alice.goto(`${suite.server.url}/`);
       await waitForState(alice, 'ready', SLOW);
       assert.deepEqual(await pxFontSizes(alice), [], 'text sizes in px');
       await checkScreen(alice, 'home');
@@ -140,12 +106,12 @@ describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () =>
       await checkScreen(alice, 'home with the last call');
       await bob.context().close();
 
-      await carol.goto(`${server.url}/?session=12345`);
+      await carol.goto(`${suite.server.url}/?session=12345`);
       await waitForState(carol, 'error', SLOW);
       await checkScreen(carol, 'not found');
 
       // Opened a link nobody is in yet: waiting, and never told to send the link.
-      await carol.goto(`${server.url}/?session=${randomUUID()}`);
+      await carol.goto(`${suite.server.url}/?session=${randomUUID()}`);
       await waitForTestId(carol, 'waiting-status', SLOW);
       assert.equal(await carol.getByTestId('share-link').count(), 0, 'the one who opened a link is told to send it');
       await checkScreen(carol, 'waiting (opened a link)');
@@ -155,7 +121,7 @@ describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () =>
       await carol.context().close();
 
       // The signalling connection drops (the network path, not the device): a banner that stays.
-      const proxy = await startTcpProxy(server.port);
+      const proxy = await startTcpProxy(suite.server.port);
       try {
         const dave = await open(locale);
         await dave.goto(`${proxy.url}/?session=${randomUUID()}`);
@@ -172,18 +138,19 @@ describe('layout and accessibility', { timeout: 600_000, concurrency: 1 }, () =>
         await proxy.close();
       }
 
-      const eve = await browser.newContext({
-        ignoreHTTPSErrors: true,
-        locale,
-        userAgent: TELEGRAM,
-        viewport: { width: 360, height: 740 },
-      });
-      contexts.push(eve);
+      const eve = suite.pages.track(
+        await suite.browser.newContext({
+          ignoreHTTPSErrors: true,
+          locale,
+          userAgent: TELEGRAM,
+          viewport: { width: 360, height: 740 },
+        }),
+      );
       const evePage = await eve.newPage();
       await evePage.goto(link);
       await evePage.getByTestId('in-app-browser').waitFor();
       await checkScreen(evePage, 'opened in a messenger');
-      for (const c of contexts.splice(0)) await c.close().catch(() => {});
+      await suite.pages.closeAll();
     });
   }
 });

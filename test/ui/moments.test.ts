@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { expectMediaFlowing, hangUp, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
-import { ensureWebBuild, type RunningServer, startServer } from '../e2e/helpers/server.js';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { translator } from '../../src/web/i18n/i18n.js';
+import { expectMediaFlowing, hangUp, waitForState } from '../e2e/helpers/browser.js';
+import { answerLink, makeLink, SLOW, useBrowserSuite } from '../e2e/helpers/call.js';
 import { LANGS } from './helpers/langs.js';
-
-/** Bounds a wait on a shared, busy machine; never a measure of speed. */
-const SLOW = 90_000;
 
 // Waiting is audible, arriving is announced, and a call can be made again on the same link.
 // The sounds are observed through the page's own Web Audio: the test (not the app) wraps
@@ -40,30 +37,10 @@ interface Cue {
 const WAIT_HZ = 425;
 const CHIME_HZ = 1047;
 
-let server: RunningServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const suite = useBrowserSuite();
 
-before(async () => {
-  ensureWebBuild();
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await server?.stop();
-});
-
-async function page(locale: string, record = false): Promise<Page> {
-  const context = await newCallContext(browser, { locale });
-  context.setDefaultNavigationTimeout(SLOW);
-  context.setDefaultTimeout(SLOW);
-  if (record) await context.addInitScript(RECORD_CUES);
-  contexts.push(context);
-  return context.newPage();
-}
+const page = (locale: string, record = false): Promise<Page> =>
+  suite.pages.page({ locale, initScript: record ? RECORD_CUES : undefined });
 
 const cues = (p: Page) => p.evaluate(() => (window as unknown as { __cues: Cue[] }).__cues);
 const tonesAt = (list: Cue[], hz: number) => list.filter((c) => c.kind === 'tone' && c.hz === hz).length;
@@ -73,19 +50,15 @@ describe('waiting, arriving, calling again', { timeout: 600_000, concurrency: 1 
     test(`${lang}: a waiting tone while alone; a chime and a vibration when the other person arrives, before the picture; «Позвонить ещё раз» on the same link; the tone can be turned off`, async () => {
       const t = translator(lang);
       const alice = await page(locale, true);
-      await alice.goto(`${server.url}/`);
-      await alice.getByTestId('cta-connect').click();
-      await waitForState(alice, 'waiting', SLOW);
+      const link = await makeLink(alice, suite.server.url);
       await alice.waitForFunction(
         (hz) => (window as unknown as { __cues: Cue[] }).__cues.some((c) => c.kind === 'tone' && c.hz === hz),
         WAIT_HZ,
       );
       assert.equal(tonesAt(await cues(alice), CHIME_HZ), 0, 'a chime while nobody came');
-      const link = (await alice.getByTestId('invite-url').textContent())?.trim() ?? '';
 
       const bob = await page(locale);
-      await bob.goto(link);
-      await Promise.all([waitForState(alice, 'active', SLOW), waitForState(bob, 'active', SLOW)]);
+      await answerLink(bob, link, alice);
       const log = await cues(alice);
       const chime = log.findIndex((c) => c.kind === 'tone' && c.hz === CHIME_HZ);
       const shown = log.findIndex((c) => c.kind === 'state' && c.state === 'active');

@@ -19,9 +19,13 @@ const BASE_ARGS = [
  * `executablePath` runs Chromium through a wrapper (e.g. one that enters a network namespace).
  * `args` adds switches (e.g. `--autoplay-policy=document-user-activation-required`).
  */
-export function launchBrowser(
-  opts: { fakeUi?: boolean; executablePath?: string; args?: string[] } = {},
-): Promise<Browser> {
+export interface LaunchOptions {
+  fakeUi?: boolean;
+  executablePath?: string;
+  args?: string[];
+}
+
+export function launchBrowser(opts: LaunchOptions = {}): Promise<Browser> {
   const args = opts.fakeUi === false ? BASE_ARGS : [...BASE_ARGS, FAKE_UI_FLAG];
   return chromium.launch({
     executablePath: opts.executablePath ?? CHROMIUM,
@@ -67,15 +71,14 @@ const RECORD_PEER_CONNECTIONS = `(() => {
   };
 })();`;
 
-export async function newCallContext(
-  browser: Browser,
-  opts: {
-    locale?: string;
-    viewport?: { width: number; height: number };
-    serviceWorkers?: 'allow' | 'block';
-    permissions?: string[];
-  } = {},
-): Promise<BrowserContext> {
+export interface CallContextOptions {
+  locale?: string;
+  viewport?: { width: number; height: number };
+  serviceWorkers?: 'allow' | 'block';
+  permissions?: string[];
+}
+
+export async function newCallContext(browser: Browser, opts: CallContextOptions = {}): Promise<BrowserContext> {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
     locale: opts.locale ?? 'ru-RU',
