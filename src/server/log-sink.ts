@@ -61,11 +61,6 @@ export class LogSink {
     return this.#queuedBytes + this.#inFlightBytes;
   }
 
-  /** True once the destination failed for good (a closed pipe): every line is dropped. */
-  get isBroken(): boolean {
-    return this.#broken;
-  }
-
   /** Called once each time the destination catches up after dropping lines, with how many. */
   onRecovered(listener: (dropped: number) => void): void {
     this.#onRecovered = listener;

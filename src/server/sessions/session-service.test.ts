@@ -2,52 +2,17 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import pino from 'pino';
-import {
-  DEFAULT_LIMITS,
-  type ErrorCode,
-  type Limits,
-  type ServerFrame,
-  errorFrame,
-  readEnvelope,
-} from '../../shared/protocol/index.js';
+import { DEFAULT_LIMITS, type Limits, errorFrame, readEnvelope } from '../../shared/protocol/index.js';
 import { noopMetrics } from '../testing/noop-metrics.js';
+import { RecordingLink } from '../testing/recording-link.js';
 import { FakeClock } from '../../shared/testing/fake-clock.js';
-import type { Connection, PeerLink } from './connection.js';
+import type { Connection } from './connection.js';
 import { MemoryRegistry } from './memory-registry.js';
 import { ResumeTokens } from './resume-token.js';
 import type { SessionObserver } from './session-events.js';
 import { SessionService } from './session-service.js';
 
 const SECRET = randomBytes(32);
-
-class FakeLink implements PeerLink {
-  static #next = 0;
-  readonly id = `link-${++FakeLink.#next}`;
-  readonly frames: ServerFrame[] = [];
-  closed: number | null = null;
-  send(frame: ServerFrame): void {
-    this.frames.push(frame);
-  }
-  sendText(text: string): void {
-    this.frames.push(JSON.parse(text) as ServerFrame);
-  }
-  sendError(code: ErrorCode, sessionId: string | null): boolean {
-    this.frames.push(errorFrame(code, sessionId));
-    return true;
-  }
-  close(code: number): void {
-    this.closed ??= code;
-  }
-  /** Takes the frames received so far. */
-  take(): ServerFrame[] {
-    return this.frames.splice(0);
-  }
-  types(): string[] {
-    return this.take().map((f) =>
-      f.type === 'peer' ? `peer:${f.state}` : f.type === 'error' ? `error:${f.code}` : f.type,
-    );
-  }
-}
 
 function setup(
   limits: Partial<Limits> = {},
@@ -71,13 +36,13 @@ function setup(
     tagSession: (id) => `tag-${id.length}`,
   });
   const peer = () => {
-    const link = new FakeLink();
+    const link = new RecordingLink({ recordAfterClose: true });
     return { link, conn: service.open(link) };
   };
   return { service, registry: reg, clock, peer };
 }
 
-type Peer = { link: FakeLink; conn: Connection };
+type Peer = { link: RecordingLink; conn: Connection };
 
 async function send(service: SessionService, p: Peer, frame: object): Promise<void> {
   const text = JSON.stringify(frame);
@@ -93,7 +58,7 @@ async function close(service: SessionService, p: Peer, clean: boolean): Promise<
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
-const tokenOf = (link: FakeLink): string => {
+const tokenOf = (link: RecordingLink): string => {
   const joined = link.frames.find((f) => f.type === 'joined');
   assert.ok(joined?.type === 'joined');
   return joined.resume;
@@ -122,7 +87,7 @@ describe('SessionService', () => {
     assert.deepEqual(a.link.types(), ['peer:joined']);
     await send(service, c, { type: 'join', sessionId: id });
     assert.deepEqual(c.link.types(), ['error:SESSION_FULL']);
-    assert.equal(c.link.closed, 1008);
+    assert.equal(c.link.closeCode, 1008);
     assert.deepEqual([a.link.frames.length, b.link.frames.length], [0, 0], 'the two in the call see nothing');
     assert.equal(registry.stats().sessions, 1);
   });
@@ -191,7 +156,7 @@ describe('SessionService', () => {
     await send(service, b, { type: 'hangup', sessionId: id, reason: 'bye' });
     assert.deepEqual(a.link.take(), [{ type: 'hangup', sessionId: id, reason: 'bye' }]);
     assert.deepEqual(b.link.take(), [{ type: 'hangup', sessionId: id, reason: 'bye' }]);
-    assert.deepEqual([a.link.closed, b.link.closed], [1000, 1000]);
+    assert.deepEqual([a.link.closeCode, b.link.closeCode], [1000, 1000]);
     assert.equal(registry.stats().sessions, 0);
     assert.equal(service.timerCount, 0);
     assert.equal(clock.pending, 0);
@@ -380,7 +345,7 @@ describe('SessionService', () => {
     clock.advance(5000);
     await settle();
     assert.deepEqual(a.link.take(), [{ type: 'hangup', sessionId: id, reason: 'timeout' }]);
-    assert.equal(a.link.closed, 1000);
+    assert.equal(a.link.closeCode, 1000);
     assert.equal(registry.stats().sessions, 0);
   });
 
@@ -409,7 +374,7 @@ describe('SessionService', () => {
     b.link.take();
     a.link.take();
     await send(service, b2, { type: 'join', sessionId: id, resume: token });
-    assert.equal(b.link.closed, 1008);
+    assert.equal(b.link.closeCode, 1008);
     await send(service, b, { type: 'offer', sessionId: id, sdp: 'ghost' });
     assert.deepEqual(b.link.types(), ['error:SIGNAL_NOT_FOUND']);
     assert.deepEqual(a.link.types(), ['peer:back'], 'nothing from the superseded socket is relayed');

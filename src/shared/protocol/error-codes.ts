@@ -27,9 +27,6 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   SERVER_BUSY: 'Сервер перегружен, попробуйте позже',
 };
 
-const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
-export const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && CODES.has(value);
-
 /** WebSocket close codes of either side (RFC 6455, the IANA registry, and one private code). */
 export const CloseCode = {
   NORMAL: 1000,

@@ -156,15 +156,3 @@ export const errorFrame = (code: ErrorCode, sessionId: string | null = null): Er
   code,
   message: ERROR_MESSAGES[code],
 });
-
-/** Rebuilds a relay frame from its validated fields only (protocol.md: unknown fields are dropped). */
-export function rebuildRelayFrame(frame: RelayFrame): RelayFrame {
-  switch (frame.type) {
-    case 'offer':
-      return offerFrame(frame.sessionId, frame.sdp);
-    case 'answer':
-      return answerFrame(frame.sessionId, frame.sdp);
-    case 'candidate':
-      return candidateFrame(frame.sessionId, frame.candidate);
-  }
-}

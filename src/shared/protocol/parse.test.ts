@@ -1,23 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ERROR_MESSAGES, ErrorCode, isErrorCode } from './error-codes.js';
+import { ERROR_MESSAGES, ErrorCode } from './error-codes.js';
 import {
-  answerFrame,
   candidateFrame,
   errorFrame,
   hangupFrame,
   joinedFrame,
   joinFrame,
-  offerFrame,
   peerFrame,
   pingFrame,
   pongFrame,
-  type RelayFrame,
-  rebuildRelayFrame,
 } from './frames.js';
 import { FIELD_LIMITS } from './limits.js';
-import { parseBody, parseClientFrame, parseServerFrame, readEnvelope } from './parse.js';
+import { parseBody, parseServerFrame, readEnvelope } from './parse.js';
+import { parseClientFrame } from './testing/parse-client-frame.js';
 import { err, ok } from './result.js';
 
 const ID = '3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b';
@@ -461,7 +458,7 @@ describe('unknown fields and prototype keys never reach the output (M5, M7)', ()
               }
             }
           } else {
-            assert.ok(isErrorCode(r.error.code));
+            assert.ok((Object.values(ErrorCode) as string[]).includes(r.error.code), r.error.code);
           }
           assert.equal(({} as Record<string, unknown>).polluted, undefined);
           assert.equal(protoSnapshot(), baseline);
@@ -519,23 +516,6 @@ describe('builders (frames.ts): exactly the protocol fields', () => {
     assert.deepEqual(hangupFrame(ID, 'timeout'), { type: 'hangup', sessionId: ID, reason: 'timeout' });
   });
 
-  test('rebuildRelayFrame strips smuggled fields from every relay frame', () => {
-    const smuggle = (f: object) => ({ ...f, from: 'x', to: 'y', __extra: 1 }) as unknown as RelayFrame;
-    assert.deepEqual(rebuildRelayFrame(smuggle(offerFrame(ID, SDP))), { type: 'offer', sessionId: ID, sdp: SDP });
-    assert.deepEqual(rebuildRelayFrame(smuggle(answerFrame(ID, SDP))), { type: 'answer', sessionId: ID, sdp: SDP });
-    const cand = {
-      type: 'candidate',
-      sessionId: ID,
-      candidate: { candidate: CAND, sdpMid: '0', evil: 1 },
-      x: 2,
-    } as unknown as RelayFrame;
-    assert.deepEqual(rebuildRelayFrame(cand), {
-      type: 'candidate',
-      sessionId: ID,
-      candidate: { candidate: CAND, sdpMid: '0' },
-    });
-  });
-
   test('server frames have exactly their fields', () => {
     assert.deepEqual(Object.keys(joinedFrame(ID, true, 'tok', [])), [
       'type',
@@ -584,12 +564,6 @@ describe('error messages (protocol.md "Error codes": short human text, no intern
       assert.ok(message.length >= 1 && message.length <= 200);
       assert.doesNotMatch(message, /[{}<>\\/]|\bat \w|Error|undefined|null|\.ts|\.js/);
     }
-  });
-
-  test('isErrorCode accepts the codes only', () => {
-    for (const code of Object.values(ErrorCode)) assert.equal(isErrorCode(code), true);
-    for (const x of ['', 'bad_message', '__proto__', 'constructor', 1, null, undefined])
-      assert.equal(isErrorCode(x), false);
   });
 });
 

@@ -114,12 +114,6 @@ export function parseBody(envelope: Envelope): Result<ClientFrame, ProtocolError
   }
 }
 
-/** Parses one client frame in full (both stages). */
-export function parseClientFrame(text: string): Result<ClientFrame, ProtocolError> {
-  const envelope = readEnvelope(text);
-  return envelope.ok ? parseBody(envelope.value) : envelope;
-}
-
 const IceServerSchema = v.object({
   urls: v.union([v.string(), v.array(v.string())]),
   username: v.optional(v.string()),

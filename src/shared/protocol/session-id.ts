@@ -14,5 +14,3 @@ export function normalizeSessionId(value: unknown): string | null {
   // The nil and max UUIDs carry no randomness: nobody should share a call under them.
   return id === NIL || id === MAX ? null : id;
 }
-
-export const isSessionId = (value: unknown): value is string => normalizeSessionId(value) !== null;
