@@ -17,11 +17,12 @@ const ratio = (a: number | null, b: number | null) => (a === null || b === null 
 /** One bar per target, scaled to the larger of the two. */
 function bars(title: string, unit: string, values: [string, number | null][]): string[] {
   const max = Math.max(...values.map(([, v]) => v ?? 0), Number.MIN_VALUE);
+  const pad = Math.max(8, ...values.map(([name]) => name.length));
   return [
     `${title} (${unit})`,
     ...values.map(([name, v]) => {
       const n = v === null || v <= 0 ? 0 : Math.max(1, Math.round((BAR_WIDTH * v) / max));
-      return `  ${name.padEnd(8)} |${'#'.repeat(n).padEnd(BAR_WIDTH)}| ${num(v, 3)}`;
+      return `  ${name.padEnd(pad)} |${'#'.repeat(n).padEnd(BAR_WIDTH)}| ${num(v, 3)}`;
     }),
   ];
 }
@@ -45,6 +46,19 @@ export function turnRelayMarkdown(r: TurnRelayResult, command: string, load: num
     t.ramp
       .map((s) => `${s.calls}: ${num(s.lossPct, 2)} % lost, ${num(s.cores, 2)} cores, p99 ${num(s.p99Ms)} ms`)
       .join('; ');
+  const busy = r.mainBusy;
+  const stall = r.config.mainStall;
+  const busyRows =
+    busy === null || stall === null
+      ? []
+      : [
+          '',
+          `The same built-in server with its main event loop blocked ${stall.ms} ms of every ${stall.periodMs} ms (a busy-loop preloaded into the process, bench/lib/main-stall.mjs: what a burst of signalling, a slow handler or a major collection of the main heap does), alternated with the two above:`,
+          '',
+          '| built-in, main loop stalled | packets lost | transit p50 / p99 (ms) | added latency p50 / p99 (ms) | target | met |',
+          '| --- | --- | --- | --- | --- | --- |',
+          `| ${stall.ms} ms of every ${stall.periodMs} ms | ${busy.lostPackets} of ${busy.sentPackets} (${num(lossPct(busy), 3)} %) | ${num(busy.transitP50Ms, 3)} / ${num(busy.transitP99Ms, 3)} | ${num(busy.addedP50Ms, 3)} / ${num(busy.addedP99Ms, 3)} | no loss, p99 under 2 ms | ${met(busy.addedP99Ms === null ? null : busy.lostPackets === 0 && busy.addedP99Ms < 2)} |`,
+        ];
   return [
     MARK_BEGIN,
     `## TURN relay: built-in against coturn (${r.config.calls} concurrent relayed calls)`,
@@ -60,6 +74,7 @@ export function turnRelayMarkdown(r: TurnRelayResult, command: string, load: num
     `| packets the generator sent, of those intended (%) | ${sentPct(b)} | ${sentPct(c)} | | | |`,
     `| calls one core carries (from CPU at ${r.config.calls} calls) | ${num(b.callsPerCore, 0)} | ${num(c.callsPerCore, 0)} | | | |`,
     `| ramp: most concurrent calls without loss | ${carried(b.ramp) ?? 'none'} | ${carried(c.ramp) ?? 'none'} | | | |`,
+    ...busyRows,
     '',
     `Ramp, built-in: ${rampRow(b) || 'n/a'}. Ramp, coturn: ${rampRow(c) || 'n/a'}. The ramp's load generator runs on the same 2 cores, so its highest steps can be the generator's limit, not the relay's.`,
     '',
@@ -71,6 +86,7 @@ export function turnRelayMarkdown(r: TurnRelayResult, command: string, load: num
     ...bars(`added latency p99 at ${r.config.calls} calls`, 'ms', [
       ['built-in', b.addedP99Ms],
       ['coturn', c.addedP99Ms],
+      ...(busy === null ? [] : [['built-in, main loop stalled', busy.addedP99Ms] as [string, number | null]]),
     ]),
     ...bars('calls one core carries', 'calls', [
       ['built-in', b.callsPerCore],

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { joinFrame } from '../../src/shared/protocol/index.js';
 import { readCpuSeconds, spawnNode, stopChild, waitForListening } from './proc.js';
@@ -68,11 +69,27 @@ function parseTurnUrl(url: string): { ip: string; port: number } {
   return { ip: m[1]!, port: Number(m[2]) };
 }
 
+export interface BuiltinTurnOptions {
+  /** Its name in the results ('built-in' by default). */
+  name?: string;
+  /** Node flags before the entry (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
+  /** Blocks the server's main event loop `ms` every `periodMs` (bench/lib/main-stall.mjs). */
+  mainStall?: { ms: number; periodMs: number };
+}
+
 /** HomeCall from dist/, with its built-in TURN on a free UDP port of 127.0.0.1. */
-export async function startBuiltinTurn(workDir: string): Promise<RunningTurn> {
-  const logFile = join(workDir, 'homecall-turn.log');
+export async function startBuiltinTurn(workDir: string, options: BuiltinTurnOptions = {}): Promise<RunningTurn> {
+  const name = options.name ?? 'built-in';
+  const stall = options.mainStall;
+  const nodeArgs = [
+    ...(options.nodeArgs ?? []),
+    ...(stall === undefined ? [] : ['--import', pathToFileURL(join(repoDir, 'bench', 'lib', 'main-stall.mjs')).href]),
+  ];
+  const logFile = join(workDir, `homecall-turn-${name}.log`);
   const child = spawnNode(
     [
+      ...nodeArgs,
       serverEntry,
       '--host',
       '127.0.0.1',
@@ -87,7 +104,15 @@ export async function startBuiltinTurn(workDir: string): Promise<RunningTurn> {
       ...HOMECALL_LOAD_FLAGS,
       ...BUILTIN_BENCH_FLAGS,
     ],
-    { stdoutFile: logFile, cwd: repoDir, env: { ...process.env, NODE_ENV: 'production' } },
+    {
+      stdoutFile: logFile,
+      cwd: repoDir,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        ...(stall === undefined ? {} : { HOMECALL_BENCH_STALL: `${stall.ms}/${stall.periodMs}` }),
+      },
+    },
   );
   let url: string;
   let server: RunningTurn['server'];
@@ -103,7 +128,7 @@ export async function startBuiltinTurn(workDir: string): Promise<RunningTurn> {
   }
   const pid = child.pid!;
   return {
-    name: 'built-in',
+    name,
     server,
     async session() {
       const id = randomUUID();
@@ -118,7 +143,8 @@ export async function startBuiltinTurn(workDir: string): Promise<RunningTurn> {
       };
     },
     cpu: () => readCpuSeconds(pid),
-    stop: () => stopChild(child, 0),
+    // A profiled server needs its graceful exit to write the profile.
+    stop: () => stopChild(child, options.nodeArgs === undefined ? 0 : 10_000),
   };
 }
 

@@ -5,16 +5,23 @@
  * (A B, then B A), with a relay-less floor (leg to leg over loopback) alternated in as well.
  * Measured per target: server CPU per 1,000 relayed packets, packets lost, transit time p50/p99
  * and what the relay adds to it, and (from a ramp of concurrent calls, also alternated) how many
- * calls one core carries. On its own it prints one JSON document; `--docs` writes its section
+ * calls one core carries. A third target alternates with these two: the built-in server with its
+ * main event loop blocked `mainStall.ms` every `mainStall.periodMs` (bench/lib/main-stall.mjs),
+ * the stalls of a busy signalling thread, to show whether relayed media waits for them. On its
+ * own it prints one JSON document; `--docs` writes its section
  * of docs/performance.md (table and bar chart):
  *
  *   npm run build:server && node --import tsx bench/parts/turn-relay.ts [--reps 3] [--calls 20] [--docs]
+ *
+ * `--cpu-prof` instead runs only the built-in server, under `node --cpu-prof`, for `--reps`
+ * windows at `--calls`, and prints where its threads spent their time (bench/profile-summary.ts).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { summarizeProfile } from '../profile-summary.js';
 import { replaceTurnRelaySection, turnRelayMarkdown } from '../lib/turn-relay-report.js';
 import { round, spread } from '../lib/stats.js';
 import { repoDir } from '../lib/targets.js';
@@ -32,6 +39,8 @@ export interface TurnRelayConfig {
   windowMs: number;
   /** Concurrent calls of the capacity ramp, ascending; it stops at the first step with loss. */
   ramp: number[];
+  /** The main-loop stall of the third target; null leaves that target out. */
+  mainStall: { ms: number; periodMs: number } | null;
 }
 
 export interface TargetFigures {
@@ -51,6 +60,8 @@ export interface TurnRelayResult {
   config: TurnRelayConfig & { packetsPerSec: number; payloadBytes: number };
   floor: { transitP50Ms: number | null; transitP99Ms: number | null };
   targets: Record<'built-in' | 'coturn', TargetFigures>;
+  /** The built-in server with its main event loop stalled (no ramp), when configured. */
+  mainBusy: TargetFigures | null;
   /** built-in CPU per packet / coturn's (target: at most 3). */
   cpuRatio: number | null;
 }
@@ -84,6 +95,13 @@ async function measure(target: RunningTurn, calls: number, cfg: TurnRelayConfig)
   }
 }
 
+function parseStall(text: string): TurnRelayConfig['mainStall'] {
+  if (text === 'none') return null;
+  const [ms, periodMs] = text.split('/').map(Number);
+  if (!(ms! > 0 && periodMs! > ms!)) throw new Error(`--main-stall wants <ms>/<period ms> or none, not ${text}`);
+  return { ms: ms!, periodMs: periodMs! };
+}
+
 const med = (xs: (number | null)[]) => spread(xs)?.median ?? null;
 
 export interface TurnRelayOptions {
@@ -101,6 +119,9 @@ export async function runTurnRelay(options: TurnRelayOptions): Promise<TurnRelay
   try {
     targets.push(await startBuiltinTurn(workDir));
     targets.push(await startCoturn(workDir));
+    const busy =
+      cfg.mainStall === null ? null : await startBuiltinTurn(workDir, { name: MAIN_BUSY, mainStall: cfg.mainStall });
+    if (busy !== null) targets.push(busy);
     const runs = new Map<string, Measured[]>(targets.map((t) => [t.name, []]));
     const floor: { p50: number | null; p99: number | null }[] = [];
     for (let rep = 0; rep < cfg.reps; rep++) {
@@ -121,9 +142,10 @@ export async function runTurnRelay(options: TurnRelayOptions): Promise<TurnRelay
 
     // The ramp, both targets at each step (alternating which goes first); a target leaves the
     // ramp at its first step with loss.
+    const ramped = targets.filter((t) => t !== busy);
     const ramps = new Map<string, TargetFigures['ramp']>(targets.map((t) => [t.name, []]));
     for (const [step, calls] of cfg.ramp.entries()) {
-      for (const target of step % 2 === 0 ? targets : [...targets].reverse()) {
+      for (const target of step % 2 === 0 ? ramped : [...ramped].reverse()) {
         const ramp = ramps.get(target.name)!;
         if (ramp.some((r) => r.lossPct > 0.5)) continue;
         const m = await measure(target, calls, cfg);
@@ -139,13 +161,13 @@ export async function runTurnRelay(options: TurnRelayOptions): Promise<TurnRelay
       }
     }
 
-    const figures = {} as Record<'built-in' | 'coturn', TargetFigures>;
+    const figures = {} as Record<string, TargetFigures>;
     for (const target of targets) {
       const ms = runs.get(target.name)!;
       const p50 = med(ms.map((m) => percentile(m.window.transitMs, 0.5)));
       const p99 = med(ms.map((m) => percentile(m.window.transitMs, 0.99)));
       const ramp = ramps.get(target.name)!;
-      figures[target.name as 'built-in' | 'coturn'] = {
+      figures[target.name] = {
         cpuPer1kPacketsMs: med(
           ms.map((m) => (m.window.received > 0 ? (1e6 * m.cpuSeconds) / m.window.received : null)),
         ),
@@ -159,18 +181,53 @@ export async function runTurnRelay(options: TurnRelayOptions): Promise<TurnRelay
         ramp,
       };
     }
-    const b = figures['built-in'].cpuPer1kPacketsMs;
-    const c = figures.coturn.cpuPer1kPacketsMs;
+    const builtin = figures['built-in']!;
+    const coturn = figures.coturn!;
+    const b = builtin.cpuPer1kPacketsMs;
+    const c = coturn.cpuPer1kPacketsMs;
     return {
       config: { ...cfg, packetsPerSec: round(PACKETS_PER_SEC, 1), payloadBytes: 1100 },
       floor: { transitP50Ms: floorP50, transitP99Ms: floorP99 },
-      targets: figures,
+      targets: { 'built-in': builtin, coturn },
+      mainBusy: figures[MAIN_BUSY] ?? null,
       cpuRatio: b !== null && c !== null && c > 0 ? b / c : null,
     };
   } finally {
     for (const t of targets) await t.stop();
   }
 }
+
+/** The built-in server alone under `node --cpu-prof`: one summary per thread's profile. */
+export async function profileBuiltinTurn(options: TurnRelayOptions): Promise<Record<string, unknown>> {
+  const { config: cfg, workDir } = options;
+  const log = options.log ?? console.log;
+  const profDir = join(workDir, 'cpu-prof');
+  mkdirSync(profDir, { recursive: true });
+  const target = await startBuiltinTurn(workDir, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] });
+  const windows: { received: number; sent: number; cpuPer1kPacketsMs: number | null; p99Ms: number | null }[] = [];
+  try {
+    for (let rep = 0; rep < cfg.reps; rep++) {
+      const m = await measure(target, cfg.calls, cfg);
+      windows.push({
+        received: m.window.received,
+        sent: m.window.sent,
+        cpuPer1kPacketsMs: m.window.received > 0 ? round((1e6 * m.cpuSeconds) / m.window.received, 3) : null,
+        p99Ms: percentile(m.window.transitMs, 0.99),
+      });
+      log(`  turn built-in (profiled) rep ${rep + 1}: ${m.window.received}/${m.window.sent} packets`);
+    }
+  } finally {
+    await target.stop();
+  }
+  const profiles = [];
+  for (const file of readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'))) {
+    profiles.push(await summarizeProfile(join(profDir, file), repoDir));
+  }
+  return { windows, profiles };
+}
+
+/** The name of the third target, the built-in server with a stalled main event loop. */
+const MAIN_BUSY = 'built-in, main loop stalled';
 
 /** Full-run settings (`npm run bench`; the targets are stated at 20 calls). */
 export const TURN_RELAY_FULL: TurnRelayConfig = {
@@ -179,9 +236,18 @@ export const TURN_RELAY_FULL: TurnRelayConfig = {
   warmupMs: 1000,
   windowMs: 5000,
   ramp: [20, 40, 80, 160],
+  // 150 ms of every second: a long signalling burst or major GC, 15 % of a core.
+  mainStall: { ms: 150, periodMs: 1000 },
 };
 /** A few seconds (`--smoke`, or `--parts turn --smoke`). */
-export const TURN_RELAY_SMOKE: TurnRelayConfig = { reps: 1, calls: 2, warmupMs: 300, windowMs: 1000, ramp: [2] };
+export const TURN_RELAY_SMOKE: TurnRelayConfig = {
+  reps: 1,
+  calls: 2,
+  warmupMs: 300,
+  windowMs: 1000,
+  ramp: [2],
+  mainStall: { ms: 150, periodMs: 1000 },
+};
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({
@@ -191,6 +257,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       'window-ms': { type: 'string', default: String(TURN_RELAY_FULL.windowMs) },
       ramp: { type: 'string', default: TURN_RELAY_FULL.ramp.join(',') },
       docs: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      /** `<ms>/<period ms>` of the stalled target, or `none`. */
+      'main-stall': { type: 'string', default: '150/1000' },
     },
   });
   const config: TurnRelayConfig = {
@@ -199,8 +268,16 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     calls: Number(values.calls),
     windowMs: Number(values['window-ms']),
     ramp: values.ramp.split(',').map(Number),
+    mainStall: parseStall(values['main-stall']),
   };
   const workDir = mkdtempSync(join(tmpdir(), 'hct-turn-relay-'));
+  if (values['cpu-prof']) {
+    const profiled = await profileBuiltinTurn({ config, workDir, log: (l) => console.error(l) }).finally(() =>
+      rmSync(workDir, { recursive: true, force: true }),
+    );
+    console.log(JSON.stringify(profiled, null, 2));
+    process.exit(0);
+  }
   const result = await runTurnRelay({ config, workDir, log: (l) => console.error(l) }).finally(() =>
     rmSync(workDir, { recursive: true, force: true }),
   );

@@ -18,10 +18,24 @@ function figures(over: Partial<TargetFigures>): TargetFigures {
   };
 }
 
-const result = (b: Partial<TargetFigures>, c: Partial<TargetFigures>): TurnRelayResult => ({
-  config: { reps: 3, calls: 20, warmupMs: 1000, windowMs: 5000, ramp: [20], packetsPerSec: 170.5, payloadBytes: 1100 },
+const result = (
+  b: Partial<TargetFigures>,
+  c: Partial<TargetFigures>,
+  busy: Partial<TargetFigures> | null = null,
+): TurnRelayResult => ({
+  config: {
+    reps: 3,
+    calls: 20,
+    warmupMs: 1000,
+    windowMs: 5000,
+    ramp: [20],
+    mainStall: busy === null ? null : { ms: 150, periodMs: 1000 },
+    packetsPerSec: 170.5,
+    payloadBytes: 1100,
+  },
   floor: { transitP50Ms: 0.1, transitP99Ms: 0.2 },
   targets: { 'built-in': figures(b), coturn: figures(c) },
+  mainBusy: busy === null ? null : figures(busy),
   cpuRatio: null,
 });
 
@@ -54,4 +68,19 @@ test('the TURN section replaces its old self between the markers, or is appended
   assert.equal(again.split('turn-relay:begin').length, 2, 'one section');
   assert.ok(again.includes('`second`') && !again.includes('`first`'));
   assert.ok(again.endsWith('## After\n'), 'what follows the section is kept');
+});
+
+test('the main-loop-stalled target: its own row (loss and p99 both count) and a bar, or nothing without it', () => {
+  const none = turnRelayMarkdown(result({}, {}), 'cmd', [1]);
+  assert.ok(!none.includes('main loop stalled'), 'no stalled row or bar without that target');
+  const fine = turnRelayMarkdown(result({}, {}, { addedP99Ms: 1.5 }), 'cmd', [1]);
+  assert.match(
+    rowOf(fine, '| 150 ms of every 1000 ms'),
+    /\| 0 of 1000 .*\| 0\.200 \/ 1\.500 \| no loss, p99 under 2 ms \| yes \|$/,
+  );
+  assert.equal(barOf(fine, 'added latency p99', 'built-in, main loop stalled').trim().length, 40);
+  const slow = turnRelayMarkdown(result({}, {}, { addedP99Ms: 140 }), 'cmd', [1]);
+  assert.match(rowOf(slow, '| 150 ms of every 1000 ms'), /\| \*\*no\*\* \|$/);
+  const lossy = turnRelayMarkdown(result({}, {}, { lostPackets: 2, addedP99Ms: 1 }), 'cmd', [1]);
+  assert.match(rowOf(lossy, '| 150 ms of every 1000 ms'), /2 of 1000 .*\| \*\*no\*\* \|$/);
 });
