@@ -219,10 +219,20 @@ test('no stale replay when a newcomer took the other place meanwhile', () => {
   assert.equal(peers[1]!.options.initiator, true);
 });
 
-test('camera and microphone denied: a toast explains, and the call goes on without local media', async () => {
+test('camera and microphone denied: a toast explains, and the call goes on without local media', {
+  timeout: 10_000,
+}, async () => {
   media.acquired = { stream: null, error: 'denied' };
   controller.dispatch({ type: 'start', sessionId: ID });
-  await controller.mediaSettled;
+  // The refusal arrives asynchronously: wait for the view to change, as the UI does.
+  await new Promise<void>((resolve) => {
+    if (controller.view.mediaError !== null) return resolve();
+    const off = controller.subscribe(() => {
+      if (controller.view.mediaError === null) return;
+      off();
+      resolve();
+    });
+  });
   assert.equal(controller.view.mediaError, 'denied');
   assert.ok(controller.toasts.items.some((t) => t.key === 'mediaDenied'));
   assert.equal(state().kind, 'call');

@@ -231,11 +231,6 @@ export class CallController {
     });
   }
 
-  /** Media that is still being opened when the call starts is attached as soon as it is ready. */
-  get mediaSettled(): Promise<void> {
-    return this.#media.settled;
-  }
-
   get isInCall(): boolean {
     return this.#state.kind === 'call';
   }

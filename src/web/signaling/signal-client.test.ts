@@ -100,8 +100,10 @@ test('join is the first frame; joined stores the resume token', () => {
   assert.deepEqual(last().sent, [{ type: 'join', sessionId: ID }]);
   last().receive(joined('tok-A'));
   assert.equal(tokens.token, 'tok-A');
-  assert.ok(client.isJoined);
   assert.deepEqual(events.at(-1), { type: 'joined', frame: joined('tok-A'), resumed: false, afterLoss: false });
+  // Joined: frames go out now.
+  assert.equal(client.send(offerFrame(ID, 'v=0')), true);
+  assert.deepEqual(last().sent.at(-1), offerFrame(ID, 'v=0'));
 });
 
 test('nothing is sent before joined (the caller replays after the join)', () => {
@@ -194,7 +196,10 @@ test('a busy server (the old socket answers before the probe opens): the probe i
   probe.open();
   assert.deepEqual(probe.sent, [], 'a late open of the unused probe does nothing');
   assert.equal(s.closedWith, null);
-  assert.ok(client.isJoined);
+  // Still joined on the old socket: a frame goes out there, not on the probe.
+  assert.equal(client.send(offerFrame(ID, 'v=0')), true);
+  assert.deepEqual(s.sent.at(-1), offerFrame(ID, 'v=0'));
+  assert.deepEqual(probe.sent, []);
   assert.equal(events.length, statusesBefore, 'no status change, no joined: the call never saw it');
   // The next deadline is longer (4 s): a server still slow to answer does not draw a probe at 2 s.
   // (The next ping goes out at 8 s, on the 2 s beat.)

@@ -117,10 +117,6 @@ export class SignalClient {
     return () => this.#listeners.delete(cb);
   }
 
-  get isJoined(): boolean {
-    return this.#joined;
-  }
-
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
