@@ -11,8 +11,11 @@
  *
  * Command line mirrors the server's: `--port 0 --host 127.0.0.1 --tls-cert F --tls-key F`.
  * Prints one JSON line `{"msg":"listening","url":"https://HOST:PORT/"}` on stdout.
+ * `--plain` (no certificate) speaks plain HTTP and ws instead, the floor for a server behind
+ * a TLS-terminating proxy (the proxy-cost part); its URL is then `http://HOST:PORT/`.
  */
 import { readFileSync } from 'node:fs';
+import { createServer as createPlainServer, type RequestListener } from 'node:http';
 import { createServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -29,13 +32,15 @@ const { values } = parseArgs({
     // Diagnosis only: put HomeCall's front (a net.Server that reads the first byte and hands
     // the socket to the TLS server) before the floor, to measure that front's own cost.
     sniff: { type: 'boolean', default: false },
+    plain: { type: 'boolean', default: false },
   },
   strict: false,
 });
 const certFile = values['tls-cert'];
 const keyFile = values['tls-key'];
-if (typeof certFile !== 'string' || typeof keyFile !== 'string') {
-  console.error('floor-relay: --tls-cert and --tls-key are required');
+const plain = values.plain === true;
+if (!plain && (typeof certFile !== 'string' || typeof keyFile !== 'string')) {
+  console.error('floor-relay: --tls-cert and --tls-key are required (or --plain)');
   process.exit(2);
 }
 
@@ -49,14 +54,17 @@ interface Pair {
 const pairs = new Map<string, Pair>();
 const placeOf = new WeakMap<WebSocket, { id: string; pair: Pair }>();
 
-const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (req, res) => {
+const serve: RequestListener = (req, res) => {
   if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     res.end(floorPage);
     return;
   }
   res.writeHead(404).end();
-});
+};
+const server = plain
+  ? createPlainServer(serve)
+  : createServer({ cert: readFileSync(String(certFile)), key: readFileSync(String(keyFile)) }, serve);
 const wss = new WebSocketServer({ server, path: '/signal', perMessageDeflate: false });
 
 const send = (ws: WebSocket | null, text: string) => {
@@ -137,7 +145,9 @@ const front = values.sniff
   : server;
 front.listen(Number(values.port), String(values.host), () => {
   const { port } = front.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', url: `https://${values.host}:${port}/` })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'listening', url: `${plain ? 'http' : 'https'}://${values.host}:${port}/` })}\n`,
+  );
 });
 const stop = () => {
   for (const ws of wss.clients) ws.terminate();

@@ -3,12 +3,20 @@
  * sockets from loopback source addresses 127.0.0.2..127.0.0.33 (one address has only ~28k
  * ephemeral ports) and speaks the protocol with the shared builders. Every loop is bounded in
  * count and time. Commands (one reply per command, `{ id, result }` or `{ id, error }`):
- *   init      { url, ca }                       where to connect, the CA to trust
+ *   init      { url, ca, dialect, proxyHeaders } where to connect, the CA to trust; see below
  *   idle      { n, concurrency }                open n more waiting participants, each alone
  *   callsStart{ concurrency, callTimeoutMs }    start scripted-call loops
  *   callsMark {}                                counters so far
  *   callsStop {}                                stop the loops, wait for calls in flight
  *   latency   { idlePairs, activePairs, framesPerSec, warmupMs, durationMs }
+ *
+ * An `http://` URL means plain ws (a server behind a TLS-terminating proxy). `proxyHeaders`
+ * adds what nginx passes on (deploy/nginx/homecall.conf): Host, the browser's Origin,
+ * X-Forwarded-Proto https and X-Forwarded-For. `dialect: 'peerjs'` speaks peerjs-server's own
+ * protocol instead of HomeCall's (bench/lib/peerjs-frames.ts), with the same scripts: a waiting
+ * participant is one socket that got OPEN and sends HEARTBEAT every 5 s; a call is two peers,
+ * offer, answer, 8 candidates each way, LEAVE, both sockets closed (by the clients: peerjs-server
+ * never closes them); a latency pair is two peers trading CANDIDATE frames.
  */
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -17,12 +25,26 @@ import { type ConnectionOptions, connect as tlsConnect, createSecureContext, typ
 import { type ClientOptions, WebSocket } from 'ws';
 import { answerFrame, candidateFrame, hangupFrame, joinFrame, offerFrame } from '../src/shared/protocol/frames.js';
 import { makeCandidate, makeSdp } from './lib/frames.js';
+import {
+  PEERJS_HEARTBEAT_MS,
+  peerjsAnswer,
+  peerjsCandidate,
+  peerjsHeartbeat,
+  peerjsLeave,
+  peerjsOffer,
+  peerjsPath,
+} from './lib/peerjs-frames.js';
 
 const SOURCE_ADDRESSES = 32;
 const CONNECT_TIMEOUT_MS = 20_000;
 const FRAME_TIMEOUT_MS = 15_000;
 
 let url = '';
+let plain = false;
+let dialect: 'homecall' | 'peerjs' = 'homecall';
+let proxyHeaders = false;
+/** The public name the proxy serves (Host and Origin as nginx passes them on). */
+const PROXY_HOST = 'call.example.org';
 // One TLS context for every socket: passing `ca` per connection would build (and parse the
 // CA into) a fresh context per handshake, which would make the generator, not the server,
 // the bottleneck.
@@ -101,19 +123,37 @@ class Conn {
     w(f);
   }
 
-  static open(): Promise<Conn> {
+  /** Opens a socket; `peerId` names the peer in the peerjs dialect (ignored otherwise). */
+  static open(peerId = ''): Promise<Conn> {
     const localAddress = `127.0.0.${2 + (nextSource++ % SOURCE_ADDRESSES)}`;
     // ws's types declare a net-only `createConnection`; it is handed the TLS options.
     const options = {
-      createConnection: connectTls,
+      ...(plain ? {} : { createConnection: connectTls }),
       localAddress,
       perMessageDeflate: false,
       handshakeTimeout: CONNECT_TIMEOUT_MS,
+      ...(proxyHeaders
+        ? {
+            headers: {
+              Host: PROXY_HOST,
+              Origin: `https://${PROXY_HOST}`,
+              'X-Forwarded-Proto': 'https',
+              'X-Forwarded-For': localAddress,
+            },
+          }
+        : {}),
     } as ClientOptions;
-    const ws = new WebSocket(`${url.replace(/^https/, 'wss')}signal`, options);
+    const path = dialect === 'peerjs' ? peerjsPath(peerId, randomUUID()) : 'signal';
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${path}`, options);
     const conn = new Conn(ws);
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(conn));
+      ws.once('open', () => {
+        if (dialect === 'peerjs') {
+          const beat = setInterval(() => conn.send(peerjsHeartbeat()), PEERJS_HEARTBEAT_MS);
+          ws.once('close', () => clearInterval(beat));
+        }
+        resolve(conn);
+      });
       ws.on('error', (e) => {
         countError(`socket: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
         reject(e);
@@ -165,6 +205,11 @@ async function expect(conn: Conn, type: string, check?: (f: Frame) => boolean): 
 const idleSockets: Conn[] = [];
 
 async function openWaiting(): Promise<Conn> {
+  if (dialect === 'peerjs') {
+    const conn = await Conn.open(randomUUID());
+    await expect(conn, 'OPEN');
+    return conn;
+  }
   const conn = await Conn.open();
   const id = randomUUID();
   conn.send(joinFrame(id));
@@ -222,6 +267,7 @@ const CANDIDATES = 8;
 
 /** One full call: join, join, offer, answer, 8 candidates each way, hangup, close. */
 async function scriptedCall(): Promise<void> {
+  if (dialect === 'peerjs') return scriptedPeerjsCall();
   const id = randomUUID();
   let a: Conn | null = null;
   let b: Conn | null = null;
@@ -260,6 +306,48 @@ async function scriptedCall(): Promise<void> {
     if (closed === null) throw new Failure('sockets not closed by the server after hangup');
     if (closed[0] !== 1000 || closed[1] !== 1000)
       throw new Failure(`close codes ${closed[0]}/${closed[1]} after hangup`);
+  } finally {
+    if (a !== null && a.closeCode === null) a.ws.terminate();
+    if (b !== null && b.closeCode === null) b.ws.terminate();
+  }
+}
+
+/** The same call in peerjs's protocol: two peers, OPEN, OPEN, offer, answer, candidates, LEAVE, close. */
+async function scriptedPeerjsCall(): Promise<void> {
+  const idA = randomUUID();
+  const idB = randomUUID();
+  const cid = `mc_${idA.slice(0, 12)}`;
+  let a: Conn | null = null;
+  let b: Conn | null = null;
+  try {
+    a = await Conn.open(idA);
+    await expect(a, 'OPEN');
+    b = await Conn.open(idB);
+    await expect(b, 'OPEN');
+    const A = a;
+    const B = b;
+    const sdpOf = (f: Frame) => (f.payload as { sdp?: { sdp?: unknown } } | undefined)?.sdp?.sdp;
+    const sideA = async () => {
+      A.send(peerjsOffer(idB, OFFER_SDP, cid));
+      for (let i = 0; i < CANDIDATES; i++) A.send(peerjsCandidate(idB, makeCandidate(i, 'a'), cid));
+      await expect(A, 'ANSWER', (f) => sdpOf(f) === ANSWER_SDP && f.src === idB);
+      for (let i = 0; i < CANDIDATES; i++) await expect(A, 'CANDIDATE');
+      A.send(peerjsLeave(idB));
+      A.ws.close(1000);
+    };
+    const sideB = async () => {
+      await expect(B, 'OFFER', (f) => sdpOf(f) === OFFER_SDP && f.src === idA);
+      B.send(peerjsAnswer(idA, ANSWER_SDP, cid));
+      for (let i = 0; i < CANDIDATES; i++) B.send(peerjsCandidate(idA, makeCandidate(i, 'b'), cid));
+      for (let i = 0; i < CANDIDATES; i++) await expect(B, 'CANDIDATE');
+      await expect(B, 'LEAVE', (f) => f.src === idA);
+      B.ws.close(1000);
+    };
+    await Promise.all([sideA(), sideB()]);
+    const closed = await Promise.race([Promise.all([a.closed, b.closed]), sleep(FRAME_TIMEOUT_MS).then(() => null)]);
+    if (closed === null) throw new Failure('sockets not closed after LEAVE');
+    if (closed[0] !== 1000 || closed[1] !== 1000)
+      throw new Failure(`close codes ${closed[0]}/${closed[1]} after LEAVE`);
   } finally {
     if (a !== null && a.closeCode === null) a.ws.terminate();
     if (b !== null && b.closeCode === null) b.ws.terminate();
@@ -315,7 +403,24 @@ const cpuSeconds = () => {
 
 // ---- relay latency ----------------------------------------------------------------------
 
-async function openPair(): Promise<[Conn, Conn, string]> {
+/** Two connected sockets and the candidate frame each side sends to the other. */
+interface Pair {
+  a: Conn;
+  b: Conn;
+  frame: (from: 'a' | 'b', candidate: string) => object;
+}
+
+async function openPair(): Promise<Pair> {
+  if (dialect === 'peerjs') {
+    const idA = randomUUID();
+    const idB = randomUUID();
+    const cid = `mc_${idA.slice(0, 12)}`;
+    const a = await Conn.open(idA);
+    await expect(a, 'OPEN');
+    const b = await Conn.open(idB);
+    await expect(b, 'OPEN');
+    return { a, b, frame: (from, c) => peerjsCandidate(from === 'a' ? idB : idA, c, cid) };
+  }
   const id = randomUUID();
   const a = await Conn.open();
   a.send(joinFrame(id));
@@ -324,7 +429,17 @@ async function openPair(): Promise<[Conn, Conn, string]> {
   b.send(joinFrame(id));
   await expect(b, 'joined', (f) => f.peer === true);
   await expect(a, 'peer', (f) => f.state === 'joined');
-  return [a, b, id];
+  return { a, b, frame: (_from, candidate) => candidateFrame(id, { candidate, sdpMid: '0', sdpMLineIndex: 0 }) };
+}
+
+/** The candidate string a latency frame carries, or null for any other frame. */
+function candidateText(f: Frame): string | null {
+  if (dialect === 'peerjs') {
+    if (f.type !== 'CANDIDATE') return null;
+    return String((f.payload as { candidate: { candidate: string } }).candidate.candidate);
+  }
+  if (f.type !== 'candidate') return null;
+  return String((f.candidate as { candidate: string }).candidate);
 }
 
 const genLag = monitorEventLoopDelay({ resolution: 10 });
@@ -341,7 +456,7 @@ async function latency(
 ) {
   const bg = await pool(idlePairs, 100, () => openPair());
   const act = await pool(activePairs, 50, () => openPair());
-  for (const [a, b] of bg.ok) {
+  for (const { a, b } of bg.ok) {
     a.onFrame = (f) => countError(`idle pair got ${f.type}`);
     b.onFrame = (f) => countError(`idle pair got ${f.type}`);
   }
@@ -349,7 +464,7 @@ async function latency(
   // generator's clock, and its receiver checks that every seq arrives once and in order.
   interface Slot {
     from: Conn;
-    id: string;
+    frame: (candidate: string) => object;
     sent: number;
     received: number;
     outOfOrder: number;
@@ -359,19 +474,21 @@ async function latency(
   const samples: number[] = [];
   let measuring = false;
   let all = 0;
-  for (const [a, b, id] of act.ok) {
-    for (const [from, to] of [
-      [a, b],
-      [b, a],
+  for (const pair of act.ok) {
+    for (const [from, to, side] of [
+      [pair.a, pair.b, 'a'],
+      [pair.b, pair.a, 'b'],
     ] as const) {
-      const slot: Slot = { from, id, sent: 0, received: 0, outOfOrder: 0, expect: 0 };
+      const frame = (candidate: string) => pair.frame(side, candidate);
+      const slot: Slot = { from, frame, sent: 0, received: 0, outOfOrder: 0, expect: 0 };
       slots.push(slot);
       to.onFrame = (f) => {
-        if (f.type !== 'candidate') {
+        const text = candidateText(f);
+        if (text === null) {
           countError(`latency receiver got ${f.type}`);
           return;
         }
-        const parts = String((f.candidate as { candidate: string }).candidate).split(' ');
+        const parts = text.split(' ');
         const seq = Number(parts[parts.length - 2]);
         const stamp = Number(parts[parts.length - 1]);
         slot.received++;
@@ -395,13 +512,7 @@ async function latency(
     const due = Math.floor((elapsed / 1000) * framesPerSec);
     while (sent < due) {
       const slot = slots[slotIndex++ % slots.length]!;
-      slot.from.send(
-        candidateFrame(slot.id, {
-          candidate: `${base} bench ${slot.sent++} ${nowUs()}`,
-          sdpMid: '0',
-          sdpMLineIndex: 0,
-        }),
-      );
+      slot.from.send(slot.frame(`${base} bench ${slot.sent++} ${nowUs()}`));
       sent++;
     }
     await sleep(2);
@@ -421,7 +532,7 @@ async function latency(
   samples.sort((x, y) => x - y);
   const q = (p: number) =>
     samples.length === 0 ? null : samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
-  const closedEarly = [...bg.ok, ...act.ok].flatMap(([a, b]) => [a, b]).filter((c) => c.closeCode !== null).length;
+  const closedEarly = [...bg.ok, ...act.ok].flatMap(({ a, b }) => [a, b]).filter((c) => c.closeCode !== null).length;
   return {
     idlePairs: bg.ok.length,
     activePairs: act.ok.length,
@@ -448,6 +559,9 @@ async function handle(m: Command): Promise<unknown> {
   switch (m.cmd) {
     case 'init':
       url = String(m.url);
+      plain = url.startsWith('http:');
+      dialect = m.dialect === 'peerjs' ? 'peerjs' : 'homecall';
+      proxyHeaders = m.proxyHeaders === true;
       secureContext = createSecureContext({ ca: String(m.ca) });
       resumeTls = m.resumeTls !== false;
       return { pid: process.pid };

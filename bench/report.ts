@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Spread } from './lib/stats.js';
 import { existingMultiNodeSection, multiNodeMarkdown } from './multi-node.js';
 import { existingTurnRelaySection, turnRelayMarkdown } from './lib/turn-relay-report.js';
+import { PROXY_COST_SECTION, proxyCostMarkdown } from './lib/proxy-cost-report.js';
 
 const repoDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const docsPath = join(repoDir, 'docs', 'performance.md');
@@ -362,6 +363,9 @@ export function renderMarkdown(r: Results, jsonFile: string, svgFile: string): s
     r.turnRelay
       ? turnRelayMarkdown(r.turnRelay, m.command, m.loadAverageAtEnd)
       : (existingTurnRelaySection(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '') ?? ''),
+    r.proxyCost
+      ? proxyCostMarkdown(r.proxyCost, m.command, m.loadAverageAtEnd)
+      : (PROXY_COST_SECTION.existing(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '') ?? ''),
     '',
     analysis,
     '',

@@ -33,11 +33,22 @@ import { type LatencyRun, measureLatency } from './parts/latency.js';
 import { type MemoryRun, measureMemory } from './parts/memory.js';
 import { type MultiNodeSummary, runMultiNode } from './parts/multi-node.js';
 import { profileCalls } from './parts/profile.js';
+import { PROXY_COST_FULL, PROXY_COST_SMOKE, type ProxyCostResult, runProxyCost } from './parts/proxy-cost.js';
 import { measureRecovery, type RecoveryResult } from './parts/recovery.js';
 import { runTurnRelay, TURN_RELAY_FULL, TURN_RELAY_SMOKE, type TurnRelayResult } from './parts/turn-relay.js';
 import { writeReport } from './report.js';
 
-const ALL_PARTS = ['memory', 'calls', 'latency', 'capacity', 'browser', 'multi-node', 'recovery', 'turn'] as const;
+const ALL_PARTS = [
+  'memory',
+  'calls',
+  'latency',
+  'capacity',
+  'browser',
+  'multi-node',
+  'recovery',
+  'turn',
+  'proxy',
+] as const;
 type Part = (typeof ALL_PARTS)[number];
 const SMOKE_PARTS = 'memory,calls,latency,capacity';
 
@@ -149,6 +160,7 @@ try {
   let recovery: RecoveryResult | null = null;
   let turnRelay: TurnRelayResult | null = null;
   let profile: Record<string, unknown> | null = null;
+  let proxyCost: ProxyCostResult | null = null;
 
   log(
     `mode ${smoke ? 'smoke' : 'full'}; parts ${[...parts].join(', ')}; ${reps} repetition(s); targets ${targets.join(', ')}; work dir ${workDir}`,
@@ -218,6 +230,14 @@ try {
     const config = smoke ? TURN_RELAY_SMOKE : TURN_RELAY_FULL;
     turnRelay = await orUnavailable('turnRelay', 'turn', () => runTurnRelay({ config, workDir, log }));
   }
+  if (runs('proxy')) {
+    log('9. behind a TLS-terminating proxy (plain ws): HomeCall --trust-proxy, the plain-ws floor, peerjs-server');
+    if (unavailable.homecall !== undefined) unavailable.proxyCost = `HomeCall not built: ${unavailable.homecall}`;
+    else
+      proxyCost = await orUnavailable('proxyCost', 'proxy', () =>
+        runProxyCost({ env, config: smoke ? PROXY_COST_SMOKE : PROXY_COST_FULL, log }),
+      );
+  }
   if (flags.profile && runs('profile')) {
     profile = await profileCalls({
       env,
@@ -282,6 +302,7 @@ try {
     multiNode,
     recovery,
     turnRelay,
+    proxyCost,
     profile,
   };
 

@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type CallsMark, measureCallsWindow } from './calls-window.js';
 import type { Generator } from './gen-client.js';
 import { round } from './stats.js';
-import type { RunningServer, TargetName } from './targets.js';
+import type { RunningServer, ServerName } from './targets.js';
 
 export interface CallsRun {
-  target: TargetName;
+  target: ServerName;
   rep: number;
   concurrency: number;
   windowS: number;
@@ -25,9 +25,9 @@ export interface CallsRun {
 const CALLS_WINDOW_BOUND_MS = 15_000;
 
 export interface CallsRunOptions {
-  server: RunningServer;
+  server: RunningServer<ServerName>;
   gen: Generator;
-  target: TargetName;
+  target: ServerName;
   rep: number;
   concurrency: number;
   warmupMs: number;

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CapacityConfig } from './bench-config.js';
 import { round } from './stats.js';
-import type { RunningServer, TargetName } from './targets.js';
+import type { RunningServer, ServerName, TargetName } from './targets.js';
 
 export interface CapacityRun {
   target: TargetName;
@@ -22,7 +22,7 @@ export interface CapacityRun {
 }
 
 export interface HoldOptions {
-  server: RunningServer;
+  server: RunningServer<ServerName>;
   target: TargetName;
   capacity: CapacityConfig;
   baselineRssBytes: number;

@@ -6,6 +6,13 @@ import { spawnNode } from './proc.js';
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** How the generator speaks to its server (defaults: HomeCall's protocol, no proxy headers). */
+export interface GeneratorDialect {
+  dialect?: 'homecall' | 'peerjs';
+  /** Host, Origin, X-Forwarded-Proto https and X-Forwarded-For, as nginx passes them on. */
+  proxyHeaders?: boolean;
+}
+
 export class Generator {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -25,8 +32,8 @@ export class Generator {
     });
   }
 
-  /** Starts a generator aimed at `url`, trusting `ca`. */
-  static async start(url: string, ca: string, resumeTls = true): Promise<Generator> {
+  /** Starts a generator aimed at `url`, trusting `ca`; `dialect` and headers as load-gen.ts's `init` takes them. */
+  static async start(url: string, ca: string, resumeTls = true, speak: GeneratorDialect = {}): Promise<Generator> {
     // A large heap: 50k+ TLS client sockets live in this one process.
     const child = spawnNode(['--max-old-space-size=8192', '--import', 'tsx', join(benchDir, 'load-gen.ts')], {
       ipc: true,
@@ -42,7 +49,7 @@ export class Generator {
         });
         child.once('exit', (code) => reject(new Error(`generator exited with ${code} at start`)));
       });
-      await gen.call('init', { url, ca, resumeTls });
+      await gen.call('init', { url, ca, resumeTls, ...speak });
     } catch (e) {
       // A generator that never became ready is not left running.
       await gen.stop();

@@ -3,7 +3,7 @@ import type { CallsRun } from './calls-run.js';
 import type { MemoryRun } from '../parts/memory.js';
 import type { LatencyRun } from '../parts/latency.js';
 import { type Spread, spread } from './stats.js';
-import type { TargetName } from './targets.js';
+import type { ServerName, TargetName } from './targets.js';
 
 export interface SummarizeOptions {
   targets: TargetName[];
@@ -14,7 +14,7 @@ export interface SummarizeOptions {
   latency: LatencyRun[];
 }
 
-const bySpread = <R extends { target: TargetName }>(
+const bySpread = <R extends { target: ServerName }>(
   runs: R[],
   target: TargetName,
   pick: (r: R) => number | null | undefined,

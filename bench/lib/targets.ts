@@ -11,6 +11,13 @@ export const benchDir = join(repoDir, 'bench');
 export const serverEntry = join(repoDir, 'dist', 'server', 'main.js');
 
 export type TargetName = 'homecall' | 'floor';
+/**
+ * Every server the benchmark starts: the two wss targets, and the three of the proxy-cost part
+ * (plain ws, as behind a TLS-terminating proxy): HomeCall with --trust-proxy, the floor relay
+ * in plain mode and peerjs-server (bench/peerjs-server.ts).
+ */
+export type ServerName = TargetName | ProxyTargetName;
+export type ProxyTargetName = 'homecall-proxy' | 'floor-ws' | 'peerjs';
 
 /** Extra arguments for the floor relay (diagnosis only, e.g. `--sniff`). */
 export const floorExtraArgs: string[] = (process.env.BENCH_FLOOR_ARGS ?? '').split(' ').filter(Boolean);
@@ -30,8 +37,8 @@ export const HOMECALL_LOAD_FLAGS = [
   '1000000',
 ];
 
-export interface RunningServer {
-  target: TargetName;
+export interface RunningServer<T extends ServerName = TargetName> {
+  target: T;
   child: ChildProcess;
   pid: number;
   url: string;
@@ -59,12 +66,8 @@ export interface StartOptions {
   cpuProfDir?: string;
 }
 
-export async function startServer(target: TargetName, opts: StartOptions): Promise<RunningServer> {
-  const logFile = join(opts.workDir, `${opts.label}.log`);
-  const lagFile = join(opts.workDir, `${opts.label}.lag.jsonl`);
-  rmSync(lagFile, { force: true });
-  const probe = ['--import', join(benchDir, 'lag-probe.mjs')];
-  const prof = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir];
+/** The server process's arguments after node's own (profiler, lag probe). */
+function serverArgs(target: ServerName, opts: StartOptions): string[] {
   const common = [
     '--port',
     '0',
@@ -75,24 +78,43 @@ export async function startServer(target: TargetName, opts: StartOptions): Promi
     '--tls-key',
     opts.cert.keyFile,
   ];
+  switch (target) {
+    case 'homecall':
+    case 'homecall-proxy':
+      return [
+        serverEntry,
+        ...common,
+        '--state-dir',
+        join(opts.workDir, 'state'),
+        '--log-level',
+        'info',
+        // The built-in STUN/TURN server stays on (the default); on any free UDP port, so a run
+        // never collides with another server on this machine holding 3478.
+        '--turn-port',
+        '0',
+        ...HOMECALL_LOAD_FLAGS,
+        // Recipe B of the README: plain HTTP from a TLS-terminating proxy on loopback.
+        ...(target === 'homecall-proxy' ? ['--trust-proxy'] : []),
+      ];
+    case 'floor':
+      return ['--import', 'tsx', join(benchDir, 'floor-relay.ts'), ...common, ...floorExtraArgs];
+    case 'floor-ws':
+      return ['--import', 'tsx', join(benchDir, 'floor-relay.ts'), '--plain', '--port', '0', '--host', '127.0.0.1'];
+    case 'peerjs':
+      return ['--import', 'tsx', join(benchDir, 'peerjs-server.ts'), '--port', '0', '--host', '127.0.0.1'];
+  }
+}
+
+export async function startServer<T extends ServerName>(target: T, opts: StartOptions): Promise<RunningServer<T>> {
+  const logFile = join(opts.workDir, `${opts.label}.log`);
+  const lagFile = join(opts.workDir, `${opts.label}.lag.jsonl`);
+  rmSync(lagFile, { force: true });
+  const probe = ['--import', join(benchDir, 'lag-probe.mjs')];
+  const prof = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir];
+  // The lag probe after tsx's loader, as before, so every server loads it the same way.
+  const rest = serverArgs(target, opts);
   const args =
-    target === 'homecall'
-      ? [
-          ...prof,
-          ...probe,
-          serverEntry,
-          ...common,
-          '--state-dir',
-          join(opts.workDir, 'state'),
-          '--log-level',
-          'info',
-          // The built-in STUN/TURN server stays on (the default); on any free UDP port, so a run
-          // never collides with another server on this machine holding 3478.
-          '--turn-port',
-          '0',
-          ...HOMECALL_LOAD_FLAGS,
-        ]
-      : [...prof, '--import', 'tsx', ...probe, join(benchDir, 'floor-relay.ts'), ...common, ...floorExtraArgs];
+    rest[0] === '--import' ? [...prof, ...rest.slice(0, 2), ...probe, ...rest.slice(2)] : [...prof, ...probe, ...rest];
   const child = spawnNode(args, {
     stdoutFile: logFile,
     cwd: repoDir,

@@ -1,8 +1,8 @@
 /** One measured server and one load generator aimed at it, both stopped however the work ends. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CertFiles } from './cert.js';
-import { Generator } from './gen-client.js';
-import { type RunningServer, startServer, type TargetName } from './targets.js';
+import { Generator, type GeneratorDialect } from './gen-client.js';
+import { type RunningServer, type ServerName, startServer } from './targets.js';
 
 /** What every part that starts servers shares: the certificate, the work directory, the TLS mode. */
 export interface ServerEnv {
@@ -14,7 +14,9 @@ export interface ServerEnv {
 
 export interface WithServerOptions {
   env: ServerEnv;
-  target: TargetName;
+  target: ServerName;
+  /** How the generator speaks to this server (HomeCall's protocol by default). */
+  speak?: GeneratorDialect;
   /** Names the server's log files in the work directory. */
   label: string;
   /** Directory for `node --cpu-prof`, when profiling. */
@@ -24,14 +26,14 @@ export interface WithServerOptions {
 /** Starts `target` and a generator, runs `fn`, then stops both in a `finally`, even when `fn` throws. */
 export async function withServer<T>(
   options: WithServerOptions,
-  fn: (server: RunningServer, gen: Generator) => Promise<T>,
+  fn: (server: RunningServer<ServerName>, gen: Generator) => Promise<T>,
 ): Promise<T> {
   const { env, target, label, cpuProfDir } = options;
   const server = await startServer(target, { cert: env.cert, workDir: env.workDir, label, cpuProfDir });
   let gen: Generator | null = null;
   try {
     await sleep(300);
-    gen = await Generator.start(server.url, env.cert.cert, env.resumeTls);
+    gen = await Generator.start(server.url, env.cert.cert, env.resumeTls, options.speak);
     return await fn(server, gen);
   } finally {
     // The server first: its sockets then close from its side, so the generator's loopback
