@@ -2,6 +2,13 @@ import { CHROMIUM, CHROMIUM_FLAGS, FAKE_UI_FLAG } from '../../helpers/chromium.j
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export { CHROMIUM };
+
+/**
+ * Bounds a wait on a shared, busy machine; never a measure of speed. The default of every wait
+ * here: a state a page reaches at once when idle can take tens of seconds under CI's load (a
+ * join answered after a slow TLS handshake and a reconnect backoff).
+ */
+export const SLOW = 90_000;
 /** The shared flags (test/helpers/chromium.ts) and what only the browser tests add. */
 const BASE_ARGS = [
   ...CHROMIUM_FLAGS,
@@ -152,7 +159,7 @@ export async function describePage(page: Page): Promise<string> {
 }
 
 /** Waits for the app's state; on a timeout the error says which state the page is in instead. */
-export async function waitForState(page: Page, state: string, timeoutMs = 20_000): Promise<void> {
+export async function waitForState(page: Page, state: string, timeoutMs = SLOW): Promise<void> {
   try {
     await page.locator(`.app[data-state="${state}"]`).waitFor({ timeout: timeoutMs });
   } catch (err) {
@@ -161,7 +168,7 @@ export async function waitForState(page: Page, state: string, timeoutMs = 20_000
 }
 
 /** Waits for an element by its test id; on a timeout the error says what the page shows instead. */
-export async function waitForTestId(page: Page, testId: string, timeoutMs = 20_000): Promise<void> {
+export async function waitForTestId(page: Page, testId: string, timeoutMs = SLOW): Promise<void> {
   try {
     await page.getByTestId(testId).waitFor({ timeout: timeoutMs });
   } catch (err) {

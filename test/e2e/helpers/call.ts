@@ -1,10 +1,16 @@
 import { after, afterEach, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { type CallContextOptions, type LaunchOptions, launchBrowser, newCallContext, waitForState } from './browser.js';
+import {
+  type CallContextOptions,
+  type LaunchOptions,
+  launchBrowser,
+  newCallContext,
+  SLOW,
+  waitForState,
+} from './browser.js';
 import { ensureWebBuild, type RunningServer, startServer } from './server.js';
 
-/** Bounds a wait on a shared, busy machine; never a measure of speed. */
-export const SLOW = 90_000;
+export { SLOW };
 
 export interface PageOptions extends CallContextOptions {
   /** Another browser than the suite's (e.g. one that refuses the camera). */
