@@ -21,7 +21,7 @@ import type { ContextRef } from './sessions/session-events.js';
 import { SessionService } from './sessions/session-service.js';
 import type { SessionRegistry } from './sessions/session-registry.js';
 import { announce, turnUrls } from './turn/announce.js';
-import { TurnServer } from './turn/turn-server.js';
+import { ThreadedTurnServer } from './turn/turn-thread.js';
 
 /** A running server. */
 export interface App {
@@ -311,7 +311,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
 async function startTurn(config: Config, parts: { logger: Logger; clock: Clock }) {
   const { logger, clock } = parts;
   const announced = await announce({ publicHost: config.publicHost, listenHost: config.host });
-  const server = new TurnServer({
+  // On a worker thread: a busy main event loop must not stall relayed media.
+  const server = new ThreadedTurnServer({
     clock,
     logger,
     relayIp: announced.relayIp,

@@ -1,0 +1,58 @@
+/**
+ * The message protocol between the main thread and the TURN worker (turn-thread.ts,
+ * turn-worker.ts). The worker owns everything TURN does per packet: the UDP socket, the
+ * allocations, the relay, the nonces, the quotas. The main thread owns what only it can know:
+ * which session contexts live (their credentials are minted and revoked there and forwarded
+ * here), and the TCP/TLS connections of the HTTPS port (their bytes are forwarded both ways).
+ */
+import type { AddressInfo } from 'node:net';
+import type { CredentialSeat } from './turn-credentials.js';
+import type { TurnQuotas } from './turn-quotas.js';
+import type { TurnStats } from './turn-server.js';
+
+/** What the worker is started with (workerData). */
+export interface TurnWorkerInit {
+  /** The credential secret: the worker checks the same REST credentials the main thread mints. */
+  secret: Uint8Array;
+  relayIp: string;
+  credentialTtlMs: number;
+  quotas: TurnQuotas;
+  nonceTtlMs?: number;
+  realm?: string;
+  /** The main logger's level; the worker's log lines are re-logged by the main logger. */
+  logLevel: string;
+}
+
+export type ToWorker =
+  | { t: 'listen'; port: number; host?: string }
+  /** A credential was minted: its tag is live in the worker too (same secret, same tag). */
+  | { t: 'mint'; seat: CredentialSeat }
+  /** The context ended: its credentials are refused and its allocations deleted. */
+  | { t: 'end'; contextId: string }
+  | { t: 'stream-open'; id: number; ip: string; port: number }
+  | { t: 'stream-data'; id: number; bytes: Uint8Array }
+  /** The connection closed on the main side. */
+  | { t: 'stream-close'; id: number }
+  | { t: 'stats'; req: number }
+  | { t: 'close' };
+
+export type FromWorker =
+  | { t: 'listening'; address: AddressInfo }
+  | { t: 'listen-error'; code: string | undefined; message: string }
+  /** One JSON log line of the worker's logger. */
+  | { t: 'log'; line: string }
+  | { t: 'stream-write'; id: number; bytes: Uint8Array }
+  /** Bytes of one `stream-data` handled (flow control of the main side's reads). */
+  | { t: 'stream-ack'; id: number; bytes: number }
+  /** End the connection after what was written (its allocation went). */
+  | { t: 'stream-end'; id: number }
+  /** Drop the connection now (framing error, idle without allocation). */
+  | { t: 'stream-destroy'; id: number }
+  | { t: 'stats'; req: number; stats: TurnStats }
+  | { t: 'closed' };
+
+/** A copy of exactly these bytes in a fresh ArrayBuffer, so it can be transferred, not cloned whole. */
+export function transferable(bytes: Uint8Array): { bytes: Uint8Array; transfer: ArrayBuffer[] } {
+  const copy = new Uint8Array(bytes);
+  return { bytes: copy, transfer: [copy.buffer] };
+}

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import pino from 'pino';
+import { systemClock } from '../../src/server/clock.js';
+import { frameStream } from '../../src/server/turn/channel-data.js';
+import type { TransportAddress } from '../../src/server/turn/stun-address.js';
+import { decodeStun } from '../../src/server/turn/stun-message.js';
+import { StunClass, StunMethod } from '../../src/server/turn/stun-protocol.js';
+import {
+  type Answer,
+  peerRequest,
+  readRelayed,
+  requestedTransportUdp,
+  sendIndication,
+  TurnTestClient,
+} from '../../src/server/turn/testing/turn-test-client.js';
+import { ThreadedTurnServer } from '../../src/server/turn/turn-thread.js';
+import { closeAllUdp, UdpTurnClient } from './udp-turn-client.js';
+
+// The built-in TURN server with its relay on a worker thread (turn-thread.ts), driven directly:
+// credentials minted and revoked on the main thread hold in the worker, TCP connections of the
+// main thread reach the same allocations as UDP, and close() lets the worker go.
+
+const WAIT_MS = 5000;
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  closeAllUdp();
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** A TURN client over one TCP connection (RFC 8656 §12.5 framing). */
+class TcpTurnClient {
+  readonly turn: TurnTestClient;
+  readonly data: Array<NonNullable<ReturnType<typeof readRelayed>>> = [];
+  relayed: TransportAddress | null = null;
+  ended = false;
+  readonly #socket: Socket;
+  readonly #waiting = new Map<string, (bytes: Buffer) => void>();
+  #pending = Buffer.alloc(0);
+  #wake: (() => void) | null = null;
+
+  constructor(socket: Socket, credential: TurnTestClient['credential']) {
+    this.#socket = socket;
+    this.turn = new TurnTestClient(credential);
+    socket.on('data', (chunk: Buffer) => {
+      const framed = frameStream(Buffer.concat([this.#pending, chunk]));
+      this.#pending = Buffer.from(framed.rest);
+      for (const bytes of framed.messages) {
+        const m = decodeStun(bytes);
+        const waiter = m === null ? undefined : this.#waiting.get(m.transactionId.toString('hex'));
+        if (m !== null && waiter !== undefined && m.cls !== StunClass.indication) waiter(bytes);
+        else {
+          const relayed = readRelayed(bytes);
+          if (relayed !== null) this.data.push(relayed);
+        }
+      }
+      this.#wake?.();
+    });
+    socket.on('end', () => {
+      this.ended = true;
+      this.#wake?.();
+    });
+    socket.on('error', () => {});
+  }
+
+  request(bytes: Buffer): Promise<Answer> {
+    const tid = bytes.subarray(8, 20).toString('hex');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer over TCP')), WAIT_MS);
+      this.#waiting.set(tid, (answer) => {
+        clearTimeout(timer);
+        this.#waiting.delete(tid);
+        resolve(this.turn.read(answer));
+      });
+      this.#socket.write(bytes);
+    });
+  }
+
+  async allocate(): Promise<Answer> {
+    await this.request(this.turn.request(StunMethod.allocate, [requestedTransportUdp]));
+    const answer = await this.request(this.turn.request(StunMethod.allocate, [requestedTransportUdp]));
+    this.relayed = answer.relayed;
+    return answer;
+  }
+
+  sendTo(peer: TransportAddress, data: Buffer): void {
+    this.#socket.write(sendIndication(peer, data));
+  }
+
+  /** Waits (bounded) until `done()` holds. */
+  async until(done: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + WAIT_MS;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.#wake = null;
+  }
+}
+
+async function start() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const server = new ThreadedTurnServer({
+    clock: systemClock,
+    logger: pino({ level: 'info' }, sink),
+    relayIp: '127.0.0.1',
+    credentialTtlMs: 60_000,
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await server.close();
+  };
+  cleanups.push(close);
+  const { port } = await server.listenUdp(0, '127.0.0.1');
+  // The HTTPS port's part: TCP connections handed to the server.
+  const tcp: Server = createServer((socket) =>
+    server.handleStream(socket, { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }),
+  );
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => tcp.close(() => resolve())));
+  const tcpPort = (tcp.address() as { port: number }).port;
+  const openTcp = async (credential: TurnTestClient['credential']) => {
+    const socket = connect(tcpPort, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    return new TcpTurnClient(socket, credential);
+  };
+  return { server, port, openTcp, lines, close };
+}
+
+test('the worker relays between a UDP and a TCP allocation of one call; an ended context is refused there; close() frees the port', async () => {
+  const { server, port, openTcp, lines, close } = await start();
+  const seat = (place: number) => ({ contextId: 'ctx-1', place, expiresAtMs: Date.now() + 60_000 });
+  const udp = await UdpTurnClient.open({ host: '127.0.0.1', port }, server.credentials.mint(seat(0)));
+  const tcp = await openTcp(server.credentials.mint(seat(1)));
+  const outsider = await UdpTurnClient.open(
+    { host: '127.0.0.1', port },
+    server.credentials.mint({ contextId: 'ctx-2', place: 0, expiresAtMs: Date.now() + 60_000 }),
+  );
+  assert.equal((await udp.allocate()).code, undefined);
+  assert.equal((await tcp.allocate()).code, undefined);
+  assert.equal((await outsider.allocate()).code, undefined);
+  assert.ok(udp.relayed && tcp.relayed && outsider.relayed);
+  assert.equal((await udp.permit([tcp.relayed, outsider.relayed])).code, undefined);
+  assert.equal((await tcp.request(peerRequest(tcp.turn, StunMethod.createPermission, [udp.relayed]))).code, undefined);
+  assert.equal((await outsider.permit([udp.relayed])).code, undefined);
+
+  udp.sendTo(outsider.relayed, Buffer.from('to another call'));
+  udp.sendTo(tcp.relayed, Buffer.from('to tcp'));
+  await tcp.until(() => tcp.data.length >= 1, 'data over TCP');
+  tcp.sendTo(udp.relayed, Buffer.from('to udp'));
+  await udp.waitData(1);
+  assert.deepEqual(tcp.data, [{ peer: udp.relayed, data: Buffer.from('to tcp') }]);
+  assert.deepEqual(udp.data, [{ peer: tcp.relayed, data: Buffer.from('to udp') }]);
+  assert.equal(outsider.data.length, 0, 'nothing crossed to another call');
+  const stats = await server.stats();
+  assert.equal(stats.relayedPackets, 2);
+  assert.equal(stats.droppedPackets, 1);
+  assert.equal(stats.allocations, 3);
+
+  // Hangup: revoked on the main thread, refused by the worker, the TCP allocation's stream ended.
+  server.credentials.endContext('ctx-1');
+  assert.equal((await udp.request(udp.turn.request(StunMethod.refresh))).code, 401);
+  await tcp.until(() => tcp.ended, 'the server to end the TCP connection');
+  assert.equal((await outsider.request(outsider.turn.request(StunMethod.refresh))).code, undefined);
+  assert.equal((await server.stats()).allocations, 1);
+  assert.ok(
+    lines.some((l) => l.event === 'turn-allocated' && l.transport === 'tcp'),
+    'worker log lines reach the main logger',
+  );
+
+  await close();
+  const again = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    again.once('error', reject);
+    again.bind(port, '127.0.0.1', () => resolve());
+  });
+  again.close();
+});
