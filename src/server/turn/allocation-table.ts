@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../../shared/clock.js';
-import type { TransportAddress } from './stun-address.js';
+import { addressKey, type TransportAddress } from './stun-address.js';
 import { RelayPortRange, StunError } from './stun-protocol.js';
 import type { TurnQuotas } from './turn-quotas.js';
 
@@ -28,6 +28,8 @@ export class Allocation {
   readonly channels = new Map<number, Channel>();
   /** Peer address key → channel number. */
   readonly channelByPeer = new Map<string, number>();
+  /** addressKey(relayed), made once: the relay looks channels up by it for every packet. */
+  readonly relayedKey: string;
   expiresAt = 0;
   timer: TimerHandle | null = null;
   #tokens: number;
@@ -48,6 +50,7 @@ export class Allocation {
   ) {
     this.#tokens = bytesPerSec;
     this.#last = now;
+    this.relayedKey = addressKey(relayed);
   }
 
   hasPermission(ip: string, now: number): boolean {

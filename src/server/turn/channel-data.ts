@@ -27,10 +27,12 @@ export function encodeChannelData(channel: number, data: Buffer, options: { pad?
   if (channel < ChannelRange.min || channel > ChannelRange.max) throw new RangeError('channel out of range');
   if (data.length > 0xffff) throw new RangeError('channel data too long');
   const size = CHANNEL_HEADER_BYTES + data.length;
-  const out = Buffer.alloc(options.pad === true ? (size + 3) & ~3 : size);
+  // Every byte is written below (header, data, zero padding): no need to zero it first.
+  const out = Buffer.allocUnsafe(options.pad === true ? (size + 3) & ~3 : size);
   out.writeUInt16BE(channel, 0);
   out.writeUInt16BE(data.length, 2);
   data.copy(out, CHANNEL_HEADER_BYTES);
+  out.fill(0, size);
   return out;
 }
 

@@ -81,7 +81,7 @@ export class TurnHandler {
 
   /** Handles one message from a client; anything malformed is dropped without an answer. */
   handle(bytes: Buffer, client: TurnClient): void {
-    if (looksLikeChannelData(bytes)) return this.relay.handleChannelData(bytes, client);
+    if (looksLikeChannelData(bytes)) return this.relay.handleChannelData(bytes, client.key);
     const message = decodeStun(bytes);
     if (message === null || checkFingerprint(message) === 'invalid') return;
     if (message.cls === StunClass.indication) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
 import type { Allocation, AllocationTable, TurnClient } from './allocation-table.js';
 import { decodeChannelData, encodeChannelData } from './channel-data.js';
-import { addressKey, decodeAddress, encodeAddress, type TransportAddress } from './stun-address.js';
+import { decodeAddress, encodeAddress, type TransportAddress } from './stun-address.js';
 import { encodeStun, getAttribute, type StunMessage } from './stun-message.js';
 import { StunAttr, StunClass, StunMethod } from './stun-protocol.js';
 
@@ -43,9 +43,12 @@ export class TurnRelay {
     this.#deliver(from, peer, data);
   }
 
-  /** A ChannelData message from a client. */
-  handleChannelData(bytes: Buffer, client: TurnClient): void {
-    const from = this.#allocations.ofClient(client.key);
+  /**
+   * A ChannelData message from the client whose 5-tuple key this is (the only thing the relay
+   * needs of the sender: its allocation; the UDP listener calls this with no client object).
+   */
+  handleChannelData(bytes: Buffer, clientKey: string): void {
+    const from = this.#allocations.ofClient(clientKey);
     const message = decodeChannelData(bytes);
     if (from === undefined || message === null) return this.#drop();
     const now = this.#clock.now();
@@ -60,7 +63,7 @@ export class TurnRelay {
     if (to === undefined || to === from || to.group !== from.group) return this.#drop();
     const now = this.#clock.now();
     if (!to.hasPermission(from.relayed.ip, now) || !from.takeBytes(data.length, now)) return this.#drop();
-    const channel = to.channelTo(addressKey(from.relayed), now);
+    const channel = to.channelTo(from.relayedKey, now);
     const out =
       channel !== undefined
         ? encodeChannelData(channel, data, { pad: to.client.stream })

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../logger.js';
 import { type Allocation, AllocationTable, type TurnClient } from './allocation-table.js';
-import { frameStream } from './channel-data.js';
+import { frameStream, looksLikeChannelData } from './channel-data.js';
 import type { TransportAddress } from './stun-address.js';
 import { TurnCredentials } from './turn-credentials.js';
 import { TurnHandler } from './turn-handler.js';
@@ -107,10 +107,13 @@ export class TurnServer {
     });
     this.#sockets.add(socket);
     socket.on('message', (bytes: Buffer, from: RemoteInfo) => {
-      const address = normalize(from.address, from.port);
+      const key = `u|${from.address}|${from.port}`;
+      // The media path: no client object and no send closure per packet (the relay sends
+      // through the receiving allocation's own client).
+      if (looksLikeChannelData(bytes)) return this.#handler.relay.handleChannelData(bytes, key);
       this.#handler.handle(bytes, {
-        key: `u|${from.address}|${from.port}`,
-        address,
+        key,
+        address: normalize(from.address, from.port),
         stream: false,
         send: (out) => socket.send(out, from.port, from.address, noop),
       });
