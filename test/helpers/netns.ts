@@ -194,14 +194,18 @@ export function createTopology(opts: { homes: readonly HomeSpec[]; prefix?: stri
   const exec = (ns: string, command: string, args: readonly string[], input?: string) =>
     must('ip', ['netns', 'exec', ns, command, ...args], input);
   const ip = (ns: string, ...args: string[]) => must('ip', ['-n', ns, ...args]);
+  const sysctl = (ns: string, key: string, value: string) => exec(ns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
   const addNs = (suffix: string) => {
     const ns = `${id}-${suffix}`;
     must('ip', ['netns', 'add', ns]);
     namespaces.push(ns);
+    // IPv4 only (the scenarios' addresses are all IPv4): without this every veth gets an IPv6
+    // link-local address a second or two after it comes up (duplicate address detection), and
+    // a Chromium that started meanwhile aborts its navigation with ERR_NETWORK_CHANGED.
+    for (const conf of ['all', 'default']) sysctl(ns, `net.ipv6.conf.${conf}.disable_ipv6`, '1');
     ip(ns, 'link', 'set', 'lo', 'up');
     return ns;
   };
-  const sysctl = (ns: string, key: string, value: string) => exec(ns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
 
   const teardownSync = () => {
     if (tornDown) return;
