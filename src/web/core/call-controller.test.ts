@@ -249,3 +249,26 @@ test('a session-full refusal closes signalling and shows the refusal', () => {
   assert.equal(state().kind, 'refused');
   assert.ok(signal.closed);
 });
+
+test('version: a UI that rendered before it subscribed can tell it missed a change (a refusal while it mounts)', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  // The UI renders the waiting screen and remembers the snapshot it drew...
+  const rendered = controller.version;
+  // ...the refusal arrives before its subscription exists: nobody is told...
+  signal.emit({
+    type: 'error',
+    frame: { type: 'error', sessionId: ID, code: 'SESSION_FULL', message: 'x' },
+    duringJoin: true,
+    resumed: false,
+  });
+  // ...so on subscribing it compares, and draws again.
+  assert.notEqual(controller.version, rendered);
+  assert.equal(state().kind, 'refused');
+  let told = 0;
+  const off = controller.subscribe(() => told++);
+  const before = controller.version;
+  controller.dispatch({ type: 'go-home' });
+  assert.equal(told, 1);
+  assert.equal(controller.version, before + 1, 'one change told, one version step');
+  off();
+});

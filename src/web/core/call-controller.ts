@@ -39,6 +39,8 @@ export class CallController {
   #iceServers: IceServer[] = [];
   #hangupSent = false;
   #listeners = new Set<() => void>();
+  /** Bumped on every change listeners hear of: the UI's snapshot (see `version`). */
+  #version = 0;
   #remote: Pick<CallView, 'remote' | 'remoteMic' | 'remoteCam'> = { remote: null, remoteMic: true, remoteCam: true };
   /** Bumped whenever the remote stream changes (the local one has its own count). */
   #remoteVersion = 0;
@@ -66,12 +68,22 @@ export class CallController {
     };
   }
 
+  /**
+   * Changes with every change of `view`: a snapshot a UI compares to learn whether it missed one,
+   * e.g. one made between its first render and its subscription (a refusal that arrives while
+   * the UI mounts would otherwise never be shown).
+   */
+  get version(): number {
+    return this.#version;
+  }
+
   subscribe(cb: () => void): () => void {
     this.#listeners.add(cb);
     return () => this.#listeners.delete(cb);
   }
 
   #changed(): void {
+    this.#version++;
     for (const cb of [...this.#listeners]) cb();
   }
 

@@ -17,6 +17,7 @@ import { MessageScreen } from './screens/message-screen.js';
 import { type UiEnv, UiEnvContext } from './ui-env.js';
 import { useCallMoments } from './use-call-moments.js';
 import { useOnline } from './use-online.js';
+import { useVersion } from './use-version.js';
 
 const END_TEXT: Record<EndReason, MessageKey> = {
   local: 'endedLocal',
@@ -46,7 +47,6 @@ interface Props {
 
 /** The whole UI: renders the controller's state; commands go back to the controller. */
 export function App({ controller, env, initialLang, origin, newSessionId, openedFromLink, pendingJoin }: Props) {
-  const [, setTick] = useState(0);
   const [lang, setLang] = useState<Lang>(initialLang);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [isHost, setHost] = useState(!openedFromLink);
@@ -57,7 +57,7 @@ export function App({ controller, env, initialLang, origin, newSessionId, opened
   const [soundBlocked, setSoundBlocked] = useState(false);
   const [soundRequest, setSoundRequest] = useState(0);
   const [receiveOnly, setReceiveOnly] = useState(false);
-  useEffect(() => controller.subscribe(() => setTick((n) => n + 1)), [controller]);
+  useVersion(controller);
   const view = controller.view;
   const state = view.state;
   const dataState = screenState(state);
