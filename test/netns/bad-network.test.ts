@@ -213,7 +213,10 @@ test(
       assert.ok(rtt !== null && rtt >= 0.3, `the call's round trip was ${rtt} s, not the delay line's`);
       const stats = await line.stop();
       const frames = stats.toTap + stats.toPort + stats.dropped - stats.arp;
-      assert.ok(frames > 1000, `only ${frames} frames crossed the delay line`);
+      // Enough frames that the drop ratio means something: at 500, a 10% drop has a standard
+      // deviation of 1.3 points, so the 5-15% band below is nearly 4 of them wide each way. (A
+      // loaded CI machine carried 976 frames in this test: congestion control sends less there.)
+      assert.ok(frames >= 500, `only ${frames} frames crossed the delay line`);
       const lost = stats.dropped / frames;
       assert.ok(lost > 0.05 && lost < 0.15, `the delay line dropped ${(lost * 100).toFixed(1)}% of ${frames} frames`);
       assert.deepEqual(pageErrors, [], 'no uncaught error in either page');
