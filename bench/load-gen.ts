@@ -9,6 +9,7 @@
  *   callsMark {}                                counters so far
  *   callsStop {}                                stop the loops, wait for calls in flight
  *   latency   { idlePairs, activePairs, framesPerSec, warmupMs, durationMs }
+ *   transports {}                               sockets opened so far per transport { ws, wss }
  *
  * An `http://` URL means plain ws (a server behind a TLS-terminating proxy). `proxyHeaders`
  * adds what nginx passes on (deploy/nginx/homecall.conf): Host, the browser's Origin,
@@ -74,6 +75,8 @@ function connectTls(options: ConnectionOptions & { path?: string }) {
 }
 let nextSource = 0;
 const counters = { errors: new Map<string, number>() };
+/** Sockets opened per transport, as the socket under each WebSocket really was (ws or wss). */
+const transports = new Map<string, number>();
 const countError = (what: string) => counters.errors.set(what, (counters.errors.get(what) ?? 0) + 1);
 const errorsObject = () => Object.fromEntries(counters.errors);
 
@@ -148,6 +151,10 @@ class Conn {
     const conn = new Conn(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => {
+        // ws keeps the underlying socket in `_socket`; a TLSSocket has `encrypted` set.
+        const raw = (ws as unknown as { _socket?: { encrypted?: boolean } })._socket;
+        const transport = raw?.encrypted === true ? 'wss' : 'ws';
+        transports.set(transport, (transports.get(transport) ?? 0) + 1);
         if (dialect === 'peerjs') {
           const beat = setInterval(() => conn.send(peerjsHeartbeat()), PEERJS_HEARTBEAT_MS);
           ws.once('close', () => clearInterval(beat));
@@ -565,6 +572,8 @@ async function handle(m: Command): Promise<unknown> {
       secureContext = createSecureContext({ ca: String(m.ca) });
       resumeTls = m.resumeTls !== false;
       return { pid: process.pid };
+    case 'transports':
+      return Object.fromEntries(transports);
     case 'idle':
       return idle(Number(m.n), Number(m.concurrency ?? 200));
     case 'callsStart':

@@ -127,6 +127,10 @@ export async function startServer<T extends ServerName>(target: T, opts: StartOp
     await stopChild(child, 1000);
     throw e;
   }
+  // Behind the proxy HomeCall is reached in plain HTTP on its one port (the port sniffs the
+  // first byte: no TLS record goes to the plain server, which serves it with --trust-proxy and
+  // X-Forwarded-Proto https); the URL it logs is its own https one.
+  if (target === 'homecall-proxy') url = url.replace(/^https:/, 'http:');
   const pid = child.pid!;
   let lagLines = 0;
   return {

@@ -22,10 +22,10 @@ import type { LatencyConfig } from '../lib/bench-config.js';
 import { ensureServerBuild } from '../lib/build.js';
 import { type CallsRun, runCalls } from '../lib/calls-run.js';
 import { makeCert } from '../lib/cert.js';
-import type { GeneratorDialect } from '../lib/gen-client.js';
+import type { Generator, GeneratorDialect } from '../lib/gen-client.js';
 import { PROXY_COST_SECTION, proxyCostMarkdown } from '../lib/proxy-cost-report.js';
 import { round, type Spread, spread } from '../lib/stats.js';
-import { type ProxyTargetName, repoDir } from '../lib/targets.js';
+import { type ProxyTargetName, type RunningServer, repoDir, type ServerName } from '../lib/targets.js';
 import { type ServerEnv, withServer } from '../lib/with-server.js';
 import type { LatencyRun } from './latency.js';
 
@@ -103,18 +103,51 @@ export interface ProxyCostResult {
   calls: CallsRun[];
   latency: ProxyLatencyRun[];
   figures: Record<ProxyTargetName, ProxyFigures>;
+  /**
+   * Sockets the generator opened per target and transport over the whole run, as the sockets
+   * really were: every target here is behind the proxy, so all of them are `ws`, none `wss`.
+   */
+  transports: Record<ProxyTargetName, Record<string, number>>;
 }
 
 export interface ProxyCostOptions {
   env: ServerEnv;
   config: ProxyCostConfig;
   log: (msg: string) => void;
+  /** Directory for `node --cpu-prof` on every server started, when profiling. */
+  cpuProfDir?: string;
 }
 
-async function memoryRun(options: ProxyCostOptions, target: ProxyTargetName, rep: number): Promise<ProxyMemoryRun> {
-  const { env, config, log } = options;
-  const label = `proxy-memory-${target}-${rep}`;
-  return withServer({ env, target, label, speak: SPEAK[target] }, async (server, gen) => {
+type Transports = Record<ProxyTargetName, Record<string, number>>;
+
+/** withServer, adding the transports the generator used to `seen` once `fn` is done. */
+function measure<T>(
+  options: ProxyCostOptions,
+  seen: Transports,
+  target: ProxyTargetName,
+  label: string,
+  fn: (server: RunningServer<ServerName>, gen: Generator) => Promise<T>,
+): Promise<T> {
+  const { env, cpuProfDir } = options;
+  return withServer(
+    { env, target, label, speak: SPEAK[target], ...(cpuProfDir === undefined ? {} : { cpuProfDir }) },
+    async (server, gen) => {
+      const result = await fn(server, gen);
+      const used = await gen.call<Record<string, number>>('transports');
+      for (const [k, n] of Object.entries(used)) seen[target][k] = (seen[target][k] ?? 0) + n;
+      return result;
+    },
+  );
+}
+
+async function memoryRun(
+  options: ProxyCostOptions,
+  seen: Transports,
+  target: ProxyTargetName,
+  rep: number,
+): Promise<ProxyMemoryRun> {
+  const { config, log } = options;
+  return measure(options, seen, target, `proxy-memory-${target}-${rep}`, async (server, gen) => {
     await sleep(config.settleMs);
     const baselineRssBytes = server.rss();
     const r = await gen.call<{ opened: number; failed: number; stillOpen: number; errors: Record<string, number> }>(
@@ -141,9 +174,14 @@ async function memoryRun(options: ProxyCostOptions, target: ProxyTargetName, rep
   });
 }
 
-function callsRun(options: ProxyCostOptions, target: ProxyTargetName, rep: number): Promise<CallsRun> {
-  const { env, config, log } = options;
-  return withServer({ env, target, label: `proxy-calls-${target}-${rep}`, speak: SPEAK[target] }, (server, gen) =>
+function callsRun(
+  options: ProxyCostOptions,
+  seen: Transports,
+  target: ProxyTargetName,
+  rep: number,
+): Promise<CallsRun> {
+  const { config, log } = options;
+  return measure(options, seen, target, `proxy-calls-${target}-${rep}`, (server, gen) =>
     runCalls({
       server,
       gen,
@@ -157,18 +195,20 @@ function callsRun(options: ProxyCostOptions, target: ProxyTargetName, rep: numbe
   );
 }
 
-function latencyRun(options: ProxyCostOptions, target: ProxyTargetName, rep: number): Promise<ProxyLatencyRun> {
-  const { env, config, log } = options;
-  return withServer(
-    { env, target, label: `proxy-latency-${target}-${rep}`, speak: SPEAK[target] },
-    async (_server, gen) => {
-      const r = await gen.call<Omit<LatencyRun, 'target' | 'rep'>>('latency', { ...config.latency });
-      log(
-        `  proxy latency ${target} rep ${rep}: p50 ${r.p50Us} us, p99 ${r.p99Us} us, lost ${r.lost}/${r.sent}; generator loop delay max ${r.generatorLag.maxMs} ms`,
-      );
-      return { target, rep, ...r };
-    },
-  );
+function latencyRun(
+  options: ProxyCostOptions,
+  seen: Transports,
+  target: ProxyTargetName,
+  rep: number,
+): Promise<ProxyLatencyRun> {
+  const { config, log } = options;
+  return measure(options, seen, target, `proxy-latency-${target}-${rep}`, async (_server, gen) => {
+    const r = await gen.call<Omit<LatencyRun, 'target' | 'rep'>>('latency', { ...config.latency });
+    log(
+      `  proxy latency ${target} rep ${rep}: p50 ${r.p50Us} us, p99 ${r.p99Us} us, lost ${r.lost}/${r.sent}; generator loop delay max ${r.generatorLag.maxMs} ms`,
+    );
+    return { target, rep, ...r };
+  });
 }
 
 /** Every repetition: memory, calls and latency, each over the three targets in this repetition's order. */
@@ -178,13 +218,14 @@ export async function runProxyCost(options: ProxyCostOptions): Promise<ProxyCost
   const calls: CallsRun[] = [];
   const latency: ProxyLatencyRun[] = [];
   const order: ProxyTargetName[][] = [];
+  const seen = Object.fromEntries(PROXY_TARGETS.map((t) => [t, {}])) as Transports;
   for (let rep = 1; rep <= config.reps; rep++) {
     // A B C, then C B A: a drift in the machine's load favours no target.
     const targets = rep % 2 === 1 ? [...PROXY_TARGETS] : [...PROXY_TARGETS].reverse();
     order.push(targets);
-    for (const t of targets) memory.push(await memoryRun(options, t, rep));
-    for (const t of targets) calls.push(await callsRun(options, t, rep));
-    for (const t of targets) latency.push(await latencyRun(options, t, rep));
+    for (const t of targets) memory.push(await memoryRun(options, seen, t, rep));
+    for (const t of targets) calls.push(await callsRun(options, seen, t, rep));
+    for (const t of targets) latency.push(await latencyRun(options, seen, t, rep));
   }
   const figures = Object.fromEntries(
     PROXY_TARGETS.map((t) => {
@@ -206,7 +247,7 @@ export async function runProxyCost(options: ProxyCostOptions): Promise<ProxyCost
       return [t, f];
     }),
   ) as Record<ProxyTargetName, ProxyFigures>;
-  return { config, order, memory, calls, latency, figures };
+  return { config, order, memory, calls, latency, figures, transports: seen };
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -215,6 +256,8 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       reps: { type: 'string', default: String(PROXY_COST_FULL.reps) },
       smoke: { type: 'boolean', default: false },
       docs: { type: 'boolean', default: false },
+      // node --cpu-prof on every server; the .cpuprofile files go to this directory.
+      profile: { type: 'string' },
     },
   });
   const base = values.smoke ? PROXY_COST_SMOKE : PROXY_COST_FULL;
@@ -225,7 +268,12 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const workDir = mkdtempSync(join(tmpdir(), 'homecall-proxy-cost-'));
   try {
     const env: ServerEnv = { cert: await makeCert(workDir), workDir, resumeTls: true };
-    const result = await runProxyCost({ env, config, log });
+    const result = await runProxyCost({
+      env,
+      config,
+      log,
+      ...(values.profile === undefined ? {} : { cpuProfDir: values.profile }),
+    });
     console.log(JSON.stringify(result, null, 2));
     if (values.docs) {
       const file = join(repoDir, 'docs', 'performance.md');

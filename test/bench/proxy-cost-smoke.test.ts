@@ -33,6 +33,9 @@ test('npm run bench -- --smoke --parts proxy measures all three servers', { time
     assert.deepEqual(pc.order[0], [...TARGETS], 'the first repetition runs A B C');
 
     for (const t of TARGETS) {
+      // Behind the proxy every server is reached in plain ws: not one socket over TLS.
+      assert.equal(pc.transports[t].wss, undefined, `${t}: no socket over wss: ${JSON.stringify(pc.transports[t])}`);
+      assert.ok((pc.transports[t].ws ?? 0) > 0, `${t}: sockets over plain ws: ${JSON.stringify(pc.transports[t])}`);
       const f = pc.figures[t];
       assert.ok(f.cpuSPer1000Calls !== null && f.cpuSPer1000Calls.median >= 0, `${t}: CPU per 1,000 calls`);
       assert.ok(f.callsPerS !== null && f.callsPerS.median > 0, `${t}: calls completed`);
