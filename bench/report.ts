@@ -12,6 +12,7 @@ import type { Spread } from './lib/stats.js';
 import { existingMultiNodeSection, multiNodeMarkdown } from './multi-node.js';
 import { existingTurnRelaySection, turnRelayMarkdown } from './lib/turn-relay-report.js';
 import { PROXY_COST_SECTION, proxyCostMarkdown } from './lib/proxy-cost-report.js';
+import { BROWSER_SECTION, browserMarkdown } from './lib/browser-report.js';
 
 const repoDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const docsPath = join(repoDir, 'docs', 'performance.md');
@@ -281,22 +282,11 @@ function detailTables(r: Results): string {
     }
     out.push('');
   }
-  if (r.browser?.summary) {
-    out.push(
-      `### 5. Browser: second page opens the link → first decoded remote video frame (ms, median of ${r.meta.config.browserRuns})`,
-      '',
-    );
-    out.push(
-      '| page | both sides | first page (offerer) | second page | failed runs |',
-      '| --- | --- | --- | --- | --- |',
-    );
-    for (const [t, x] of Object.entries(r.browser.summary) as Array<[string, Record<string, Spread | number | null>]>) {
-      out.push(
-        `| ${t === 'homecall' ? 'HomeCall app' : 'floor page'} | ${fmtSpread(x.bothMs as Spread, 0)} | ${fmtSpread(x.firstMs as Spread, 0)} | ${fmtSpread(x.secondMs as Spread, 0)} | ${x.failed ?? 0} |`,
-      );
-    }
-    out.push('');
-  }
+  // Browser: this run's figures, else the section the docs have now (a run without the part).
+  const browserSection = r.browser?.summary
+    ? browserMarkdown(r.browser, { runs: r.meta.config.browserRuns })
+    : BROWSER_SECTION.existing(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '');
+  if (browserSection) out.push(browserSection, '');
   for (const [t, p] of Object.entries(r.profile ?? {}) as Array<[string, Results]>) {
     out.push(
       `### Profile of ${name(t)} under call load (\`node --cpu-prof\`, c=${p.calls.concurrency}, ${fmt(p.calls.cpuSPer1000Calls, 3)} CPU-s per 1000 calls in that run; self time, % of busy samples)`,

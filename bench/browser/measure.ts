@@ -28,20 +28,65 @@ const RUN_TIMEOUT_MS = 20_000;
  * (transpiled) module would carry the transpiler's helpers into the page.
  */
 const PROBE = `(() => {
-  const bench = { remote: new Set(), firstFrameAt: null };
+  const bench = { remote: new Set(), firstFrameAt: null, marks: {} };
   window.__bench = bench;
+  const now = () => performance.timeOrigin + performance.now();
+  // The first time each phase is reached (epoch ms); later repeats (renegotiation) are ignored.
+  const at = (name) => { if (!(name in bench.marks)) bench.marks[name] = now(); };
   const Original = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends Original {
     constructor(config) {
       super(config);
+      at('pcCreated');
       this.addEventListener('track', (e) => {
         if (e.track.kind === 'video') bench.remote.add(e.track);
       });
+      this.addEventListener('iceconnectionstatechange', () => {
+        if (this.iceConnectionState === 'connected' || this.iceConnectionState === 'completed') at('iceConnected');
+      });
     }
   };
+  const OriginalWs = window.WebSocket;
+  window.WebSocket = class extends OriginalWs {
+    constructor(...args) {
+      at('script');
+      super(...args);
+      this.addEventListener('open', () => at('wsOpen'));
+      this.addEventListener('message', (e) => {
+        try {
+          const f = JSON.parse(e.data);
+          if (f.type === 'joined') at('joined');
+          else if (f.type === 'peer' && f.state === 'joined') at('peerJoined');
+          else if (f.type === 'offer') at('offerReceived');
+          else if (f.type === 'answer') at('answerReceived');
+        } catch {}
+      });
+    }
+    send(data) {
+      try {
+        const f = JSON.parse(data);
+        if (f.type === 'offer') at('offerSent');
+        else if (f.type === 'answer') at('answerSent');
+      } catch {}
+      return super.send(data);
+    }
+  };
+  const md = navigator.mediaDevices;
+  if (md) {
+    const gum = md.getUserMedia.bind(md);
+    md.getUserMedia = async (c) => {
+      at('script');
+      const r = await gum(c);
+      at('media');
+      return r;
+    };
+  }
   const hooked = new WeakSet();
   const mark = () => {
-    if (bench.firstFrameAt === null) bench.firstFrameAt = performance.timeOrigin + performance.now();
+    if (bench.firstFrameAt === null) {
+      bench.firstFrameAt = now();
+      at('frame');
+    }
   };
   const scan = () => {
     for (const v of document.querySelectorAll('video')) {
@@ -58,13 +103,70 @@ const PROBE = `(() => {
   scan();
 })();`;
 
+/**
+ * The phases of one call, in the order they usually happen, each the first time it is reached,
+ * in ms from the second page's navigation. A phase a page reached before that moment (the
+ * first page's own load and join) is left out for that page.
+ */
+export const PHASES = [
+  'html',
+  'script',
+  'media',
+  'wsOpen',
+  'joined',
+  'peerJoined',
+  'pcCreated',
+  'offerSent',
+  'offerReceived',
+  'answerSent',
+  'answerReceived',
+  'iceConnected',
+  'frame',
+] as const;
+export type Phase = (typeof PHASES)[number];
+export const PHASE_TEXT: Record<Phase, string> = {
+  html: 'page received (navigation responseEnd)',
+  script: 'page code running (first getUserMedia or WebSocket)',
+  media: 'getUserMedia resolved',
+  wsOpen: 'signalling socket open',
+  joined: '`joined` received',
+  peerJoined: '`peer joined` received',
+  pcCreated: 'RTCPeerConnection created',
+  offerSent: 'offer sent',
+  offerReceived: 'offer received',
+  answerSent: 'answer sent',
+  answerReceived: 'answer received',
+  iceConnected: 'ICE connected',
+  frame: 'first decoded remote frame',
+};
+export type Timeline = Partial<Record<Phase, number>>;
+
 export interface BrowserRun {
   target: TargetName;
   run: number;
   firstMs: number | null;
   secondMs: number | null;
   bothMs: number | null;
+  /** Per page, the phases reached after the second page's navigation (ms from it). */
+  phases?: { first: Timeline; second: Timeline };
   error?: string;
+}
+
+const READ_MARKS = `(() => {
+  const m = { ...window.__bench.marks };
+  const nav = performance.getEntriesByType('navigation')[0];
+  if (nav && nav.responseEnd > 0) m.html = performance.timeOrigin + nav.responseEnd;
+  return m;
+})()`;
+
+async function timeline(page: Page, t0: number): Promise<Timeline> {
+  const marks = (await page.evaluate(READ_MARKS)) as Record<string, number>;
+  const out: Timeline = {};
+  for (const p of PHASES) {
+    const at = marks[p];
+    if (typeof at === 'number' && at >= t0) out[p] = Math.round(at - t0);
+  }
+  return out;
 }
 
 async function oneRun(browser: Browser, server: RunningServer, run: number): Promise<BrowserRun> {
@@ -96,12 +198,14 @@ async function oneRun(browser: Browser, server: RunningServer, run: number): Pro
     const firstMs = a === null ? null : Math.round(a - t0);
     const secondMs = b === null ? null : Math.round(b - t0);
     const bothMs = firstMs === null || secondMs === null ? null : Math.max(firstMs, secondMs);
+    const phases = { first: await timeline(first, t0), second: await timeline(second, t0) };
     return {
       target: server.target,
       run,
       firstMs,
       secondMs,
       bothMs,
+      phases,
       ...(bothMs === null ? { error: 'no remote frame within 20 s' } : {}),
     };
   } catch (e) {
@@ -116,6 +220,15 @@ async function oneRun(browser: Browser, server: RunningServer, run: number): Pro
   } finally {
     await Promise.all(contexts.map((c) => c.close().catch(() => {})));
   }
+}
+
+function phaseSpreads(runs: BrowserRun[], page: 'first' | 'second'): Partial<Record<Phase, Spread>> {
+  const out: Partial<Record<Phase, Spread>> = {};
+  for (const p of PHASES) {
+    const s = spread(runs.map((r) => r.phases?.[page][p]));
+    if (s !== null) out[p] = s;
+  }
+  return out;
 }
 
 export interface BrowserOptions {
@@ -150,7 +263,14 @@ export async function runBrowser(opts: BrowserOptions) {
   }
   const summary: Record<
     string,
-    { bothMs: Spread | null; firstMs: Spread | null; secondMs: Spread | null; failed: number }
+    {
+      bothMs: Spread | null;
+      firstMs: Spread | null;
+      secondMs: Spread | null;
+      failed: number;
+      /** Median per phase and page over the runs that reached it. */
+      phases: { first: Partial<Record<Phase, Spread>>; second: Partial<Record<Phase, Spread>> };
+    }
   > = {};
   for (const t of opts.targets) {
     const mine = runs.filter((r) => r.target === t);
@@ -159,6 +279,7 @@ export async function runBrowser(opts: BrowserOptions) {
       firstMs: spread(mine.map((r) => r.firstMs)),
       secondMs: spread(mine.map((r) => r.secondMs)),
       failed: mine.filter((r) => r.bothMs === null).length,
+      phases: { first: phaseSpreads(mine, 'first'), second: phaseSpreads(mine, 'second') },
     };
   }
   return { runs, summary };
