@@ -117,7 +117,7 @@ describe('TURN credentials end with their context on every node', () => {
       a.send({ type: 'hangup', sessionId: id });
       await a.waitClose();
       // The end was published while no node listened: node 2 still accepts the credential.
-      assert.deepEqual(await admin.sendCommand(['PUBSUB', 'NUMSUB', 'hc:ended']), ['hc:ended', 0]);
+      assert.deepEqual(await admin.sendCommand(['PUBSUB', 'CHANNELS', 'hc:ch:*']), []);
       await allocated(turn.port, turn.entry);
       assert.equal(b.isOpen, true);
     } finally {
@@ -132,6 +132,60 @@ describe('TURN credentials end with their context on every node', () => {
     const again = await TestClient.connect(n2.wsUrl, {}, CONNECT_MS);
     again.send({ type: 'join', sessionId: id, resume: token });
     await expectError(again, 'SESSION_ENDED', id);
+  });
+
+  test('a context end is published only to the nodes a place of it was attached on', async () => {
+    // Every message any node is sent, and the channel it went to.
+    const heard: Array<{ channel: string; message: string }> = [];
+    const watcher = createClient({ url: cluster.redis.url, RESP: 2 });
+    watcher.on('error', () => {});
+    await watcher.connect();
+    const publisher = watcher.duplicate();
+    publisher.on('error', () => {});
+    await publisher.connect();
+    const marker = `hc:marker:${uuid()}`;
+    let markerSeen: () => void = () => {};
+    const gotMarker = new Promise<void>((resolve) => {
+      markerSeen = resolve;
+    });
+    try {
+      await watcher.pSubscribe('hc:*', (message, channel) => {
+        if (channel === marker) markerSeen();
+        else heard.push({ channel, message });
+      });
+      // Both participants on node 1: node 2 is told nothing.
+      const id = uuid();
+      const a = await TestClient.connect(n1.wsUrl, {}, CONNECT_MS);
+      await a.join(id);
+      const b = await TestClient.connect(n1.wsUrl, {}, CONNECT_MS);
+      await b.join(id);
+      a.send({ type: 'hangup', sessionId: id });
+      await b.next('hangup');
+      await Promise.all([a.waitClose(), b.waitClose()]);
+      // Across nodes: both are told.
+      const across = await pairAcross(n1, n2);
+      across.a.send({ type: 'hangup', sessionId: across.id });
+      await across.b.next('hangup');
+      await Promise.all([across.a.waitClose(), across.b.waitClose()]);
+      // Every message of both scripts reached the watcher before this one.
+      await publisher.publish(marker, '1');
+      await gotMarker;
+      // The context ends, as published (the channel `hc:ended` before ends went to nodes).
+      const ends = heard.filter(
+        ({ channel, message }) => channel === 'hc:ended' || (JSON.parse(message) as { t?: string }).t === 'ctxend',
+      );
+      assert.deepEqual(
+        ends.map((e) => e.channel.startsWith('hc:ch:')),
+        [true, true, true],
+        'one end to node 1, then one to each node',
+      );
+      const [same, ...cross] = ends.map((e) => e.channel);
+      assert.equal(new Set(cross).size, 2);
+      assert.ok(cross.includes(same as string), 'the same-node end went to node 1');
+    } finally {
+      watcher.destroy();
+      publisher.destroy();
+    }
   });
 
   test('X6: no uncaught exception or unhandled rejection in this process', () => {

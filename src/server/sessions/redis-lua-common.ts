@@ -11,8 +11,9 @@
  * the lists `P q:{sid}:p` (frames waiting for place p), `P live` (sid -> created, for the
  * capacity), `P holds` (`sid|p` -> deadline, for the sweeper), `P n:<node>` (the `sid|p`
  * attached on a node), `P nodes` (node -> last heartbeat) and `P t:<ctx>` (tombstones of
- * ended contexts). Each node listens on `P ch:<node>`, and every node on `P ended` (the ids of
- * contexts that ended). Every key carries a TTL.
+ * ended contexts). The session hash's `seen` lists, space-separated, every node a place of the
+ * context was ever attached on (the nodes that may have minted TURN credentials for it). Each
+ * node listens on `P ch:<node>` only. Every key carries a TTL.
  */
 export const LUA_PRELUDE = `
 local P = ARGV[1]
@@ -73,10 +74,18 @@ local function attach(sid, r, occ, gen, link, node, ttl)
   redis.call('ZREM', P .. 'holds', member(sid, r.p))
   redis.call('SADD', nkey(node), member(sid, r.p))
   redis.call('PEXPIRE', nkey(node), ttl)
+  local k = skey(sid)
+  local seen = redis.call('HGET', k, 'seen') or ' '
+  if not string.find(seen, ' ' .. node .. ' ', 1, true) then redis.call('HSET', k, 'seen', seen .. node .. ' ') end
 end
--- The context is gone: every node hears it on P..'ended' (its TURN credentials stop working
--- everywhere, also on nodes that hold no place of it any more).
+-- The context is gone: every node a place of it was ever attached on hears it on its channel
+-- (its TURN credentials stop working there, also on a node that holds no place of it any more).
+-- Only those nodes can have minted credentials for it: the others hear nothing.
 local function drop(sid, ctx)
+  local seen = redis.call('HGET', skey(sid), 'seen') or ''
+  for node in string.gmatch(seen, '%S+') do
+    notify(node, { t = 'ctxend', c = ctx })
+  end
   for p = 0, 1 do
     local r = load(skey(sid), p)
     unbind(sid, r)
@@ -85,7 +94,6 @@ local function drop(sid, ctx)
   end
   redis.call('DEL', skey(sid))
   redis.call('ZREM', P .. 'live', sid)
-  redis.call('PUBLISH', P .. 'ended', ctx)
 end
 local function node_dead(node, timeout)
   local s = redis.call('ZSCORE', P .. 'nodes', node)

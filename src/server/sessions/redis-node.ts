@@ -13,7 +13,12 @@ export type BusMessage =
   | { t: 'frame'; l: string; s: string; c: string; p: number; f: string; q: number; x: string }
   | { t: 'peer'; l: string; s: string; c: string; st: 'joined' | 'away' | 'back' | 'left' }
   | { t: 'ended'; l: string; s: string; x?: string }
-  | { t: 'lost'; l: string };
+  | { t: 'lost'; l: string }
+  /** A context ended: sent to every node a place of it was ever attached on. */
+  | { t: 'ctxend'; c: string };
+
+/** The messages about one of this node's sockets (all but a context's end). */
+export type SeatMessage = Exclude<BusMessage, { t: 'ctxend' }>;
 
 export interface RedisNodeTimings {
   heartbeatMs: number;
@@ -34,8 +39,11 @@ export interface RedisNodeOptions {
   graceMs: number;
   /** Replaces Redis TIME in every script (model tests on a fake clock). */
   fakeNow?: () => number;
-  onMessage: (message: BusMessage) => void;
-  /** A context ended (any node's step, or the sweeper): its id, heard by every node. */
+  onMessage: (message: SeatMessage) => void;
+  /**
+   * A context ended (any node's step, or the sweeper): its id, heard on this node's channel by
+   * every node a place of it was ever attached on.
+   */
   onContextEnded: (contextId: string) => void;
   /**
    * Redis came back (a reconnect), lost its data (a new epoch), or this node was declared dead
@@ -107,7 +115,6 @@ export class RedisNode {
     await this.#cmd.connect();
     await this.#sub.connect();
     await this.#sub.subscribe(this.channel(this.#o.nodeId), (text) => this.#receive(text));
-    await this.#sub.subscribe(`${this.#o.prefix}ended`, (contextId) => this.#o.onContextEnded(contextId));
     await this.recoverEpoch();
     await this.#heartbeat();
     this.#up = true;
@@ -204,7 +211,8 @@ export class RedisNode {
     } catch {
       return;
     }
-    this.#o.onMessage(message);
+    if (message.t === 'ctxend') this.#o.onContextEnded(message.c);
+    else this.#o.onMessage(message);
   }
 
   async #heartbeat(internal = false): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { type BusMessage, RedisNode, type RedisNodeTimings, type Reply, toScript } from './redis-node.js';
+import { RedisNode, type RedisNodeTimings, type Reply, type SeatMessage, toScript } from './redis-node.js';
 import { CONTEXTS, OWNS, RESTORE, TOMBSTONE } from './redis-node-scripts.js';
 import { END, EXPIRE, JOIN, LEAVE, PEEK, RESUME, ROUTE } from './redis-scripts.js';
 import type { TokenClaims } from './resume-token.js';
@@ -86,7 +86,10 @@ export class RedisRegistry implements SessionRegistry {
   readonly #sessions = new Map<string, [string | null, string | null]>();
   /** Held places this node saw drop, with their deadline (restored after Redis loses data). */
   readonly #holds = new Map<string, { seat: Seat; until: number }>();
-  /** contextId -> wall-clock expiry of contexts this node ended (re-asserted after data loss). */
+  /**
+   * contextId -> wall-clock expiry of contexts this node ended (re-asserted after data loss), in
+   * order of expiry.
+   */
   readonly #tombstones = new Map<string, number>();
   /** Next sequence number per sending link, and the last one seen per remote sender. */
   readonly #seq = new Map<string, number>();
@@ -287,8 +290,10 @@ export class RedisRegistry implements SessionRegistry {
   async end(sessionId: string, contextId: string, reason?: string): Promise<EndResult> {
     const r = await this.#node.run(S.end, [sessionId, contextId, this.nodeId, this.#o.sessionLifetimeMs, reason ?? '']);
     if (r.k === 'stale') return { kind: 'stale' };
-    this.#tombstones.set(contextId, this.#o.clock.wallNow() + this.#o.sessionLifetimeMs);
     this.#pruneTombstones();
+    // Re-inserted at the end, so the map stays in order of expiry (see #pruneTombstones).
+    this.#tombstones.delete(contextId);
+    this.#tombstones.set(contextId, this.#o.clock.wallNow() + this.#o.sessionLifetimeMs);
     const ended = links(r.links);
     for (const l of ended) this.#forgetSeat(l);
     return { kind: 'ended', links: ended };
@@ -375,7 +380,7 @@ export class RedisRegistry implements SessionRegistry {
     }
   }
 
-  #receive(m: BusMessage): void {
+  #receive(m: SeatMessage): void {
     const seat = this.#seats.get(m.l);
     if (seat === undefined) return;
     switch (m.t) {
@@ -523,8 +528,17 @@ export class RedisRegistry implements SessionRegistry {
     );
   }
 
+  /**
+   * Drops the expired tombstones from the front: they are inserted in order of expiry (one
+   * lifetime after the end), so the first live one ends the walk and a hangup costs O(1)
+   * amortised, not a walk over every context ended within the lifetime. Should the wall clock
+   * step back, an entry behind a later one waits for it: kept longer, never dropped early.
+   */
   #pruneTombstones(): void {
     const wall = this.#o.clock.wallNow();
-    for (const [contextId, until] of this.#tombstones) if (until <= wall) this.#tombstones.delete(contextId);
+    for (const [contextId, until] of this.#tombstones) {
+      if (until > wall) return;
+      this.#tombstones.delete(contextId);
+    }
   }
 }

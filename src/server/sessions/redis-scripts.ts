@@ -193,15 +193,16 @@ export const END = script(`
 local sid, ctx, node = ARGV[4], ARGV[5], ARGV[6]
 local k = skey(sid)
 if redis.call('HGET', k, 'ctx') ~= ctx then return cjson.encode({ k = 'stale' }) end
-local links = {}
+local links, remote = {}, {}
 for p = 0, 1 do
   local r = load(k, p)
   if r.st == 'attached' then
-    if r.node == node then table.insert(links, r.link)
-    else notify(r.node, { t = 'ended', l = r.link, s = sid, x = ARGV[8] }) end
+    if r.node == node then table.insert(links, r.link) else table.insert(remote, r) end
   end
 end
+-- Each node hears the context's end (its TURN credentials stop) before its socket hears the hangup.
 drop(sid, ctx)
+for _, r in ipairs(remote) do notify(r.node, { t = 'ended', l = r.link, s = sid, x = ARGV[8] }) end
 -- Rule 5: the context is never resumed nor restored; the tombstone outlives any token.
 redis.call('SET', P .. 't:' .. ctx, '1', 'PX', tonumber(ARGV[7]))
 return cjson.encode({ k = 'ended', links = links })
