@@ -21,6 +21,8 @@ import type { ContextRef } from './sessions/session-events.js';
 import { SessionService } from './sessions/session-service.js';
 import type { SessionRegistry } from './sessions/session-registry.js';
 import { announce, turnUrls } from './turn/announce.js';
+import { clusterCredentials } from './turn/cluster-credentials.js';
+import type { CredentialSeat } from './turn/turn-credentials.js';
 import { ThreadedTurnServer } from './turn/turn-thread.js';
 
 /** A running server. */
@@ -97,9 +99,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // The built-in STUN/TURN server, unless coturn is configured; it listens before anything joins.
   const turn =
     config.builtinTurn && config.turnUrls.length === 0 ? await startTurn(config, { logger, clock }) : undefined;
-  // Several nodes: a context that ended anywhere (a hangup on another node, the sweeper) ends
-  // its TURN credentials here too, also those of a participant no longer on this node.
-  if (turn !== undefined) redis?.onContextEnded((contextId) => turn.server.credentials.endContext(contextId));
+  // Several nodes: a context that ended anywhere ends its TURN credentials here too.
+  const mintTurn =
+    turn === undefined
+      ? undefined
+      : redis === null
+        ? (seat: CredentialSeat) => turn.server.credentials.mint(seat)
+        : clusterCredentials(redis, turn.server.credentials);
   let httpsPort: number | undefined;
   const sessions = new SessionService({
     registry,
@@ -117,12 +123,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     clock,
     iceServers: createIceServerProvider(config, {
       clock,
-      ...(turn === undefined
+      ...(turn === undefined || mintTurn === undefined
         ? {}
         : {
             builtin: {
               urls: () => turnUrls(turn.host, turn.udpPort, turn.streams ? httpsPort : undefined),
-              mint: (seat) => turn.server.credentials.mint(seat),
+              mint: mintTurn,
             },
           }),
     }),

@@ -3,9 +3,17 @@
 // whose subscriber connection was cut while the context ended (it re-checks on reconnect).
 // Two real HomeCall processes on one real redis-server, a real TURN client over UDP.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
+import pino from 'pino';
 import { createClient } from 'redis';
+import { systemClock } from '../../src/server/clock.js';
+import { RedisRegistry } from '../../src/server/sessions/redis-registry.js';
+import type { RemoteEvent } from '../../src/server/sessions/session-registry.js';
+import { clusterCredentials } from '../../src/server/turn/cluster-credentials.js';
 import { StunMethod } from '../../src/server/turn/stun-protocol.js';
+import { TurnCredentials } from '../../src/server/turn/turn-credentials.js';
 import { type Frame, TestClient } from '../helpers/client.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
@@ -188,7 +196,115 @@ describe('TURN credentials end with their context on every node', () => {
     }
   });
 
+  test("an end that overtakes the node's own join reply still revokes what that join mints; the socket hears the hangup", async () => {
+    // Node 2's Redis connections go through a proxy that can hold the replies of the first one
+    // (the command connection; the subscriber connects second), so the end is heard first.
+    const proxy = await holdingProxy(cluster.redis.port);
+    const prefix = `race${randomBytes(4).toString('hex')}:`;
+    const r1 = inProcessRegistry(cluster.redis.url, prefix);
+    const r2 = inProcessRegistry(proxy.url, prefix);
+    try {
+      await r1.start();
+      await r2.start();
+      const credentials = new TurnCredentials({ clock: systemClock, ttlMs: 3_600_000 });
+      const mint = clusterCredentials(r2, credentials);
+      const events: RemoteEvent[] = [];
+      r2.subscribe((event) => events.push(event));
+      const heardEnd = new Promise<string>((resolve) => r2.onContextEnded(resolve));
+      const id = uuid();
+      const a = await r1.join(id, 'link-a', Date.now());
+      assert.equal(a.kind, 'admitted');
+      const contextId = a.kind === 'admitted' ? a.admission.seat.contextId : '';
+      proxy.hold();
+      const joining = r2.join(id, 'link-b', Date.now());
+      // Redis ran node 2's join (place 1 attached there); its reply waits in the proxy.
+      for (let i = 0; i < 200; i++) {
+        if ((await cluster.redis.command(['HGET', `${prefix}s:{${id}}`, 'st1'])) === 'attached') break;
+        await sleep(25);
+      }
+      assert.equal(await cluster.redis.command(['HGET', `${prefix}s:{${id}}`, 'st1']), 'attached');
+      assert.equal((await r1.end(id, contextId, 'hangup')).kind, 'ended');
+      assert.equal(await heardEnd, contextId);
+      proxy.release();
+      const b = await joining;
+      assert.ok(
+        b.kind === 'admitted' && b.admission.seat.contextId === contextId,
+        'node 2 was admitted to the context',
+      );
+      // What the handshake does with the admission: it mints the participant's credential.
+      const minted = mint({ contextId, place: b.admission.seat.place, expiresAtMs: Date.now() + 60_000 });
+      assert.equal(credentials.holderOf(minted.username), null, 'the credential minted after the end opens nothing');
+      for (let i = 0; i < 200 && !events.some((e) => e.kind === 'ended' && e.link === 'link-b'); i++) await sleep(10);
+      assert.deepEqual(
+        events.filter((e) => e.link === 'link-b'),
+        [{ kind: 'ended', link: 'link-b', reason: undefined }],
+      );
+    } finally {
+      proxy.release();
+      await Promise.allSettled([r1.close(), r2.close()]);
+      await proxy.close();
+    }
+  });
+
   test('X6: no uncaught exception or unhandled rejection in this process', () => {
     assert.equal(faults.count, 0);
   });
 });
+
+function inProcessRegistry(url: string, prefix: string): RedisRegistry {
+  return new RedisRegistry({
+    url,
+    prefix,
+    maxSessions: 100,
+    queue: { frames: 50, bytes: 65_536 },
+    graceMs: 30_000,
+    sessionLifetimeMs: 3_600_000,
+    timings: { heartbeatMs: 1000, nodeTimeoutMs: 20_000, sweepMs: 1000, sweepSlackMs: 1000 },
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+  });
+}
+
+/** A loopback TCP proxy to Redis that can hold what Redis sends on the first connection. */
+async function holdingProxy(port: number) {
+  const sockets: Socket[] = [];
+  let held: Buffer[] | null = null;
+  let first: Socket | null = null;
+  const server: Server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port });
+    sockets.push(client, upstream);
+    const isFirst = first === null;
+    if (isFirst) first = client;
+    client.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => {
+      if (isFirst && held !== null) held.push(chunk);
+      else client.write(chunk);
+    });
+    for (const [s, other] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      s.on('error', () => other.destroy());
+      s.on('close', () => other.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const proxyPort = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `redis://127.0.0.1:${proxyPort}`,
+    hold: () => {
+      held ??= [];
+    },
+    release: () => {
+      const chunks = held ?? [];
+      held = null;
+      for (const chunk of chunks) (first as Socket | null)?.write(chunk);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -100,6 +100,12 @@ export class RedisRegistry implements SessionRegistry {
    * a seat of and has not heard end: what it re-checks after missing messages (a cut subscriber).
    */
   readonly #known = new Map<string, { sessionId: string; until: number }>();
+  /**
+   * contextId -> wall-clock expiry, for contexts heard ended before this node admitted a seat of
+   * them: a context's end (the subscriber connection) can overtake this node's own join or
+   * resume reply (the command connection). Such an admission is ended at once (see #admitted).
+   */
+  readonly #endedEarly = new Map<string, number>();
   #admissions = 0;
   #recheck: TimerHandle | null = null;
   #listener: ((event: RemoteEvent) => void) | null = null;
@@ -153,6 +159,14 @@ export class RedisRegistry implements SessionRegistry {
    */
   onContextEnded(listener: (contextId: string) => void): void {
     this.#endedListeners.push(listener);
+  }
+
+  /**
+   * Whether this node heard the context end before it admitted a seat of it (a join reply
+   * overtaken by the end): the TURN credentials minted for that admission are revoked at once.
+   */
+  endedBeforeAdmission(contextId: string): boolean {
+    return this.#endedEarly.has(contextId);
   }
 
   redisStats(): RedisRegistryStats {
@@ -331,10 +345,21 @@ export class RedisRegistry implements SessionRegistry {
     pair[seat.place] = linkId;
     this.#sessions.set(sessionId, pair);
     this.#seq.set(linkId, 0);
-    this.#known.set(seat.contextId, {
-      sessionId,
-      until: seat.createdAt + this.#o.sessionLifetimeMs + this.#o.graceMs * 2,
-    });
+    if (this.#endedEarly.has(seat.contextId)) {
+      // The end overtook this reply, and the end's message to this socket found no seat yet: once
+      // the caller has admitted it (the `joined` it sends), the socket hears the hangup, as it
+      // would have on one node.
+      this.#o.clock.setTimeout(() => {
+        if (this.#seats.get(linkId) !== seat) return;
+        this.#forgetSeat(linkId);
+        this.#emit({ kind: 'ended', link: linkId, reason: undefined });
+      }, 0);
+    } else {
+      this.#known.set(seat.contextId, {
+        sessionId,
+        until: seat.createdAt + this.#o.sessionLifetimeMs + this.#o.graceMs * 2,
+      });
+    }
     this.#admissions += 1;
     if (this.#admissions % PRUNE_EVERY === 0) this.#pruneKnown();
     return {
@@ -415,13 +440,17 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   #contextEnded(contextId: string): void {
-    this.#known.delete(contextId);
+    // Every node that hears an end admitted a seat of it (the `seen` list): one it does not know
+    // yet is a join or resume reply still on its way (or an end heard twice, kept as long).
+    if (!this.#known.delete(contextId))
+      this.#endedEarly.set(contextId, this.#o.clock.wallNow() + this.#o.sessionLifetimeMs + this.#o.graceMs * 2);
     for (const listener of this.#endedListeners) listener(contextId);
   }
 
   #pruneKnown(): void {
     const wall = this.#o.clock.wallNow();
     for (const [contextId, known] of this.#known) if (known.until <= wall) this.#known.delete(contextId);
+    for (const [contextId, until] of this.#endedEarly) if (until <= wall) this.#endedEarly.delete(contextId);
   }
 
   /**
