@@ -28,9 +28,15 @@ const RUN_TIMEOUT_MS = 20_000;
  * (transpiled) module would carry the transpiler's helpers into the page.
  */
 const PROBE = `(() => {
-  const bench = { remote: new Set(), firstFrameAt: null, marks: {} };
+  const bench = { remote: new Set(), firstFrameAt: null, marks: {}, longTasks: [] };
   window.__bench = bench;
   const now = () => performance.timeOrigin + performance.now();
+  // Main-thread tasks over 50 ms (epoch ms start, duration): how busy the page itself was.
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) bench.longTasks.push([performance.timeOrigin + e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {}
   // The first time each phase is reached (epoch ms); later repeats (renegotiation) are ignored.
   const at = (name) => { if (!(name in bench.marks)) bench.marks[name] = now(); };
   const Original = window.RTCPeerConnection;
@@ -110,6 +116,7 @@ const PROBE = `(() => {
  */
 export const PHASES = [
   'html',
+  'scriptReceived',
   'script',
   'media',
   'wsOpen',
@@ -126,6 +133,7 @@ export const PHASES = [
 export type Phase = (typeof PHASES)[number];
 export const PHASE_TEXT: Record<Phase, string> = {
   html: 'page received (navigation responseEnd)',
+  scriptReceived: 'first script file received (resource responseEnd)',
   script: 'page code running (first getUserMedia or WebSocket)',
   media: 'getUserMedia resolved',
   wsOpen: 'signalling socket open',
@@ -149,24 +157,34 @@ export interface BrowserRun {
   bothMs: number | null;
   /** Per page, the phases reached after the second page's navigation (ms from it). */
   phases?: { first: Timeline; second: Timeline };
+  /** Per page, main-thread time in long tasks (over 50 ms) from the navigation to its first frame. */
+  longTaskMs?: { first: number; second: number };
   error?: string;
 }
 
 const READ_MARKS = `(() => {
   const m = { ...window.__bench.marks };
+  const end = window.__bench.firstFrameAt ?? Infinity;
+  m.longTasks = window.__bench.longTasks.filter(([at]) => at < end);
   const nav = performance.getEntriesByType('navigation')[0];
   if (nav && nav.responseEnd > 0) m.html = performance.timeOrigin + nav.responseEnd;
+  const js = performance.getEntriesByType('resource').find((e) => e.initiatorType === 'script' || e.name.endsWith('.js'));
+  if (js && js.responseEnd > 0) m.scriptReceived = performance.timeOrigin + js.responseEnd;
   return m;
 })()`;
 
-async function timeline(page: Page, t0: number): Promise<Timeline> {
-  const marks = (await page.evaluate(READ_MARKS)) as Record<string, number>;
+async function timeline(page: Page, t0: number): Promise<{ phases: Timeline; longTaskMs: number }> {
+  const { longTasks, ...marks } = (await page.evaluate(READ_MARKS)) as Record<string, number> & {
+    longTasks: Array<[number, number]>;
+  };
+  // The part of each long task after the navigation (a task can straddle it).
+  const longTaskMs = Math.round(longTasks.reduce((sum, [at, d]) => sum + Math.max(0, at + d - Math.max(at, t0)), 0));
   const out: Timeline = {};
   for (const p of PHASES) {
     const at = marks[p];
     if (typeof at === 'number' && at >= t0) out[p] = Math.round(at - t0);
   }
-  return out;
+  return { phases: out, longTaskMs };
 }
 
 async function oneRun(browser: Browser, server: RunningServer, run: number): Promise<BrowserRun> {
@@ -198,7 +216,9 @@ async function oneRun(browser: Browser, server: RunningServer, run: number): Pro
     const firstMs = a === null ? null : Math.round(a - t0);
     const secondMs = b === null ? null : Math.round(b - t0);
     const bothMs = firstMs === null || secondMs === null ? null : Math.max(firstMs, secondMs);
-    const phases = { first: await timeline(first, t0), second: await timeline(second, t0) };
+    const [a1, b1] = [await timeline(first, t0), await timeline(second, t0)];
+    const phases = { first: a1.phases, second: b1.phases };
+    const longTaskMs = { first: a1.longTaskMs, second: b1.longTaskMs };
     return {
       target: server.target,
       run,
@@ -206,6 +226,7 @@ async function oneRun(browser: Browser, server: RunningServer, run: number): Pro
       secondMs,
       bothMs,
       phases,
+      longTaskMs,
       ...(bothMs === null ? { error: 'no remote frame within 20 s' } : {}),
     };
   } catch (e) {
@@ -270,6 +291,7 @@ export async function runBrowser(opts: BrowserOptions) {
       failed: number;
       /** Median per phase and page over the runs that reached it. */
       phases: { first: Partial<Record<Phase, Spread>>; second: Partial<Record<Phase, Spread>> };
+      longTaskMs: { first: Spread | null; second: Spread | null };
     }
   > = {};
   for (const t of opts.targets) {
@@ -280,6 +302,10 @@ export async function runBrowser(opts: BrowserOptions) {
       secondMs: spread(mine.map((r) => r.secondMs)),
       failed: mine.filter((r) => r.bothMs === null).length,
       phases: { first: phaseSpreads(mine, 'first'), second: phaseSpreads(mine, 'second') },
+      longTaskMs: {
+        first: spread(mine.map((r) => r.longTaskMs?.first)),
+        second: spread(mine.map((r) => r.longTaskMs?.second)),
+      },
     };
   }
   return { runs, summary };

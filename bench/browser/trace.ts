@@ -26,9 +26,19 @@ const TRACE = `(() => {
   const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   navigator.mediaDevices.getUserMedia = async (c) => { T('gum start'); const r = await gum(c); T('gum done'); return r; };
   document.addEventListener('DOMContentLoaded', () => T('DOMContentLoaded'));
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) (window.__t ??= []).push([Math.round(performance.timeOrigin + e.startTime), 'longtask ' + Math.round(e.duration) + ' ms']); }).observe({ type: 'longtask', buffered: true });
+  for (const m of ['setLocalDescription', 'setRemoteDescription', 'createOffer', 'createAnswer', 'addIceCandidate']) {
+    const o = OP.prototype[m];
+    OP.prototype[m] = function (...a) { T(m + ' start'); const r = o.apply(this, a); r.then(() => T(m + ' done'), () => T(m + ' failed')); return r; };
+  }
+  for (const m of ['addTransceiver', 'createDataChannel', 'addTrack']) {
+    const o = OP.prototype[m];
+    OP.prototype[m] = function (...a) { T(m); return o.apply(this, a); };
+  }
   const scan = () => { for (const v of document.querySelectorAll('video')) { if (v.__h) continue; v.__h = 1; v.addEventListener('loadeddata', () => T('video loadeddata ' + (v.id || v.className))); } setTimeout(scan, 5); }; scan();
 })();`;
-for (let run = 0; run < 2; run++) {
+const RUNS = Number(process.env.TRACE_RUNS ?? 2);
+for (let run = 0; run < RUNS; run++) {
   const url = `${s.url}?session=${randomUUID()}`;
   const ctxs = await Promise.all(
     [0, 1].map(() => browser.newContext({ ignoreHTTPSErrors: true, permissions: ['camera', 'microphone'] })),
@@ -74,14 +84,14 @@ for (let run = 0; run < 2; run++) {
   const t0 = Date.now();
   await pages[1]!.goto(url);
   await new Promise((r) => setTimeout(r, 3000));
-  if (run === 1)
+  if (run >= 1)
     for (const [i, p] of pages.entries()) {
       const t = (await p.evaluate('window.__t')) as [number, string][];
       console.log(`--- page ${i + 1}`);
       for (const [at, w] of t) if (at >= t0 - 50 || i === 1) console.log(String(at - t0).padStart(6), w);
     }
-  if (run === 1) console.log('server event-loop lag during the run:', JSON.stringify(await s.lag()));
-  if (run === 1) for (const [at, w] of net) console.log(String(at - t0).padStart(6), w);
+  if (run >= 1) console.log('server event-loop lag during the run:', JSON.stringify(await s.lag()));
+  if (run >= 1) for (const [at, w] of net) console.log(String(at - t0).padStart(6), w);
   await Promise.all(ctxs.map((c) => c.close()));
 }
 await browser.close();

@@ -84,6 +84,11 @@ export function browserMarkdown(b: BrowserResult, info: BrowserRunInfo): string 
           .join(' | ')} |`,
       );
     }
+    const busy = columns.map(({ t, page }) => b.summary[t]?.longTaskMs?.[page]);
+    if (busy.some((x) => x !== null && x !== undefined))
+      out.push(
+        `| main thread in long tasks (> 50 ms), navigation → own first frame | ${busy.map((x) => (x === null || x === undefined ? '–' : cell(x))).join(' | ')} |`,
+      );
   }
   out.push(BROWSER_SECTION.end);
   return out.join('\n');

@@ -11,6 +11,7 @@ function result(app: number, floor: number): BrowserResult {
     firstMs: s(both - 5),
     secondMs: s(both),
     failed: 0,
+    longTaskMs: { first: s(40), second: s(90) },
     phases: {
       first: { offerSent: s(120), frame: s(both - 5) },
       second: { script: s(70), media: s(110), frame: s(both) },
@@ -37,6 +38,10 @@ test('the section shows both pages, the ratio and the per-phase timeline of both
   assert.match(md, /\| getUserMedia resolved \| 110 \| – \| 110 \| – \|/);
   assert.match(md, /\| offer sent \| – \| 120 \| – \| 120 \|/);
   assert.doesNotMatch(md, /ICE connected/);
+  assert.match(
+    md,
+    /\| main thread in long tasks \(> 50 ms\), navigation → own first frame \| 90 \(80–100\) \| 40 \(30–50\) \| 90 \(80–100\) \| 40 \(30–50\) \|/,
+  );
   const docs = `a\n${BROWSER_SECTION.begin}\nold\n${BROWSER_SECTION.end}\nb`;
   assert.equal(BROWSER_SECTION.replace(docs, md), `a\n${md}\nb`);
 });
