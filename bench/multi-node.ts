@@ -3,11 +3,14 @@
  * docs/performance.md (kept between markers by report.ts):
  *
  *   npm run bench -- --parts multi-node        (part of the full `npm run bench`)
- *   npm run build && node --import tsx bench/multi-node.ts [--calls 600] [--reps 2] [--samples 2000] [--docs]
+ *   npm run build && node --import tsx bench/multi-node.ts [--calls 600] [--reps 2] [--samples 2000]
+ *     [--concurrency 20] [--warmup 100] [--pair] [--cpu-prof-dir DIR] [--docs]
  *
- * On its own it prints one JSON document (stdout); `--docs` writes its section of docs/performance.md.
+ * On its own it prints one JSON document (stdout) and keeps it in bench/results/; `--pair` adds
+ * two in-memory nodes (no Redis) as a third setup; `--cpu-prof-dir` runs every node under
+ * `node --cpu-prof`; `--docs` writes its section of docs/performance.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,19 +26,63 @@ export function multiNodeMarkdown(m: MultiNodeSummary, command: string, load: nu
   const x = (v: number) => `${v.toFixed(2)}×`;
   const ms = (v: number) => v.toFixed(2);
   const met = (ok: boolean) => (ok ? 'yes' : '**no**');
-  const sameRatio = m.single.callsPerSec / m.cluster.callsPerSec;
+  const r = m.ratios;
+  const pair = m.pair;
+  // One column per setup: one node, (two in-memory nodes,) two nodes + Redis.
+  const cols = (f: (s: typeof m.single) => string) =>
+    pair === null ? `${f(m.single)} | ${f(m.cluster)}` : `${f(m.single)} | ${f(pair)} | ${f(m.cluster)}`;
+  const row = (figure: string, f: (s: typeof m.single) => string, ratio = '', target = '', ok = '') =>
+    `| ${figure} | ${cols(f)} | ${ratio} | ${target} | ${ok} |`;
+  const num = (key: keyof typeof m.single) => (s: typeof m.single) => String(s[key]);
   return [
     MARK_BEGIN,
     '## Several nodes (two nodes + Redis against one node)',
     '',
-    `Measured by \`${command}\`: ${m.calls} calls per measurement (two sockets join one id, offer, answer, 10 candidates each way, hangup; in the cluster each call's two sockets on one node, as the nginx affinity places them), ${m.samples} frames timed one at a time for latency, single and cluster alternating, ${m.reps} repetition(s), medians. CPU sums every server process (nodes and redis-server). Load average at the end: ${load.map((v) => v.toFixed(2)).join(', ')}${load[0] !== undefined && load[0] > 1.5 ? ' on 2 cores, shared with other work: absolute figures are noisy, ratios come from the same run' : ''}.`,
+    `Measured by \`${command}\`: ${m.calls} calls per measurement, ${m.concurrency} in flight (two sockets join one id, offer, answer, 10 candidates each way, hangup; in the cluster each call's two sockets on one node, as the nginx affinity places them), after ${m.warmupCalls} warm-up calls and 200 warm-up frames per node; ${m.samples} frames timed one at a time for latency; the setups alternate (A B, B A), ${m.reps} repetition(s), medians. CPU sums every server process (nodes and redis-server); the load generator runs on the same 2 cores. Load average at the end: ${load.map((v) => v.toFixed(2)).join(', ')}${load[0] !== undefined && load[0] > 1.5 ? ' on 2 cores, shared with other work: absolute figures are noisy, ratios come from the same run' : ''}.`,
     '',
-    '| figure | one node | two nodes + Redis | ratio | target | met |',
-    '| --- | --- | --- | --- | --- | --- |',
-    `| calls/s | ${m.single.callsPerSec} | ${m.cluster.callsPerSec} | ${x(sameRatio)} (one ÷ two) | same-node pairs within 1.1× | ${met(sameRatio <= 1.1)} |`,
-    `| CPU-s per 1,000 calls | ${m.single.cpuSecPer1000Calls} | ${m.cluster.cpuSecPer1000Calls} | ${x(m.ratios.cpuPerCallClusterOverSingle)} | at most 1.5× | ${met(m.ratios.cpuPerCallClusterOverSingle <= 1.5)} |`,
-    `| same-node relay p50 / p99 (ms) | ${ms(m.single.sameNodeP50Ms)} / ${ms(m.single.sameNodeP99Ms)} | ${ms(m.cluster.sameNodeP50Ms)} / ${ms(m.cluster.sameNodeP99Ms)} | p99 ${x(m.ratios.sameNodeP99ClusterOverSingle)} | within 1.1× | ${met(m.ratios.sameNodeP99ClusterOverSingle <= 1.1)} |`,
-    `| cross-node relay p50 / p99 (ms) | n/a | ${ms(m.cluster.crossNodeP50Ms)} / ${ms(m.cluster.crossNodeP99Ms)} | p99 ${x(m.ratios.crossOverSameNodeP99)} of same-node | at most 2× | ${met(m.ratios.crossOverSameNodeP99 <= 2)} |`,
+    pair === null
+      ? '| figure | one node | two nodes + Redis | ratio | target | met |'
+      : '| figure | one node | two in-memory nodes | two nodes + Redis | ratio (Redis ÷ one) | target | met |',
+    pair === null ? '| --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- | --- |',
+    row(
+      'calls/s',
+      num('callsPerSec'),
+      `${x(r.callsPerSecSingleOverCluster)} (one ÷ two)`,
+      'same-node pairs within 1.1×',
+      met(r.callsPerSecSingleOverCluster <= 1.1),
+    ),
+    row(
+      'CPU-s per 1,000 calls, all processes',
+      num('cpuSecPer1000Calls'),
+      x(r.cpuPerCallClusterOverSingle),
+      'at most 1.5×',
+      met(r.cpuPerCallClusterOverSingle <= 1.5),
+    ),
+    row('… of which the nodes', num('nodeCpuSecPer1000Calls')),
+    row('… of which redis-server', num('redisCpuSecPer1000Calls')),
+    row('Redis round trips (EVALSHA) per call', num('redisScriptsPerCall')),
+    row('Redis commands per call (those inside the scripts included)', num('redisCommandsPerCall')),
+    row('context switches per call, all processes', num('contextSwitchesPerCall')),
+    row(
+      'same-node relay p50 / p99 (ms)',
+      (s) => `${ms(s.sameNodeP50Ms)} / ${ms(s.sameNodeP99Ms)}`,
+      `p99 ${x(r.sameNodeP99ClusterOverSingle)}`,
+      'within 1.1×',
+      met(r.sameNodeP99ClusterOverSingle <= 1.1),
+    ),
+    row(
+      'cross-node relay p50 / p99 (ms)',
+      (s) => (Number.isNaN(s.crossNodeP99Ms) ? 'n/a' : `${ms(s.crossNodeP50Ms)} / ${ms(s.crossNodeP99Ms)}`),
+      `p99 ${x(r.crossOverSameNodeP99)} of same-node`,
+      'at most 2×',
+      met(r.crossOverSameNodeP99 <= 2),
+    ),
+    ...(pair === null || r.cpuPerCallPairOverSingle === undefined
+      ? []
+      : [
+          '',
+          `Two in-memory nodes (no Redis) against one node, same load: CPU per call ${x(r.cpuPerCallPairOverSingle)}, calls/s ${x(r.callsPerSecSingleOverPair ?? Number.NaN)} (one ÷ two): what a second process on the same two cores costs by itself. Redis on top of that: CPU per call ${x(r.cpuPerCallClusterOverPair ?? Number.NaN)} of the in-memory pair.`,
+        ]),
     MARK_END,
   ].join('\n');
 }
@@ -54,6 +101,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       reps: { type: 'string', default: '2' },
       samples: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '100' },
+      pair: { type: 'boolean', default: false },
+      'cpu-prof-dir': { type: 'string' },
       docs: { type: 'boolean', default: false },
     },
   });
@@ -62,9 +112,19 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     reps: Number(values.reps),
     samples: Number(values.samples),
     concurrency: Number(values.concurrency),
+    warmupCalls: Number(values.warmup),
+    pair: values.pair,
+    ...(values['cpu-prof-dir'] === undefined ? {} : { cpuProfDir: values['cpu-prof-dir'] }),
     log: (line) => console.error(line),
   });
-  console.log(JSON.stringify(summary, null, 2));
+  const json = JSON.stringify({ loadAverageAtEnd: loadavg(), ...summary }, null, 2);
+  console.log(json);
+  const results = join(repoDir, 'bench', 'results');
+  mkdirSync(results, { recursive: true });
+  const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
+  const resultsFile = join(results, `${stamp}Z-multi-node.json`);
+  writeFileSync(resultsFile, `${json}\n`);
+  console.error(`results: ${resultsFile}`);
   if (values.docs) {
     const file = join(repoDir, 'docs', 'performance.md');
     const docs = readFileSync(file, 'utf8');

@@ -63,6 +63,7 @@ const USAGE = `npm run bench -- [flags]
   --no-docs        do not rewrite docs/performance.md
   --no-build       never build; report a missing build instead
   --profile        adds a node --cpu-prof run of each target under call load
+  --cpu-prof-dir D multi-node part: every node runs under node --cpu-prof, profiles in D
   --full-tls       no TLS session resumption in the generator
   --help           this text
 `;
@@ -77,6 +78,7 @@ const { values: flags } = parseArgs({
     'no-docs': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'cpu-prof-dir': { type: 'string' },
     'full-tls': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -217,6 +219,9 @@ try {
         reps: smoke ? 1 : reps,
         samples: smoke ? 200 : 2000,
         concurrency: smoke ? 4 : 20,
+        warmupCalls: smoke ? 8 : 100,
+        pair: !smoke,
+        ...(flags['cpu-prof-dir'] === undefined ? {} : { cpuProfDir: flags['cpu-prof-dir'] }),
         log,
       }),
     );

@@ -1,19 +1,25 @@
 /**
  * Part 6, "multi-node": two HomeCall nodes plus Redis against one node, same load, same run,
- * alternating (single, cluster, single, cluster, ...):
- *   - calls/s and CPU per 1,000 calls (every server process summed: nodes and redis-server);
- *     a call is two sockets joining one id, offer, answer, 10 candidates each way, hangup;
+ * alternating (single, cluster, single, cluster, ...; with `pair`, two in-memory nodes without
+ * Redis as a third setup, to tell the cost of a second process on the same cores from Redis's):
+ *   - calls/s and CPU per 1,000 calls (every server process summed: nodes and redis-server),
+ *     measured after warm-up calls on every node; a call is two sockets joining one id, offer,
+ *     answer, 10 candidates each way, hangup;
+ *   - Redis round trips (scripts) and commands per call (INFO commandstats around the window), the nodes' and
+ *     redis-server's CPU apart, and context switches per call;
  *   - relay latency p50/p99 of one frame A -> B for same-node and cross-node pairs.
+ * With `cpuProfDir`, every node runs under `node --cpu-prof` and leaves its profile there.
  *
  * Run by `npm run bench -- --parts multi-node`, or on its own by bench/multi-node.ts.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
 import WebSocket from 'ws';
 import { makeCert } from '../lib/cert.js';
 import { readCpuSeconds, spawnNode, stopChild, waitForListening } from '../lib/proc.js';
@@ -28,8 +34,16 @@ export interface MultiNodeOptions {
   samples: number;
   /** Calls in flight at once. */
   concurrency: number;
+  /** Calls run on every setup before measuring (JIT, TLS caches, Redis script cache). */
+  warmupCalls: number;
+  /** Also measure two in-memory nodes (no Redis), each call on one of them. */
+  pair?: boolean;
+  /** Run every node under `node --cpu-prof`, profiles written here (one directory per node). */
+  cpuProfDir?: string;
   log?: (line: string) => void;
 }
+
+type SetupName = 'single' | 'pair' | 'cluster';
 
 export type MultiNodeSummary = Awaited<ReturnType<typeof runMultiNode>>;
 
@@ -67,10 +81,18 @@ async function startRedis(dir: string): Promise<{ proc: Proc; url: string }> {
   return { proc: { pid: child.pid as number, child }, url: `redis://127.0.0.1:${port}` };
 }
 
-async function startNode(dir: string, label: string, cert: { certFile: string; keyFile: string }, extra: string[]) {
+async function startNode(
+  dir: string,
+  label: string,
+  cert: { certFile: string; keyFile: string },
+  extra: string[],
+  cpuProfDir: string | undefined,
+) {
   const logFile = join(dir, `${label}.log`);
+  const prof = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, label)];
   const child = spawnNode(
     [
+      ...prof,
       serverEntry,
       '--port',
       '0',
@@ -105,29 +127,45 @@ async function startNode(dir: string, label: string, cert: { certFile: string; k
 }
 
 interface Setup {
-  name: 'single' | 'cluster';
+  name: SetupName;
   /** wss URLs of the nodes. */
   urls: string[];
   procs: Proc[];
+  /** The node processes (procs without redis-server). */
+  nodes: Proc[];
+  redisUrl: string | null;
   stop(): Promise<void>;
 }
 
-async function setup(name: Setup['name'], dir: string, cert: { certFile: string; keyFile: string }): Promise<Setup> {
+async function setup(
+  name: SetupName,
+  dir: string,
+  cert: { certFile: string; keyFile: string },
+  rep: number,
+  cpuProfDir: string | undefined,
+): Promise<Setup> {
   const secret = randomBytes(32).toString('hex');
   const procs: Proc[] = [];
+  const nodes: Proc[] = [];
   const extra = ['--token-secret', secret, '--log-level', 'info'];
+  // A profiled node writes its profile on a clean exit: it gets time for that.
   const stop = async () => {
-    await Promise.all(procs.map((p) => stopChild(p.child, 0)));
+    await Promise.all(procs.map((p) => stopChild(p.child, cpuProfDir === undefined ? 0 : 15_000)));
   };
   const urls: string[] = [];
+  let redisUrl: string | null = null;
   try {
     if (name === 'cluster') {
       const redis = await startRedis(dir);
       procs.push(redis.proc);
+      redisUrl = redis.url;
       extra.push('--redis-url', redis.url);
     }
-    for (let i = 0; i < (name === 'cluster' ? 2 : 1); i++) {
-      const node = await startNode(dir, `${name}-${i}`, cert, extra);
+    if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
+    for (let i = 0; i < (name === 'single' ? 1 : 2); i++) {
+      const node = await startNode(dir, `${name}-rep${rep + 1}-node${i}`, cert, extra, cpuProfDir);
+      procs.push(node.proc);
+      nodes.push(node.proc);
       procs.push(node.proc);
       if (node.url === null) throw new Error(`node ${name}-${i} did not start`);
       urls.push(`${node.url.replace(/^https:/, 'wss:').replace(/\/$/, '')}/signal`);
@@ -137,7 +175,7 @@ async function setup(name: Setup['name'], dir: string, cert: { certFile: string;
     await stop();
     throw e;
   }
-  return { name, urls, procs, stop };
+  return { name, urls, procs, nodes, redisUrl, stop };
 }
 
 class Socket {
@@ -225,22 +263,76 @@ async function oneCall(urlA: string, urlB: string, ca: string): Promise<void> {
 
 const cpuOf = (procs: Proc[]) => procs.reduce((sum, p) => sum + readCpuSeconds(p.pid), 0);
 
-/** Calls spread over the nodes: in a cluster, each call's two sockets on one node (affinity). */
-async function measureCalls(s: Setup, ca: string, { calls: CALLS, concurrency: CONCURRENCY }: MultiNodeOptions) {
-  const cpu0 = cpuOf(s.procs);
-  const t0 = performance.now();
+/** Voluntary + involuntary context switches of the processes so far (/proc/<pid>/status). */
+function switchesOf(procs: Proc[]): number {
+  let sum = 0;
+  for (const p of procs) {
+    const status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
+    for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) sum += Number(m[1]);
+  }
+  return sum;
+}
+
+/**
+ * What redis-server has run so far (INFO commandstats), without the INFO asking it: `scripts`,
+ * the EVALSHA/EVAL a node sent (one round trip each), and `all`, every command including those
+ * the scripts ran.
+ */
+async function redisCommands(url: string): Promise<{ scripts: number; all: number }> {
+  const client = createClient({ url, RESP: 2 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const text = String(await client.sendCommand(['INFO', 'commandstats']));
+    let all = 0;
+    let scripts = 0;
+    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      if (m[1] === 'info') continue;
+      all += Number(m[2]);
+      if (m[1] === 'evalsha' || m[1] === 'eval') scripts += Number(m[2]);
+    }
+    return { scripts, all };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Runs `count` calls, `concurrency` at a time, spread over the nodes (each call on one node, as affinity places it). */
+async function runCalls(s: Setup, ca: string, count: number, concurrency: number): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < CALLS) {
+    while (next < count) {
       const url = s.urls[next % s.urls.length] as string;
       next += 1;
       await oneCall(url, url, ca);
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function measureCalls(s: Setup, ca: string, { calls: CALLS, concurrency: CONCURRENCY }: MultiNodeOptions) {
+  const redisProcs = s.procs.filter((p) => !s.nodes.includes(p));
+  const none = { scripts: 0, all: 0 };
+  const commands0 = s.redisUrl === null ? none : await redisCommands(s.redisUrl);
+  const nodeCpu0 = cpuOf(s.nodes);
+  const redisCpu0 = cpuOf(redisProcs);
+  const switches0 = switchesOf(s.procs);
+  const t0 = performance.now();
+  await runCalls(s, ca, CALLS, CONCURRENCY);
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuOf(s.procs) - cpu0;
-  return { callsPerSec: CALLS / seconds, cpuSecPer1000Calls: (cpu / CALLS) * 1000 };
+  const nodeCpu = cpuOf(s.nodes) - nodeCpu0;
+  const redisCpu = cpuOf(redisProcs) - redisCpu0;
+  const switches = switchesOf(s.procs) - switches0;
+  const commands1 = s.redisUrl === null ? none : await redisCommands(s.redisUrl);
+  return {
+    callsPerSec: CALLS / seconds,
+    cpuSecPer1000Calls: ((nodeCpu + redisCpu) / CALLS) * 1000,
+    nodeCpuSecPer1000Calls: (nodeCpu / CALLS) * 1000,
+    redisCpuSecPer1000Calls: (redisCpu / CALLS) * 1000,
+    contextSwitchesPerCall: switches / CALLS,
+    redisScriptsPerCall: (commands1.scripts - commands0.scripts) / CALLS,
+    redisCommandsPerCall: (commands1.all - commands0.all) / CALLS,
+  };
 }
 
 /** One frame A -> B at a time, `SAMPLES` times: the relay latency as the two clients see it. */
@@ -261,21 +353,51 @@ async function measureLatency(urlA: string, urlB: string, ca: string, SAMPLES: n
   return { p50Ms: round(q(0.5), 3), p99Ms: round(q(0.99), 3) };
 }
 
-/** Runs the part: single node and cluster alternating, `reps` times each; returns the medians. */
+/** Median of one figure over a setup's repetitions. */
+function medianOf(rows: Array<Record<string, number>>, key: string): number {
+  return spread(rows.map((r) => r[key]))?.median ?? Number.NaN;
+}
+
+function summaryOf(rows: Array<Record<string, number>>) {
+  const m = (key: string) => medianOf(rows, key);
+  return {
+    callsPerSec: round(m('callsPerSec'), 3),
+    cpuSecPer1000Calls: round(m('cpuSecPer1000Calls'), 3),
+    nodeCpuSecPer1000Calls: round(m('nodeCpuSecPer1000Calls'), 3),
+    redisCpuSecPer1000Calls: round(m('redisCpuSecPer1000Calls'), 3),
+    contextSwitchesPerCall: round(m('contextSwitchesPerCall'), 1),
+    redisScriptsPerCall: round(m('redisScriptsPerCall'), 2),
+    redisCommandsPerCall: round(m('redisCommandsPerCall'), 2),
+    sameNodeP50Ms: m('sameNodeP50Ms'),
+    sameNodeP99Ms: m('sameNodeP99Ms'),
+    /** NaN but in the cluster. */
+    crossNodeP50Ms: m('crossNodeP50Ms'),
+    crossNodeP99Ms: m('crossNodeP99Ms'),
+  };
+}
+
+/**
+ * Runs the part: single node, cluster (and the in-memory pair) alternating, the order reversed
+ * every other repetition (A B, B A), `reps` times each; returns the medians.
+ */
 export async function runMultiNode(options: MultiNodeOptions) {
   const { calls: CALLS, reps: REPS, samples: SAMPLES } = options;
   const log = options.log ?? (() => {});
   if (!existsSync(serverEntry)) throw new Error('dist/server/main.js is missing: run `npm run build` first');
   const dir = mkdtempSync(join(tmpdir(), 'homecall-bench-multi-'));
-  const runs: Record<string, Array<Record<string, number>>> = { single: [], cluster: [] };
+  const names: SetupName[] = options.pair === true ? ['single', 'pair', 'cluster'] : ['single', 'cluster'];
+  const runs: Record<SetupName, Array<Record<string, number>>> = { single: [], pair: [], cluster: [] };
   try {
     const cert = await makeCert(dir);
     for (let rep = 0; rep < REPS; rep++) {
-      for (const name of ['single', 'cluster'] as const) {
+      for (const name of rep % 2 === 0 ? names : [...names].reverse()) {
         log(`multi-node: ${name}, repetition ${rep + 1}/${REPS}`);
-        const s = await setup(name, dir, cert);
+        const s = await setup(name, dir, cert, rep, options.cpuProfDir);
         try {
           await sleep(500);
+          // Warm-up on every node (JIT, TLS, Redis's script cache), then a short latency one.
+          await runCalls(s, cert.cert, options.warmupCalls, options.concurrency);
+          for (const url of s.urls) await measureLatency(url, url, cert.cert, Math.min(200, SAMPLES));
           const calls = await measureCalls(s, cert.cert, options);
           const first = s.urls[0] as string;
           const same = await measureLatency(first, first, cert.cert, SAMPLES);
@@ -289,7 +411,7 @@ export async function runMultiNode(options: MultiNodeOptions) {
             row.crossNodeP50Ms = cross.p50Ms;
             row.crossNodeP99Ms = cross.p99Ms;
           }
-          runs[name]?.push(row);
+          runs[name].push(row);
         } finally {
           await s.stop();
         }
@@ -298,31 +420,32 @@ export async function runMultiNode(options: MultiNodeOptions) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const med = (name: string, key: string) => spread((runs[name] ?? []).map((r) => r[key]))?.median ?? Number.NaN;
-  const summary = {
+  const single = summaryOf(runs.single);
+  const cluster = summaryOf(runs.cluster);
+  const pair = options.pair === true ? summaryOf(runs.pair) : null;
+  const ratio = (a: number, b: number) => round(a / b, 3);
+  return {
     calls: CALLS,
     reps: REPS,
     samples: SAMPLES,
-    single: {
-      callsPerSec: round(med('single', 'callsPerSec')),
-      cpuSecPer1000Calls: round(med('single', 'cpuSecPer1000Calls')),
-      sameNodeP50Ms: med('single', 'sameNodeP50Ms'),
-      sameNodeP99Ms: med('single', 'sameNodeP99Ms'),
-    },
-    cluster: {
-      callsPerSec: round(med('cluster', 'callsPerSec')),
-      cpuSecPer1000Calls: round(med('cluster', 'cpuSecPer1000Calls')),
-      sameNodeP50Ms: med('cluster', 'sameNodeP50Ms'),
-      sameNodeP99Ms: med('cluster', 'sameNodeP99Ms'),
-      crossNodeP50Ms: med('cluster', 'crossNodeP50Ms'),
-      crossNodeP99Ms: med('cluster', 'crossNodeP99Ms'),
-    },
+    warmupCalls: options.warmupCalls,
+    concurrency: options.concurrency,
+    single,
+    cluster,
+    pair,
     ratios: {
-      cpuPerCallClusterOverSingle: round(med('cluster', 'cpuSecPer1000Calls') / med('single', 'cpuSecPer1000Calls')),
-      sameNodeP99ClusterOverSingle: round(med('cluster', 'sameNodeP99Ms') / med('single', 'sameNodeP99Ms')),
-      crossOverSameNodeP99: round(med('cluster', 'crossNodeP99Ms') / med('cluster', 'sameNodeP99Ms')),
+      callsPerSecSingleOverCluster: ratio(single.callsPerSec, cluster.callsPerSec),
+      cpuPerCallClusterOverSingle: ratio(cluster.cpuSecPer1000Calls, single.cpuSecPer1000Calls),
+      sameNodeP99ClusterOverSingle: ratio(cluster.sameNodeP99Ms, single.sameNodeP99Ms),
+      crossOverSameNodeP99: ratio(cluster.crossNodeP99Ms, cluster.sameNodeP99Ms),
+      ...(pair === null
+        ? {}
+        : {
+            callsPerSecSingleOverPair: ratio(single.callsPerSec, pair.callsPerSec),
+            cpuPerCallPairOverSingle: ratio(pair.cpuSecPer1000Calls, single.cpuSecPer1000Calls),
+            cpuPerCallClusterOverPair: ratio(cluster.cpuSecPer1000Calls, pair.cpuSecPer1000Calls),
+          }),
     },
     runs,
   };
-  return summary;
 }
