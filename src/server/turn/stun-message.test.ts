@@ -5,7 +5,6 @@ import { decodeChannelData, encodeChannelData, frameStream } from './channel-dat
 import { bytesToIp, decodeAddress, encodeAddress, ipToBytes } from './stun-address.js';
 import {
   checkFingerprint,
-  decodeErrorCode,
   decodeStun,
   encodeStun,
   errorCodeValue,
@@ -14,6 +13,7 @@ import {
   verifyIntegrity,
 } from './stun-message.js';
 import { StunAttr, StunClass, StunError, StunMethod } from './stun-protocol.js';
+import { decodeErrorCode } from './testing/turn-test-client.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 

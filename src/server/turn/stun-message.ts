@@ -52,12 +52,12 @@ const MAX_ATTRIBUTES = 64;
 const pad4 = (n: number) => (n + 3) & ~3;
 
 /** The 14-bit message type of a method and class (RFC 8489 §5: class bits interleaved). */
-export function messageType(method: number, cls: StunClass): number {
+function messageType(method: number, cls: StunClass): number {
   return (method & 0x000f) | ((method & 0x0070) << 1) | ((method & 0x0f80) << 2) | ((cls & 1) << 4) | ((cls & 2) << 7);
 }
 
 /** True when the first bytes look like a STUN message header (top bits 00 and the cookie). */
-export function looksLikeStun(bytes: Uint8Array): boolean {
+function looksLikeStun(bytes: Uint8Array): boolean {
   return (
     bytes.length >= HEADER_BYTES &&
     ((bytes[0] ?? 0xff) & 0xc0) === 0 &&
@@ -206,15 +206,6 @@ export function errorCodeValue(code: StunError): Buffer {
   out[3] = code % 100;
   reason.copy(out, 4);
   return out;
-}
-
-/** Decodes an ERROR-CODE value; null when malformed. */
-export function decodeErrorCode(value: Buffer): { code: number; reason: string } | null {
-  if (value.length < 4) return null;
-  const hundreds = (value[2] ?? 0) & 0x07;
-  const number = value[3] ?? 0;
-  if (hundreds < 3 || hundreds > 6 || number > 99) return null;
-  return { code: hundreds * 100 + number, reason: value.subarray(4).toString('utf8') };
 }
 
 /** A 32-bit big-endian attribute value (LIFETIME). */

@@ -6,13 +6,6 @@ import { decodeAddress, encodeAddress, type TransportAddress } from './stun-addr
 import { encodeStun, getAttribute, type StunMessage } from './stun-message.js';
 import { StunAttr, StunClass, StunMethod } from './stun-protocol.js';
 
-/** Counters of the data path, for tests and the benchmark. */
-export interface RelayStats {
-  relayedPackets: number;
-  relayedBytes: number;
-  droppedPackets: number;
-}
-
 /**
  * The data path, switched inside the process: a Send indication or ChannelData from a client
  * reaches only another allocation of the same call, as ChannelData (if that allocation bound a
@@ -22,7 +15,6 @@ export interface RelayStats {
 export class TurnRelay {
   readonly #clock: Clock;
   readonly #allocations: AllocationTable;
-  readonly stats: RelayStats = { relayedPackets: 0, relayedBytes: 0, droppedPackets: 0 };
   /** Data indications need a transaction id each; a random prefix and a counter are enough. */
   readonly #tid = randomBytes(12);
   #counter = 0;
@@ -37,9 +29,9 @@ export class TurnRelay {
     const from = this.#allocations.ofClient(client.key);
     const peerValue = getAttribute(message, StunAttr.XOR_PEER_ADDRESS);
     const data = getAttribute(message, StunAttr.DATA);
-    if (from === undefined || peerValue === undefined || data === undefined) return this.#drop();
+    if (from === undefined || peerValue === undefined || data === undefined) return;
     const peer = decodeAddress(peerValue, message.transactionId);
-    if (peer === null || !from.hasPermission(peer.ip, this.#clock.now())) return this.#drop();
+    if (peer === null || !from.hasPermission(peer.ip, this.#clock.now())) return;
     this.#deliver(from, peer, data);
   }
 
@@ -50,26 +42,24 @@ export class TurnRelay {
   handleChannelData(bytes: Buffer, clientKey: string): void {
     const from = this.#allocations.ofClient(clientKey);
     const message = decodeChannelData(bytes);
-    if (from === undefined || message === null) return this.#drop();
+    if (from === undefined || message === null) return;
     const now = this.#clock.now();
     const peer = from.peerOf(message.channel, now);
-    if (peer === undefined || !from.hasPermission(peer.ip, now)) return this.#drop();
+    if (peer === undefined || !from.hasPermission(peer.ip, now)) return;
     this.#deliver(from, peer, message.data);
   }
 
   #deliver(from: Allocation, peer: TransportAddress, data: Buffer): void {
     const to = this.#allocations.ofRelayed(peer);
     // The rule that makes this no open relay: only another allocation of the same call.
-    if (to === undefined || to === from || to.group !== from.group) return this.#drop();
+    if (to === undefined || to === from || to.group !== from.group) return;
     const now = this.#clock.now();
-    if (!to.hasPermission(from.relayed.ip, now) || !from.takeBytes(data.length, now)) return this.#drop();
+    if (!to.hasPermission(from.relayed.ip, now) || !from.takeBytes(data.length, now)) return;
     const channel = to.channelTo(from.relayedKey, now);
     const out =
       channel !== undefined
         ? encodeChannelData(channel, data, { pad: to.client.stream })
         : this.#dataIndication(from, data);
-    this.stats.relayedPackets += 1;
-    this.stats.relayedBytes += data.length;
     to.client.send(out);
   }
 
@@ -86,9 +76,5 @@ export class TurnRelay {
         { type: StunAttr.DATA, value: data },
       ],
     });
-  }
-
-  #drop(): void {
-    this.stats.droppedPackets += 1;
   }
 }

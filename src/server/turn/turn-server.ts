@@ -3,45 +3,20 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../logger.js';
-import { type Allocation, AllocationTable, type TurnClient } from './allocation-table.js';
+import type { Allocation, AllocationTable, TurnClient } from './allocation-table.js';
 import { frameStream, looksLikeChannelData } from './channel-data.js';
 import type { TransportAddress } from './stun-address.js';
-import { TurnCredentials } from './turn-credentials.js';
-import { TurnHandler } from './turn-handler.js';
-import { NonceIssuer } from './turn-nonce.js';
-import { DEFAULT_TURN_QUOTAS, type TurnQuotas } from './turn-quotas.js';
-import type { RelayStats } from './turn-relay.js';
+import { createTurnCore, type TurnServerOptions } from './turn-core.js';
+import type { TurnCredentials } from './turn-credentials.js';
+import type { TurnHandler } from './turn-handler.js';
 
 /** Socket buffers of the UDP listener (see listenUdp). */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
-
-export interface TurnServerOptions {
-  clock: Clock;
-  logger: Logger;
-  /** The IPv4 address relayed addresses carry (the server's announced address; ports are virtual). */
-  relayIp: string;
-  /** Longest credential lifetime, ms. */
-  credentialTtlMs: number;
-  quotas?: TurnQuotas;
-  /** How long a nonce stays fresh (438 after), ms; 10 min by default. */
-  nonceTtlMs?: number;
-  realm?: string;
-  /** Credential secret; random per process by default. */
-  secret?: Buffer;
-  /** Picks relayed ports; Math.random by default. */
-  random?: () => number;
-}
-
-export interface TurnStats extends RelayStats {
-  allocations: number;
-}
 
 /** A TCP/TLS connection that has not allocated within this is closed. */
 const STREAM_IDLE_MS = 60_000;
 /** A stream message is at most a 64 KiB STUN message or ChannelData, plus its header. */
 const MAX_STREAM_BUFFER = 65_536 + 24;
-const DEFAULT_NONCE_TTL_MS = 600_000;
-const DEFAULT_REALM = 'homecall';
 
 /**
  * The built-in STUN/TURN server: one UDP listener, plus TCP/TLS connections handed over by the
@@ -61,38 +36,10 @@ export class TurnServer {
   constructor(options: TurnServerOptions) {
     this.#clock = options.clock;
     this.#log = options.logger;
-    const quotas = options.quotas ?? DEFAULT_TURN_QUOTAS;
-    this.credentials = new TurnCredentials({
-      clock: options.clock,
-      ttlMs: options.credentialTtlMs,
-      ...(options.secret === undefined ? {} : { secret: options.secret }),
-    });
-    this.#allocations = new AllocationTable({
-      clock: options.clock,
-      quotas,
-      relayIp: options.relayIp,
-      ...(options.random === undefined ? {} : { random: options.random }),
-      onDelete: (allocation) => this.#deleted(allocation),
-    });
-    this.#handler = new TurnHandler({
-      clock: options.clock,
-      logger: options.logger,
-      credentials: this.credentials,
-      nonces: new NonceIssuer({ clock: options.clock, ttlMs: options.nonceTtlMs ?? DEFAULT_NONCE_TTL_MS }),
-      allocations: this.#allocations,
-      quotas,
-      realm: options.realm ?? DEFAULT_REALM,
-    });
-    this.credentials.onGroupEnded((group) => this.#allocations.deleteGroup(group));
-  }
-
-  get stats(): TurnStats {
-    return { allocations: this.#allocations.size, ...this.#handler.relay.stats };
-  }
-
-  /** Handles one datagram or stream message from a client (the transports call this; so can tests). */
-  handle(bytes: Buffer, client: TurnClient): void {
-    this.#handler.handle(bytes, client);
+    const core = createTurnCore(options, (allocation) => this.#deleted(allocation));
+    this.credentials = core.credentials;
+    this.#allocations = core.allocations;
+    this.#handler = core.handler;
   }
 
   /** Listens for STUN/TURN over UDP. */

@@ -8,7 +8,6 @@
 import type { AddressInfo } from 'node:net';
 import type { CredentialSeat } from './turn-credentials.js';
 import type { TurnQuotas } from './turn-quotas.js';
-import type { TurnStats } from './turn-server.js';
 
 /** What the worker is started with (workerData). */
 export interface TurnWorkerInit {
@@ -33,7 +32,6 @@ export type ToWorker =
   | { t: 'stream-data'; id: number; bytes: Uint8Array }
   /** The connection closed on the main side. */
   | { t: 'stream-close'; id: number }
-  | { t: 'stats'; req: number }
   | { t: 'close' };
 
 export type FromWorker =
@@ -48,7 +46,6 @@ export type FromWorker =
   | { t: 'stream-end'; id: number }
   /** Drop the connection now (framing error, idle without allocation). */
   | { t: 'stream-destroy'; id: number }
-  | { t: 'stats'; req: number; stats: TurnStats }
   | { t: 'closed' };
 
 /** A copy of exactly these bytes in a fresh ArrayBuffer, so it can be transferred, not cloned whole. */

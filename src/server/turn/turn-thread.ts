@@ -6,7 +6,6 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../logger.js';
 import { type CredentialSeat, type MintedCredential, TurnCredentials } from './turn-credentials.js';
 import { DEFAULT_TURN_QUOTAS, type TurnQuotas } from './turn-quotas.js';
-import type { TurnStats } from './turn-server.js';
 import { type FromWorker, type ToWorker, type TurnWorkerInit, transferable } from './turn-thread-messages.js';
 
 export interface ThreadedTurnServerOptions {
@@ -77,12 +76,10 @@ export class ThreadedTurnServer {
   readonly #log: Logger;
   readonly #worker: Worker;
   readonly #streams = new Map<number, { stream: Duplex; inFlight: number }>();
-  readonly #stats = new Map<number, (stats: TurnStats) => void>();
   #listening: { resolve: (a: AddressInfo) => void; reject: (e: Error) => void } | null = null;
   #closed: (() => void) | null = null;
   #closing = false;
   #nextStream = 0;
-  #nextReq = 0;
 
   constructor(options: ThreadedTurnServerOptions) {
     this.#log = options.logger;
@@ -111,15 +108,6 @@ export class ThreadedTurnServer {
       if (this.#closing) return;
       this.#log.error({ event: 'turn-worker-exited', code }, 'turn worker exited');
       throw new Error(`the TURN worker exited (${code})`);
-    });
-  }
-
-  /** The worker's relay counters (tests, benchmark). */
-  stats(): Promise<TurnStats> {
-    const req = this.#nextReq++;
-    return new Promise((resolve) => {
-      this.#stats.set(req, resolve);
-      this.#post({ t: 'stats', req });
     });
   }
 
@@ -210,10 +198,6 @@ export class ThreadedTurnServer {
         this.#listening = null;
         return;
       }
-      case 'stats':
-        this.#stats.get(message.req)?.(message.stats);
-        this.#stats.delete(message.req);
-        return;
       case 'closed':
         this.#closed?.();
         return;

@@ -87,9 +87,6 @@ port.on('message', (message: ToWorker) => {
         (error: NodeJS.ErrnoException) => post({ t: 'listen-error', code: error.code, message: error.message }),
       );
       return;
-    case 'stats':
-      post({ t: 'stats', req: message.req, stats: server.stats });
-      return;
     case 'close':
       for (const stream of streams.values()) stream.destroy();
       server.close().then(() => {

@@ -3,7 +3,6 @@ import type { TurnClient } from '../allocation-table.js';
 import { decodeChannelData, encodeChannelData } from '../channel-data.js';
 import { decodeAddress, encodeAddress, type TransportAddress } from '../stun-address.js';
 import {
-  decodeErrorCode,
   decodeStun,
   encodeStun,
   getAttribute,
@@ -96,6 +95,15 @@ export class TurnTestClient {
       signed: message.integrityAt !== -1 && verifyIntegrity(message, this.key),
     };
   }
+}
+
+/** Decodes an ERROR-CODE value; null when malformed (the server only encodes them: errorCodeValue). */
+export function decodeErrorCode(value: Buffer): { code: number; reason: string } | null {
+  if (value.length < 4) return null;
+  const hundreds = (value[2] ?? 0) & 0x07;
+  const number = value[3] ?? 0;
+  if (hundreds < 3 || hundreds > 6 || number > 99) return null;
+  return { code: hundreds * 100 + number, reason: value.subarray(4).toString('utf8') };
 }
 
 export const requestedTransportUdp: OutAttribute = {
