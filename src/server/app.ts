@@ -11,7 +11,7 @@ import { createRoutes } from './http/routes.js';
 import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
 import { LogSink } from './log-sink.js';
-import { createFdWriter } from './log-writer.js';
+import { batchingWriter, createFdWriter } from './log-writer.js';
 import { createLogger, createSessionTagger, type Logger } from './logger.js';
 import { metricsObserver, PromMetrics } from './metrics.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
@@ -64,8 +64,21 @@ export const LOG_BUFFER_BYTES = 1024 * 1024;
 
 /** The production log destination: stdout, never blocking, bounded (reliability.md X8). */
 export function createStdoutSink(clock: Clock = systemClock): LogSink {
-  return new LogSink({ writer: createFdWriter(1), maxBufferedBytes: LOG_BUFFER_BYTES, clock });
+  const sink = new LogSink({
+    writer: batchingWriter(createFdWriter(1), clock),
+    maxBufferedBytes: LOG_BUFFER_BYTES,
+    clock,
+  });
+  // The batch timer does not hold the process open: a process that ends on its own writes
+  // what waits first (process.exit goes through settle(), which does the same).
+  if (stdoutSinks.size === 0)
+    process.on('beforeExit', () => {
+      for (const s of stdoutSinks) s.flush();
+    });
+  stdoutSinks.add(sink);
+  return sink;
 }
+const stdoutSinks = new Set<LogSink>();
 
 /**
  * The composition root (style.md §2): the only place that constructs and wires the server's

@@ -73,16 +73,27 @@ export class LogSink {
     this.#queue.push(line);
     this.#queuedBytes += bytes;
     this.#pump();
+    this.#flushIfFull();
   }
 
-  /** pino's `logger.flush(cb)`: cb once everything queued is written (or can never be). Never blocks. */
+  /** A chunk's worth waiting: a write the writer holds back for its batch goes now. */
+  #flushIfFull(): void {
+    if (this.#inFlight !== null && this.bufferedBytes >= MAX_CHUNK_BYTES) this.#writer.flush?.();
+  }
+
+  /**
+   * pino's `logger.flush(cb)`: a write the writer holds back for its batch goes now; cb once
+   * everything queued is written (or can never be). Never blocks.
+   */
   flush(cb?: (error?: Error) => void): void {
+    if (this.#inFlight !== null) this.#writer.flush?.();
     if (this.#isIdle()) return void cb?.();
     this.#idleWaiters.push(() => cb?.());
   }
 
   /** Waits until everything queued is written, or `ms` have passed; resolves true if it was written. */
   settle(ms: number): Promise<boolean> {
+    if (this.#inFlight !== null) this.#writer.flush?.();
     if (this.#isIdle()) return Promise.resolve(!this.#broken);
     return new Promise((resolve) => {
       const timer = this.#clock.setTimeout(() => resolve(false), ms);
@@ -120,6 +131,7 @@ export class LogSink {
     this.#inFlight = { text, lines };
     this.#inFlightBytes = bytes;
     this.#writer.write(text, (error) => this.#written(error));
+    this.#flushIfFull();
   }
 
   #written(error: NodeJS.ErrnoException | null | undefined): void {
