@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, ErrorCode, type Limits, readEnvelope } from '../../shared/protocol/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import { DeadlineQueue } from '../deadline-queue.js';
 import { refuseRaw } from '../http/raw-refusal.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -25,12 +26,12 @@ export interface SignalGatewayOptions {
   clock: Clock;
 }
 
-/** One socket as the gateway tracks it. */
+/** One socket as the gateway tracks it: everything the shared handlers need, on one record. */
 class SocketState implements Beating {
-  joinTimer: TimerHandle | null = null;
   alive = true;
 
   constructor(
+    readonly gateway: SignalGateway,
     readonly ws: WebSocket,
     readonly link: WsPeerLink,
     readonly conn: SessionHandle,
@@ -47,6 +48,12 @@ class SocketState implements Beating {
     this.ws.terminate();
   }
 }
+
+/** Where a socket's record hangs on its WebSocket, for the handlers every socket shares. */
+const STATE = Symbol('homecall.socket');
+type TrackedSocket = WebSocket & { [STATE]: SocketState };
+const stateOf = (ws: WebSocket) => (ws as TrackedSocket)[STATE];
+const ignore = () => {};
 
 /** ws keeps at most this many chunks of one message (bounds CVE-2026-48779 style floods). */
 const MAX_BUFFERED_CHUNKS = 1024;
@@ -70,6 +77,23 @@ export class SignalGateway {
   readonly #heartbeat: Heartbeat<SocketState>;
   #nextLinkId = 0;
   #shuttingDown = false;
+  /** Open sockets not yet past their join timeout: one timer for all, not one per socket. */
+  readonly #joinTimeouts: DeadlineQueue<SocketState>;
+  // One set of handlers for every socket (no closures per socket): `this` is the WebSocket.
+  readonly #onError = function (this: WebSocket, error: Error) {
+    stateOf(this).gateway.#log.debug({ event: 'socket-error', code: (error as { code?: string }).code });
+  };
+  readonly #onMessage = function (this: WebSocket, data: Buffer, isBinary: boolean) {
+    const state = stateOf(this);
+    state.gateway.#handleMessage(state, data, isBinary);
+  };
+  readonly #onPong = function (this: WebSocket) {
+    stateOf(this).alive = true;
+  };
+  readonly #onClose = function (this: WebSocket, code: number) {
+    const state = stateOf(this);
+    state.gateway.#handleClose(state, code);
+  };
 
   constructor(options: SignalGatewayOptions) {
     this.#options = options;
@@ -96,6 +120,11 @@ export class SignalGateway {
       closeTimeout: 5000,
     };
     this.#wss = new WebSocketServer(serverOptions);
+    this.#joinTimeouts = new DeadlineQueue({
+      clock: this.#clock,
+      delayMs: options.limits.joinTimeoutMs,
+      expire: (state) => this.#joinTimedOut(state),
+    });
     this.#heartbeat = new Heartbeat<SocketState>({
       intervalMs: options.limits.pingIntervalMs,
       dropAfterMs: options.limits.dropAfterMs,
@@ -124,13 +153,12 @@ export class SignalGateway {
     // Reserve the address slot now: many upgrades may be in flight at once. If ws refuses the
     // handshake itself (bad key or version), the slot is given back when the socket closes.
     this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
-    let accepted = false;
-    socket.on('error', () => {});
-    socket.once('close', () => {
-      if (!accepted) this.#release(address);
-    });
+    socket.on('error', ignore);
+    const giveBack = () => this.#release(address);
+    socket.once('close', giveBack);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      accepted = true;
+      // From here the socket's record gives the slot back (#handleClose).
+      socket.off('close', giveBack);
       this.#accept(ws, address);
     });
   }
@@ -145,6 +173,7 @@ export class SignalGateway {
   async shutdown(): Promise<void> {
     this.#shuttingDown = true;
     this.#heartbeat.stop();
+    this.#joinTimeouts.stop();
     const closed = [...this.#sockets].map(
       (s) =>
         new Promise<void>((resolve) => {
@@ -187,31 +216,31 @@ export class SignalGateway {
       },
       now,
     );
-    const state = new SocketState(ws, link, this.#sessions.open(link), address, limiter, now);
+    const state = new SocketState(this, ws, link, this.#sessions.open(link), address, limiter, now);
+    (ws as TrackedSocket)[STATE] = state;
     // Listeners first: an error on a socket that is about to be refused must not crash us.
-    ws.on('error', (error) => this.#log.debug({ event: 'socket-error', code: (error as { code?: string }).code }));
-    ws.on('message', (data, isBinary) => this.#handleMessage(state, data as Buffer, isBinary));
-    ws.on('pong', () => {
-      state.alive = true;
-    });
-    ws.on('close', (code) => this.#handleClose(state, code));
+    ws.on('error', this.#onError);
+    ws.on('message', this.#onMessage);
+    ws.on('pong', this.#onPong);
+    ws.on('close', this.#onClose);
     this.#sockets.add(state);
     this.#heartbeat.add(state);
     metrics.socketOpened();
-    state.joinTimer = clock.setTimeout(() => {
-      state.joinTimer = null;
-      // A join already received but still in the registry must not race the timeout.
-      void state.conn.settled().then(() => {
-        if (state.conn.isJoined) return;
-        sendError(link, this.#log, {
-          code: ErrorCode.NOT_JOINED,
-          sessionId: null,
-          closeReason: 'join timeout',
-          event: 'join-timeout',
-        });
-      });
-    }, this.#limits.joinTimeoutMs);
+    this.#joinTimeouts.add(state);
     if (this.#shuttingDown) link.close(CloseCode.SERVICE_RESTART, 'server restarting');
+  }
+
+  #joinTimedOut(state: SocketState): void {
+    // A join already received but still in the registry must not race the timeout.
+    void state.conn.settled().then(() => {
+      if (state.conn.isJoined) return;
+      sendError(state.link, this.#log, {
+        code: ErrorCode.NOT_JOINED,
+        sessionId: null,
+        closeReason: 'join timeout',
+        event: 'join-timeout',
+      });
+    });
   }
 
   #handleMessage(state: SocketState, data: Buffer, isBinary: boolean): void {
@@ -272,7 +301,7 @@ export class SignalGateway {
     if (!this.#sockets.delete(state)) return;
     this.#heartbeat.delete(state);
     this.#options.metrics.socketClosed();
-    if (state.joinTimer !== null) this.#clock.clearTimeout(state.joinTimer);
+    this.#joinTimeouts.delete(state);
     this.#release(state.address);
     // Rule 6: only a close frame with 1000/1001 is a deliberate leave; anything else is a drop.
     const clean = code === CloseCode.NORMAL || code === CloseCode.GOING_AWAY;

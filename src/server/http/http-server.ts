@@ -18,6 +18,7 @@ import {
 import { firstRecordLength, MAX_RECORD_BYTES, parseClientHello } from '../certificates/client-hello.js';
 import { TLS_POLICY } from '../certificates/tls-policy.js';
 import type { Clock } from '../clock.js';
+import { DeadlineQueue } from '../deadline-queue.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { RequestHandler } from './static-files.js';
@@ -41,6 +42,7 @@ const TLS_HANDSHAKE_RECORD = 0x16;
  * method names, but it never opens a connection: a TURN client allocates first.)
  */
 const isStunStart = (byte: number | undefined) => byte !== undefined && byte <= 0x03;
+const ignore = () => {};
 
 /** Takes over a TCP or TLS connection that speaks STUN/TURN (RFC 8656 §12.5 framing). */
 export type TurnStreamHandler = (stream: Duplex, remote: { ip: string; port: number }) => void;
@@ -176,13 +178,24 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
   };
 
   const sockets = new Set<Socket>();
+  // Handlers every connection shares (`this` is the socket): none is made per connection for
+  // the connection's whole life.
+  const onClose = function (this: Socket) {
+    sockets.delete(this);
+    firstByte.delete(this);
+  };
+  // A connection that never sends its first byte is cut like a stalled handshake (H9): one
+  // clock timer for all of them, not a socket timeout each.
+  const firstByte = new DeadlineQueue<Socket>({
+    clock: options.clock,
+    delayMs: limits.tlsHandshakeMs,
+    expire: (socket) => socket.destroy(),
+  });
   const server: NetServer = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    // A connection that never sends its first byte is cut like a stalled handshake (H9).
-    const onIdle = () => socket.destroy();
-    socket.setTimeout(limits.tlsHandshakeMs, onIdle);
+    socket.once('close', onClose);
+    socket.on('error', ignore);
+    firstByte.add(socket);
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -191,8 +204,7 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
       const wanted = isTls && alpnServer ? Math.min(firstRecordLength(head) ?? 5, MAX_RECORD_BYTES) : 1;
       if (head.length < wanted) return;
       socket.off('data', onData);
-      socket.setTimeout(0);
-      socket.off('timeout', onIdle);
+      firstByte.delete(socket);
       socket.pause();
       if (isTls) routeTls(socket, head);
       else if (options.turn !== undefined && isStunStart(head[0])) {
@@ -228,6 +240,7 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
     stopAccepting,
     close: async () => {
       stopAccepting();
+      firstByte.stop();
       alpnServer?.close();
       for (const inner of [tlsServer, plainServer]) {
         inner.close();
