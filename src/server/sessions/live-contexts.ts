@@ -1,6 +1,6 @@
 import type { Limits } from '../../shared/protocol/index.js';
 import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
+import { type Logger, TaggedLog } from '../logger.js';
 import { ContextTimers } from './context-timers.js';
 import type { ContextRef, EndReason, SessionObserver } from './session-events.js';
 
@@ -15,8 +15,8 @@ export interface LiveContextsOptions {
 
 interface LiveContext {
   readonly contextId: string;
-  /** The session's child logger, made once per context (an HMAC per log line showed in profiles). */
-  readonly log: Logger;
+  /** The session's log, made once per context (an HMAC per log line showed in profiles). */
+  readonly log: TaggedLog;
   readonly timers: ContextTimers;
 }
 
@@ -54,7 +54,7 @@ export class LiveContexts {
   }
 
   /** The session's logger (its lines carry the session's tag, never its id). */
-  logOf(sessionId: string): Logger {
+  logOf(sessionId: string): TaggedLog {
     return this.#live.get(sessionId)?.log ?? this.#child(sessionId);
   }
 
@@ -95,7 +95,7 @@ export class LiveContexts {
     return live;
   }
 
-  #child(sessionId: string): Logger {
-    return this.#options.logger.child({ session: this.#options.tagSession(sessionId) });
+  #child(sessionId: string): TaggedLog {
+    return new TaggedLog(this.#options.logger, this.#options.tagSession(sessionId));
   }
 }

@@ -1,5 +1,5 @@
 import { ERRORS, type ErrorCode, type ErrorKind, INTERNAL_ERROR } from '../../shared/protocol/index.js';
-import type { Logger } from '../logger.js';
+import type { EventLog } from '../logger.js';
 import type { PeerLink } from './connection.js';
 
 /** One `error` frame to send, and what goes with it. */
@@ -27,7 +27,7 @@ const LEVEL: Readonly<Record<ErrorKind, 'warn' | 'info' | 'error'>> = {
  * the code's kind (only when the frame was sent, so a throttled flood is not logged either),
  * then the close if the error ends the socket.
  */
-export function sendError(link: PeerLink, log: Logger, reply: ErrorReply): void {
+export function sendError(link: PeerLink, log: EventLog, reply: ErrorReply): void {
   const spec = ERRORS[reply.code];
   if (link.sendError(reply.code, reply.sessionId, reply.throttled ?? false)) {
     log[LEVEL[spec.kind]]({ event: reply.event ?? 'error-sent', code: reply.code, ...reply.detail });
@@ -42,7 +42,7 @@ export function sendError(link: PeerLink, log: Logger, reply: ErrorReply): void 
  * generic SERVER_BUSY and close 1011, so no internals reach a client.
  */
 export function sendInternalError(
-  log: Logger,
+  log: EventLog,
   error: unknown,
   target: { link: PeerLink; sessionId: string | null } | null,
 ): void {
