@@ -80,11 +80,12 @@ local function attach(sid, r, occ, gen, link, node, ttl)
 end
 -- The context is gone: every node a place of it was ever attached on hears it on its channel
 -- (its TURN credentials stop working there, also on a node that holds no place of it any more).
--- Only those nodes can have minted credentials for it: the others hear nothing.
-local function drop(sid, ctx)
+-- Only those nodes can have minted credentials for it: the others hear nothing, nor does the
+-- node running the step (from; '' for the sweeper), which learns it from the reply.
+local function drop(sid, ctx, from)
   local seen = redis.call('HGET', skey(sid), 'seen') or ''
   for node in string.gmatch(seen, '%S+') do
-    notify(node, { t = 'ctxend', c = ctx })
+    if node ~= from then notify(node, { t = 'ctxend', c = ctx }) end
   end
   for p = 0, 1 do
     local r = load(skey(sid), p)

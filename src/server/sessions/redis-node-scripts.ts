@@ -55,7 +55,7 @@ for _, m in ipairs(due) do
       save(k, r)
       freed = freed + 1
       local other = load(k, 1 - r.p)
-      if other.st == 'free' then drop(sid, ctx) else peer_event(sid, ctx, other, 'left', '') end
+      if other.st == 'free' then drop(sid, ctx, '') else peer_event(sid, ctx, other, 'left', '') end
     end
   end
 end

@@ -14,7 +14,7 @@ export type BusMessage =
   | { t: 'peer'; l: string; s: string; c: string; st: 'joined' | 'away' | 'back' | 'left' }
   | { t: 'ended'; l: string; s: string; x?: string }
   | { t: 'lost'; l: string }
-  /** A context ended: sent to every node a place of it was ever attached on. */
+  /** A context ended: sent to every node a place of it was ever attached on (but the one ending it). */
   | { t: 'ctxend'; c: string };
 
 /** The messages about one of this node's sockets (all but a context's end). */
@@ -41,8 +41,8 @@ export interface RedisNodeOptions {
   fakeNow?: () => number;
   onMessage: (message: SeatMessage) => void;
   /**
-   * A context ended (any node's step, or the sweeper): its id, heard on this node's channel by
-   * every node a place of it was ever attached on.
+   * A context ended (another node's step, or the sweeper): its id, heard on this node's channel
+   * by every node a place of it was ever attached on, but the node whose step ended it.
    */
   onContextEnded: (contextId: string) => void;
   /**

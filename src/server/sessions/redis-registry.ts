@@ -153,9 +153,11 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   /**
-   * Every context that ended, whichever node ended it (hangup, last place freed, the sweeper),
-   * and those found ended after this node missed the news (a cut subscriber, a Redis restart):
-   * the composition root revokes their TURN credentials. A context id may be reported twice.
+   * Every context that ended on another node or in the sweeper (hangup, last place freed), of
+   * which this node admitted a seat, and those found ended after this node missed the news (a
+   * cut subscriber, a Redis restart): the composition root revokes their TURN credentials. A
+   * context this node's own step ended is not reported here: its end reaches the session
+   * service's observers. A context id may be reported twice.
    */
   onContextEnded(listener: (contextId: string) => void): void {
     this.#endedListeners.push(listener);
@@ -280,6 +282,7 @@ export class RedisRegistry implements SessionRegistry {
       this.#o.graceMs,
     ]);
     if (r.k === 'stale') return { kind: 'stale' };
+    if (r.dropped === true) this.#known.delete(seat.contextId);
     if (r.k === 'held')
       this.#holds.set(`${seat.sessionId}|${seat.place}`, {
         seat,
@@ -298,12 +301,15 @@ export class RedisRegistry implements SessionRegistry {
       this.nodeId,
       held.gen ?? '',
     ]);
+    if (r.dropped === true) this.#known.delete(held.contextId);
     return r.k === 'stale' ? { kind: 'stale' } : this.#leaveResult(r);
   }
 
   async end(sessionId: string, contextId: string, reason?: string): Promise<EndResult> {
     const r = await this.#node.run(S.end, [sessionId, contextId, this.nodeId, this.#o.sessionLifetimeMs, reason ?? '']);
     if (r.k === 'stale') return { kind: 'stale' };
+    // Redis tells the other nodes; this one is told by the reply (the caller revokes what it minted).
+    this.#known.delete(contextId);
     this.#pruneTombstones();
     // Re-inserted at the end, so the map stays in order of expiry (see #pruneTombstones).
     this.#tombstones.delete(contextId);

@@ -164,7 +164,7 @@ if mode == 'free' then clear(sid, mine); kind = 'freed' else hold(sid, mine, ton
 save(k, mine)
 local other = load(k, 1 - place)
 local dropped = kind == 'freed' and other.st == 'free'
-if dropped then drop(sid, ctx) end
+if dropped then drop(sid, ctx, node) end
 local otherLink = peer_event(sid, ctx, other, kind == 'freed' and 'left' or 'away', node)
 return cjson.encode({ k = kind, other = other.st, otherLink = otherLink, dropped = dropped })
 `);
@@ -183,7 +183,7 @@ clear(sid, mine)
 save(k, mine)
 local other = load(k, 1 - place)
 local dropped = other.st == 'free'
-if dropped then drop(sid, ctx) end
+if dropped then drop(sid, ctx, node) end
 local otherLink = peer_event(sid, ctx, other, 'left', node)
 return cjson.encode({ k = 'freed', other = other.st, otherLink = otherLink, dropped = dropped })
 `);
@@ -201,7 +201,7 @@ for p = 0, 1 do
   end
 end
 -- Each node hears the context's end (its TURN credentials stop) before its socket hears the hangup.
-drop(sid, ctx)
+drop(sid, ctx, node)
 for _, r in ipairs(remote) do notify(r.node, { t = 'ended', l = r.link, s = sid, x = ARGV[8] }) end
 -- Rule 5: the context is never resumed nor restored; the tombstone outlives any token.
 redis.call('SET', P .. 't:' .. ctx, '1', 'PX', tonumber(ARGV[7]))
