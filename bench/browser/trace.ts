@@ -65,6 +65,20 @@ for (let run = 0; run < RUNS; run++) {
       `cdp ws handshake response ${e.response.status} (${Math.round((e.timestamp - wsSentAt) * 1000)} ms after the request, browser clock)`,
     ]),
   );
+  // The network service's own clock for each frame, independent of how busy the page is.
+  const frameType = (d: string) => {
+    try {
+      return (JSON.parse(d) as { type?: string }).type ?? '?';
+    } catch {
+      return '?';
+    }
+  };
+  cdp.on('Network.webSocketFrameSent', (e) =>
+    net.push([wall(), `cdp ws sent ${frameType(e.response.payloadData)} at +${Math.round((e.timestamp - wsSentAt) * 1000)} ms (browser clock, from the handshake request)`]),
+  );
+  cdp.on('Network.webSocketFrameReceived', (e) =>
+    net.push([wall(), `cdp ws received ${frameType(e.response.payloadData)} at +${Math.round((e.timestamp - wsSentAt) * 1000)} ms (browser clock, from the handshake request)`]),
+  );
   cdp.on('Network.requestWillBeSent', (e) =>
     net.push([wall(), `cdp request ${e.request.url.replace(/^https:\/\/[^/]+/, '')}`]),
   );

@@ -127,6 +127,10 @@ export class PeerSession {
       else pc.addTransceiver(kind, { direction: 'recvonly' });
     }
     this.#useChannel(pc, pc.createDataChannel('homecall', { ordered: true }));
+    // Offer now rather than in the `negotiationneeded` task the browser queues for later: on a
+    // busy page that task waits behind others, and the first offer is on every call's critical
+    // path. The event, when it comes, finds the offer made (see #offer).
+    this.#queue(() => this.#offer(pc));
   }
 
   #useChannel(pc: RTCPeerConnection, channel: RTCDataChannel): void {
@@ -152,6 +156,9 @@ export class PeerSession {
 
   async #offer(pc: RTCPeerConnection): Promise<void> {
     if (pc !== this.#pc || this.#closed) return;
+    // Already offering (made by #setUpAsOfferer before the event came): the browser asks again
+    // once back in `stable` if anything is still to negotiate.
+    if (pc.signalingState !== 'stable') return;
     try {
       this.#makingOffer = true;
       await pc.setLocalDescription();
@@ -226,19 +233,22 @@ export class PeerSession {
 
   /** The answerer sends what it has on the transceivers the offer created. */
   async #attachTracksForAnswer(pc: RTCPeerConnection): Promise<void> {
-    for (const t of pc.getTransceivers()) {
-      const kind = t.receiver.track.kind as Kind;
-      if (t.currentDirection === 'stopped' || t.sender.track) continue;
-      const track = this.#o.tracks[kind];
-      if (track) {
-        // No setStreams here: it would ask for a renegotiation right after our answer. The other
-        // side collects tracks itself and does not rely on stream ids.
-        await t.sender.replaceTrack(track);
-        t.direction = 'sendrecv';
-      } else if (t.direction === 'sendrecv') {
-        t.direction = 'recvonly';
-      }
-    }
+    // Both kinds at once: each replaceTrack is a round trip to the browser's WebRTC thread.
+    await Promise.all(
+      pc.getTransceivers().map(async (t) => {
+        const kind = t.receiver.track.kind as Kind;
+        if (t.currentDirection === 'stopped' || t.sender.track) return;
+        const track = this.#o.tracks[kind];
+        if (track) {
+          // No setStreams here: it would ask for a renegotiation right after our answer. The other
+          // side collects tracks itself and does not rely on stream ids.
+          await t.sender.replaceTrack(track);
+          t.direction = 'sendrecv';
+        } else if (t.direction === 'sendrecv') {
+          t.direction = 'recvonly';
+        }
+      }),
+    );
   }
 
   offerIfIdle(): void {
