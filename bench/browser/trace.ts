@@ -74,10 +74,16 @@ for (let run = 0; run < RUNS; run++) {
     }
   };
   cdp.on('Network.webSocketFrameSent', (e) =>
-    net.push([wall(), `cdp ws sent ${frameType(e.response.payloadData)} at +${Math.round((e.timestamp - wsSentAt) * 1000)} ms (browser clock, from the handshake request)`]),
+    net.push([
+      wall(),
+      `cdp ws sent ${frameType(e.response.payloadData)} at +${Math.round((e.timestamp - wsSentAt) * 1000)} ms (browser clock, from the handshake request)`,
+    ]),
   );
   cdp.on('Network.webSocketFrameReceived', (e) =>
-    net.push([wall(), `cdp ws received ${frameType(e.response.payloadData)} at +${Math.round((e.timestamp - wsSentAt) * 1000)} ms (browser clock, from the handshake request)`]),
+    net.push([
+      wall(),
+      `cdp ws received ${frameType(e.response.payloadData)} at +${Math.round((e.timestamp - wsSentAt) * 1000)} ms (browser clock, from the handshake request)`,
+    ]),
   );
   cdp.on('Network.requestWillBeSent', (e) =>
     net.push([wall(), `cdp request ${e.request.url.replace(/^https:\/\/[^/]+/, '')}`]),
