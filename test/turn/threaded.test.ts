@@ -18,7 +18,7 @@ import {
   TurnTestClient,
 } from '../../src/server/turn/testing/turn-test-client.js';
 import { ThreadedTurnServer } from '../../src/server/turn/turn-thread.js';
-import { closeAllUdp, UdpTurnClient } from './udp-turn-client.js';
+import { Arrivals, closeAllUdp, UdpTurnClient } from './udp-turn-client.js';
 
 // The built-in TURN server with its relay on a worker thread (turn-thread.ts), driven directly:
 // credentials minted and revoked on the main thread hold in the worker, TCP connections of the
@@ -40,7 +40,7 @@ class TcpTurnClient {
   readonly #socket: Socket;
   readonly #waiting = new Map<string, (bytes: Buffer) => void>();
   #pending = Buffer.alloc(0);
-  #wake: (() => void) | null = null;
+  readonly #arrivals = new Arrivals();
 
   constructor(socket: Socket, credential: TurnTestClient['credential']) {
     this.#socket = socket;
@@ -57,11 +57,11 @@ class TcpTurnClient {
           if (relayed !== null) this.data.push(relayed);
         }
       }
-      this.#wake?.();
+      this.#arrivals.notify();
     });
     socket.on('end', () => {
       this.ended = true;
-      this.#wake?.();
+      this.#arrivals.notify();
     });
     socket.on('error', () => {});
   }
@@ -91,19 +91,8 @@ class TcpTurnClient {
   }
 
   /** Waits (bounded) until `done()` holds. */
-  async until(done: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + WAIT_MS;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.#wake = null;
+  until(done: () => boolean, what: string): Promise<void> {
+    return this.#arrivals.until(done, () => `timed out waiting for ${what}`, WAIT_MS);
   }
 }
 

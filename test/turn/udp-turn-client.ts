@@ -35,6 +35,31 @@ export async function udpListener(port = 0): Promise<{ port: number; received: B
   return { port: socket.address().port, received, close: () => socket.close() };
 }
 
+/** What a test client's socket listener calls when something arrived, and the bounded waits on it. */
+export class Arrivals {
+  #wake: (() => void) | null = null;
+
+  notify(): void {
+    this.#wake?.();
+  }
+
+  /** Waits until `done()` holds, re-checked on every arrival and every 50 ms; throws `failure()` after `ms`. */
+  async until(done: () => boolean, failure: () => string, ms = ANSWER_WAIT_MS): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(failure());
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.#wake = null;
+  }
+}
+
 /** A TURN client over a real UDP socket: requests await their answer (bounded), relayed data queues up. */
 export class UdpTurnClient {
   readonly turn: TurnTestClient;
@@ -43,7 +68,7 @@ export class UdpTurnClient {
   readonly #socket: Socket;
   readonly #server: { host: string; port: number };
   readonly #waiting = new Map<string, (bytes: Buffer) => void>();
-  #onData: (() => void) | null = null;
+  readonly #arrivals = new Arrivals();
 
   private constructor(
     socket: Socket,
@@ -62,7 +87,7 @@ export class UdpTurnClient {
       }
       const relayed = readRelayed(bytes);
       if (relayed !== null) this.data.push(relayed);
-      this.#onData?.();
+      this.#arrivals.notify();
     });
   }
 
@@ -121,18 +146,11 @@ export class UdpTurnClient {
   }
 
   /** Waits (bounded) until `count` relayed packets have arrived. */
-  async waitData(count: number, ms = ANSWER_WAIT_MS): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (this.data.length < count) {
-      if (Date.now() > deadline) throw new Error(`only ${this.data.length} of ${count} relayed packets arrived`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.#onData = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.#onData = null;
+  waitData(count: number, ms = ANSWER_WAIT_MS): Promise<void> {
+    return this.#arrivals.until(
+      () => this.data.length >= count,
+      () => `only ${this.data.length} of ${count} relayed packets arrived`,
+      ms,
+    );
   }
 }

@@ -6,18 +6,16 @@
  * here), and the TCP/TLS connections of the HTTPS port (their bytes are forwarded both ways).
  */
 import type { AddressInfo } from 'node:net';
+import type { TurnServerOptions } from './turn-core.js';
 import type { CredentialSeat } from './turn-credentials.js';
 import type { TurnQuotas } from './turn-quotas.js';
 
 /** What the worker is started with (workerData). */
-export interface TurnWorkerInit {
+export interface TurnWorkerInit
+  extends Pick<TurnServerOptions, 'relayIp' | 'credentialTtlMs' | 'nonceTtlMs' | 'realm'> {
   /** The credential secret: the worker checks the same REST credentials the main thread mints. */
   secret: Uint8Array;
-  relayIp: string;
-  credentialTtlMs: number;
   quotas: TurnQuotas;
-  nonceTtlMs?: number;
-  realm?: string;
   /** The main logger's level; the worker's log lines are re-logged by the main logger. */
   logLevel: string;
 }

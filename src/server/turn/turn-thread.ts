@@ -4,20 +4,13 @@ import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../logger.js';
+import type { TurnServerOptions } from './turn-core.js';
 import { type CredentialSeat, type MintedCredential, TurnCredentials } from './turn-credentials.js';
-import { DEFAULT_TURN_QUOTAS, type TurnQuotas } from './turn-quotas.js';
+import { DEFAULT_TURN_QUOTAS } from './turn-quotas.js';
 import { type FromWorker, type ToWorker, type TurnWorkerInit, transferable } from './turn-thread-messages.js';
 
-export interface ThreadedTurnServerOptions {
-  clock: Clock;
-  logger: Logger;
-  relayIp: string;
-  credentialTtlMs: number;
-  quotas?: TurnQuotas;
-  nonceTtlMs?: number;
-  realm?: string;
-  secret?: Buffer;
-}
+/** A TurnServer's options; relayed ports are picked in the worker (Math.random). */
+export type ThreadedTurnServerOptions = Omit<TurnServerOptions, 'random'>;
 
 /** Bytes of one connection forwarded to the worker and not yet handled there; reading pauses above. */
 const MAX_STREAM_IN_FLIGHT = 1024 * 1024;
