@@ -2,50 +2,31 @@
 // each page forced onto its own node: media flows both ways (decoded frames via getStats), then
 // the node of one page is killed (SIGKILL) mid-call and the call goes on; hangup still ends both.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectMediaFlowing, hangUp, launchBrowser, newCallContext, waitForState } from '../e2e/helpers/browser.js';
 import { answerLink, makeLink } from '../e2e/helpers/call.js';
 import { ensureWebBuild } from '../e2e/helpers/server.js';
-import { TestClient } from '../helpers/client.js';
-import { type Cluster, hintPerNode, metricValue, startCluster } from '../helpers/cluster.js';
-import { uuid } from '../helpers/ids.js';
-import { type Nginx, freePort, readRecipe, startNginx, stopAllNginx } from '../helpers/nginx.js';
+import { type Cluster, hintPerNode, metricValue } from '../helpers/cluster.js';
+import { type Nginx, stopAllNginx } from '../helpers/nginx.js';
+import { type NginxCluster, startNginxCluster } from '../helpers/nginx-cluster.js';
 import { stopAllRedis } from '../helpers/redis.js';
-import { type ChildServer, REPO_ROOT, stopAllServers } from '../helpers/server.js';
-import { tlsFiles } from '../helpers/tls.js';
+import { type ChildServer, stopAllServers } from '../helpers/server.js';
 
 let cluster: Cluster;
 let nginx: Nginx;
+let probe: NginxCluster['probe'];
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const STATE_MS = 60_000;
 
 before(async () => {
   ensureWebBuild();
-  const port = await freePort();
-  cluster = await startCluster(2, {
-    '--trust-proxy': 'true',
-    '--allowed-origins': `https://127.0.0.1:${port}`,
+  ({ cluster, nginx, probe } = await startNginxCluster({
     '--grace': '30s',
     // Media between two loopback pages needs no relay; a TURN server on the killed node is not the point here.
     '--builtin-turn': 'false',
-  });
-  const [n1, n2] = cluster.nodes as [ChildServer, ChildServer];
-  const tls = await tlsFiles();
-  nginx = await startNginx({
-    port,
-    site: (listen, dir) =>
-      readRecipe(join(REPO_ROOT, 'deploy/nginx/homecall-cluster.conf'), {
-        'listen 443 ssl;': `listen 127.0.0.1:${listen} ssl;`,
-        '127.0.0.1:8443': `127.0.0.1:${n1.port}`,
-        '127.0.0.1:8444': `127.0.0.1:${n2.port}`,
-        '/etc/letsencrypt/live/call.example.org/fullchain.pem': tls.certPath,
-        '/etc/letsencrypt/live/call.example.org/privkey.pem': tls.keyPath,
-        '/var/log/nginx/homecall.access.log': join(dir, 'access.log'),
-      }),
-  });
+  }));
   browser = await launchBrowser();
 });
 after(async () => {
@@ -55,17 +36,6 @@ after(async () => {
   await stopAllServers();
   await stopAllRedis();
 });
-
-/** Opens a session through nginx with hint `k`, reads the counts while it is open, ends it. */
-async function probe(k: string, whileOpen: () => Promise<void>): Promise<void> {
-  const origin = `https://127.0.0.1:${nginx.port}`;
-  const c = await TestClient.connect(`wss://127.0.0.1:${nginx.port}/signal?k=${k}`, { headers: { Origin: origin } });
-  const id = uuid();
-  await c.join(id);
-  await whileOpen();
-  c.send({ type: 'hangup', sessionId: id });
-  await c.waitClose();
-}
 
 /**
  * A page whose signalling WebSocket carries `hint` instead of its session's own, so nginx's

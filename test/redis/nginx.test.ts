@@ -3,68 +3,37 @@
 // on one node, the id never reaches nginx's log, and a node's death does not end the call.
 import assert from 'node:assert/strict';
 import { get as httpsGet } from 'node:https';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { affinityHint } from '../../src/shared/affinity-hint.js';
-import { TestClient, closeAllClients } from '../helpers/client.js';
-import { type Cluster, hintPerNode, metricValue, startCluster } from '../helpers/cluster.js';
+import { closeAllClients } from '../helpers/client.js';
+import { type Cluster, hintPerNode, metricValue } from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
-import { type Nginx, freePort, readRecipe, startNginx, stopAllNginx } from '../helpers/nginx.js';
+import { type Nginx, stopAllNginx } from '../helpers/nginx.js';
+import { type NginxCluster, startNginxCluster } from '../helpers/nginx-cluster.js';
 import { offer, sleep } from '../helpers/protocol.js';
 import { stopAllRedis } from '../helpers/redis.js';
-import { type ChildServer, REPO_ROOT } from '../helpers/server.js';
+import type { ChildServer } from '../helpers/server.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
-import { tlsFiles } from '../helpers/tls.js';
 
 let cluster: Cluster;
 let nginx: Nginx;
+let connect: NginxCluster['connect'];
+let probe: NginxCluster['probe'];
 const faults = useIntegrationSuite();
 const CONNECT_MS = 30_000;
 /** Every session id used here, to check none reached nginx's log. */
 const ids: string[] = [];
 
 before(async () => {
-  const port = await freePort();
-  cluster = await startCluster(2, {
-    '--trust-proxy': 'true',
-    '--allowed-origins': `https://127.0.0.1:${port}`,
-    '--grace': '10s',
-  });
-  const [n1, n2] = cluster.nodes as [ChildServer, ChildServer];
-  const tls = await tlsFiles();
-  const recipe = join(REPO_ROOT, 'deploy/nginx/homecall-cluster.conf');
-  nginx = await startNginx({
-    port,
-    site: (listen, dir) =>
-      readRecipe(recipe, {
-        'listen 443 ssl;': `listen 127.0.0.1:${listen} ssl;`,
-        '127.0.0.1:8443': `127.0.0.1:${n1.port}`,
-        '127.0.0.1:8444': `127.0.0.1:${n2.port}`,
-        '/etc/letsencrypt/live/call.example.org/fullchain.pem': tls.certPath,
-        '/etc/letsencrypt/live/call.example.org/privkey.pem': tls.keyPath,
-        '/var/log/nginx/homecall.access.log': join(dir, 'access.log'),
-      }),
-  });
+  ({ cluster, nginx, connect, probe } = await startNginxCluster(
+    { '--grace': '10s' },
+    { connectMs: CONNECT_MS, onId: (id) => ids.push(id) },
+  ));
 });
 after(async () => {
   await stopAllNginx();
   await stopAllRedis();
 });
-
-const signalUrl = (k: string) => `wss://127.0.0.1:${nginx.port}/signal?k=${k}`;
-const connect = (k: string) =>
-  TestClient.connect(signalUrl(k), { headers: { Origin: `https://127.0.0.1:${nginx.port}` } }, CONNECT_MS);
-
-/** Opens a session with hint `k` through nginx, reads the counts while it is open, ends it. */
-async function probe(k: string, whileOpen: () => Promise<void>): Promise<void> {
-  const c = await connect(k);
-  const id = uuid();
-  ids.push(id);
-  await c.join(id);
-  await whileOpen();
-  c.send({ type: 'hangup', sessionId: id });
-  await c.waitClose();
-}
 
 test('affinity: both participants of a call reach the same node through nginx; the id never reaches its log', async () => {
   const id = uuid();
