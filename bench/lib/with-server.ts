@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CertFiles } from './cert.js';
 import { Generator, type GeneratorDialect } from './gen-client.js';
-import { type RunningServer, type ServerName, startServer } from './targets.js';
+import { type RunningServer, type ServerName, startServer, type TargetName } from './targets.js';
 
 /** What every part that starts servers shares: the certificate, the work directory, the TLS mode. */
 export interface ServerEnv {
@@ -10,6 +10,14 @@ export interface ServerEnv {
   workDir: string;
   /** TLS session resumption in the generator (off with --full-tls). */
   resumeTls: boolean;
+}
+
+/** What every part that measures the targets on fresh servers is given. */
+export interface PartOptions {
+  env: ServerEnv;
+  /** The servers measured, in this order. */
+  targets: TargetName[];
+  log: (msg: string) => void;
 }
 
 export interface WithServerOptions {

@@ -1,17 +1,13 @@
 /** Part 2, "calls": call setup cost (server CPU per 1,000 calls) and throughput, per concurrency. */
 import { type CallsRun, runCalls } from '../lib/calls-run.js';
-import type { TargetName } from '../lib/targets.js';
-import { type ServerEnv, withServer } from '../lib/with-server.js';
+import { type PartOptions, withServer } from '../lib/with-server.js';
 
-export interface CallsOptions {
-  env: ServerEnv;
-  targets: TargetName[];
+export interface CallsOptions extends PartOptions {
   reps: number;
   /** Call loops at once, one window each, on the same server. */
   concurrency: number[];
   warmupMs: number;
   windowMs: number;
-  log: (msg: string) => void;
 }
 
 /** Every repetition on every target (a fresh server each), every concurrency in turn. */

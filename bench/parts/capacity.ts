@@ -3,14 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CapacityConfig } from '../lib/bench-config.js';
 import { type CapacityRun, holdForCapacity } from '../lib/capacity-hold.js';
 import type { TargetName } from '../lib/targets.js';
-import { type ServerEnv, withServer } from '../lib/with-server.js';
+import { type PartOptions, withServer } from '../lib/with-server.js';
 
-export interface CapacityOptions {
-  env: ServerEnv;
-  targets: TargetName[];
+export interface CapacityOptions extends PartOptions {
   capacity: CapacityConfig;
   settleMs: number;
-  log: (msg: string) => void;
 }
 
 /** One ramp per target, each on a fresh server. */

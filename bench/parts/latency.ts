@@ -1,7 +1,7 @@
 /** Part 3, "latency": one frame's relay time A -> B among idle and active pairs. */
 import type { LatencyConfig } from '../lib/bench-config.js';
 import type { TargetName } from '../lib/targets.js';
-import { type ServerEnv, withServer } from '../lib/with-server.js';
+import { type PartOptions, withServer } from '../lib/with-server.js';
 
 export interface LatencyRun {
   target: TargetName;
@@ -21,12 +21,9 @@ export interface LatencyRun {
   errors: Record<string, number>;
 }
 
-export interface LatencyOptions {
-  env: ServerEnv;
-  targets: TargetName[];
+export interface LatencyOptions extends PartOptions {
   reps: number;
   latency: LatencyConfig;
-  log: (msg: string) => void;
 }
 
 /** Every repetition on every target, each on a fresh server. */

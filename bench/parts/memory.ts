@@ -4,7 +4,7 @@ import type { CapacityConfig } from '../lib/bench-config.js';
 import { type CapacityRun, holdForCapacity } from '../lib/capacity-hold.js';
 import { round } from '../lib/stats.js';
 import type { TargetName } from '../lib/targets.js';
-import { type ServerEnv, withServer } from '../lib/with-server.js';
+import { type PartOptions, withServer } from '../lib/with-server.js';
 
 export interface MemoryRun {
   target: TargetName;
@@ -21,9 +21,7 @@ export interface MemoryRun {
   capacity?: CapacityRun;
 }
 
-export interface MemoryOptions {
-  env: ServerEnv;
-  targets: TargetName[];
+export interface MemoryOptions extends PartOptions {
   reps: number;
   smoke: boolean;
   /** Waiting-socket counts, ascending. */
@@ -31,7 +29,6 @@ export interface MemoryOptions {
   settleMs: number;
   /** Set when the capacity figure is taken in the first repetition (descriptor cap). */
   capacity: CapacityConfig | null;
-  log: (msg: string) => void;
 }
 
 /** Runs every repetition on every target; each run on a fresh server. */

@@ -2,19 +2,16 @@
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CallsRun, runCalls } from '../lib/calls-run.js';
-import { repoDir, type TargetName } from '../lib/targets.js';
-import { type ServerEnv, withServer } from '../lib/with-server.js';
+import { repoDir } from '../lib/targets.js';
+import { type PartOptions, withServer } from '../lib/with-server.js';
 import { summarizeProfile } from '../profile-summary.js';
 
-export interface ProfileOptions {
-  env: ServerEnv;
-  targets: TargetName[];
+export interface ProfileOptions extends PartOptions {
   /** Where the .cpuprofile files are kept (`<out>/profiles`). */
   keepDir: string;
   concurrency: number;
   warmupMs: number;
   windowMs: number;
-  log: (msg: string) => void;
 }
 
 /** Both servers, same load, so the profiles can be read as a difference. */
