@@ -10,7 +10,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Spread } from './lib/stats.js';
 import { existingMultiNodeSection, multiNodeMarkdown } from './multi-node.js';
-import { existingTurnRelaySection, turnRelayMarkdown } from './lib/turn-relay-report.js';
+import { TURN_RELAY_SECTION, turnRelayMarkdown } from './lib/turn-relay-report.js';
 import { PROXY_COST_SECTION, proxyCostMarkdown } from './lib/proxy-cost-report.js';
 import { BROWSER_SECTION, browserMarkdown } from './lib/browser-report.js';
 
@@ -352,7 +352,7 @@ export function renderMarkdown(r: Results, jsonFile: string, svgFile: string): s
       : (existingMultiNodeSection(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '') ?? ''),
     r.turnRelay
       ? turnRelayMarkdown(r.turnRelay, m.command, m.loadAverageAtEnd)
-      : (existingTurnRelaySection(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '') ?? ''),
+      : (TURN_RELAY_SECTION.existing(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '') ?? ''),
     r.proxyCost
       ? proxyCostMarkdown(r.proxyCost, m.command, m.loadAverageAtEnd)
       : (PROXY_COST_SECTION.existing(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '') ?? ''),

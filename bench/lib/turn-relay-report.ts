@@ -4,9 +4,9 @@
  * so a full report keeps it when a run has no TURN part.
  */
 import type { TurnRelayResult } from '../parts/turn-relay.js';
+import { docSection } from './doc-section.js';
 
-const MARK_BEGIN = '<!-- turn-relay:begin -->';
-const MARK_END = '<!-- turn-relay:end -->';
+export const TURN_RELAY_SECTION = docSection('turn-relay');
 const BAR_WIDTH = 40;
 
 const num = (v: number | null, digits = 2) => (v === null ? 'n/a' : v.toFixed(digits));
@@ -60,7 +60,7 @@ export function turnRelayMarkdown(r: TurnRelayResult, command: string, load: num
           `| ${stall.ms} ms of every ${stall.periodMs} ms | ${busy.lostPackets} of ${busy.sentPackets} (${num(lossPct(busy), 3)} %) | ${num(busy.transitP50Ms, 3)} / ${num(busy.transitP99Ms, 3)} | ${num(busy.addedP50Ms, 3)} / ${num(busy.addedP99Ms, 3)} | no loss, p99 under 2 ms | ${met(busy.addedP99Ms === null ? null : busy.lostPackets === 0 && busy.addedP99Ms < 2)} |`,
         ];
   return [
-    MARK_BEGIN,
+    TURN_RELAY_SECTION.begin,
     `## TURN relay: built-in against coturn (${r.config.calls} concurrent relayed calls)`,
     '',
     `Measured by \`${command}\`: ${r.config.calls} relayed calls, each two allocations of one session bound by a channel, ${num(r.config.packetsPerSec, 0)} packets/s of ${r.config.payloadBytes} bytes each way per call (about 1.5 Mbit/s), ${r.config.windowMs / 1000} s windows after ${r.config.warmupMs / 1000} s warm-up; built-in and coturn (Debian's, same machine, loopback) alternate window by window (A B, B A), ${r.config.reps} repetition(s), medians; the relay-less floor (leg to leg) is alternated in for "added" latency. CPU is the relay process's own (user + system). Load average at the end: ${load.map((v) => v.toFixed(2)).join(', ')}${loaded ? ' on 2 cores, shared with other work: absolute figures are noisy, ratios come from the same run' : ''}.`,
@@ -93,19 +93,6 @@ export function turnRelayMarkdown(r: TurnRelayResult, command: string, load: num
       ['coturn', c.callsPerCore],
     ]),
     '```',
-    MARK_END,
+    TURN_RELAY_SECTION.end,
   ].join('\n');
-}
-
-/** The section as docs/performance.md has it now, or null. */
-export function existingTurnRelaySection(docs: string): string | null {
-  const begin = docs.indexOf(MARK_BEGIN);
-  const end = docs.indexOf(MARK_END);
-  return begin >= 0 && end > begin ? docs.slice(begin, end + MARK_END.length) : null;
-}
-
-/** `docs` with its TURN relay section replaced by `section` (appended if it had none). */
-export function replaceTurnRelaySection(docs: string, section: string): string {
-  const old = existingTurnRelaySection(docs);
-  return old === null ? `${docs.trimEnd()}\n\n${section}\n` : docs.replace(old, () => section);
 }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { summarizeProfile } from '../profile-summary.js';
-import { replaceTurnRelaySection, turnRelayMarkdown } from '../lib/turn-relay-report.js';
+import { TURN_RELAY_SECTION, turnRelayMarkdown } from '../lib/turn-relay-report.js';
 import { round, spread } from '../lib/stats.js';
 import { repoDir } from '../lib/targets.js';
 import { directWindow, RelayedCalls, type WindowResult } from '../lib/turn-load.js';
@@ -286,6 +286,6 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     const file = join(repoDir, 'docs', 'performance.md');
     const command = `node --import tsx bench/parts/turn-relay.ts ${process.argv.slice(2).join(' ')}`.trim();
     const section = turnRelayMarkdown(result, command, loadavg());
-    writeFileSync(file, replaceTurnRelaySection(readFileSync(file, 'utf8'), section));
+    writeFileSync(file, TURN_RELAY_SECTION.replace(readFileSync(file, 'utf8'), section));
   }
 }

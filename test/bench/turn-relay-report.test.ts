@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { replaceTurnRelaySection, turnRelayMarkdown } from '../../bench/lib/turn-relay-report.js';
+import { TURN_RELAY_SECTION, turnRelayMarkdown } from '../../bench/lib/turn-relay-report.js';
 import type { TargetFigures, TurnRelayResult } from '../../bench/parts/turn-relay.js';
 
 function figures(over: Partial<TargetFigures>): TargetFigures {
@@ -62,9 +62,9 @@ test('the TURN section: ratios and targets from the figures, bars drawn to the s
 test('the TURN section replaces its old self between the markers, or is appended once', () => {
   const first = turnRelayMarkdown(result({}, {}), 'first', [1]);
   const second = turnRelayMarkdown(result({ cpuPer1kPacketsMs: 12 }, {}), 'second', [1]);
-  const docs = replaceTurnRelaySection('# Performance\n\nintro\n', first);
+  const docs = TURN_RELAY_SECTION.replace('# Performance\n\nintro\n', first);
   assert.ok(docs.startsWith('# Performance\n\nintro\n\n<!-- turn-relay:begin -->'));
-  const again = replaceTurnRelaySection(`${docs}\n## After\n`, second);
+  const again = TURN_RELAY_SECTION.replace(`${docs}\n## After\n`, second);
   assert.equal(again.split('turn-relay:begin').length, 2, 'one section');
   assert.ok(again.includes('`second`') && !again.includes('`first`'));
   assert.ok(again.endsWith('## After\n'), 'what follows the section is kept');
