@@ -10,7 +10,7 @@
  * two in-memory nodes (no Redis) as a third setup; `--cpu-prof-dir` runs every node under
  * `node --cpu-prof`; `--docs` writes its section of docs/performance.md.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,8 @@ import { type MultiNodeSummary, runMultiNode } from './parts/multi-node.js';
 
 const MARK_BEGIN = '<!-- multi-node:begin -->';
 const MARK_END = '<!-- multi-node:end -->';
+/** Hand-written notes on the figures, placed at the end of the section. */
+const NOTES = join(repoDir, 'bench', 'multi-node-notes.md');
 
 /** The "Several nodes" section of docs/performance.md, between markers a full report keeps. */
 export function multiNodeMarkdown(m: MultiNodeSummary, command: string, load: number[]): string {
@@ -83,6 +85,8 @@ export function multiNodeMarkdown(m: MultiNodeSummary, command: string, load: nu
           '',
           `Two in-memory nodes (no Redis) against one node, same load: CPU per call ${x(r.cpuPerCallPairOverSingle)}, calls/s ${x(r.callsPerSecSingleOverPair ?? Number.NaN)} (one ÷ two): what a second process on the same two cores costs by itself. Redis on top of that: CPU per call ${x(r.cpuPerCallClusterOverPair ?? Number.NaN)} of the in-memory pair.`,
         ]),
+    // The written reading of the figures (which run it cites is said there), kept across runs.
+    ...(existsSync(NOTES) ? ['', readFileSync(NOTES, 'utf8').trim()] : []),
     MARK_END,
   ].join('\n');
 }
