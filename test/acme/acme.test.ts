@@ -10,7 +10,8 @@ import { FakeClock } from '../../src/shared/testing/fake-clock.js';
 import { closeAllClients } from '../helpers/client.js';
 import { countFaults } from '../helpers/faults.js';
 import { joinPair, offer } from '../helpers/protocol.js';
-import { CERTIFICATE_LIFETIME_S, freePort, type Pebble, startPebble, TEST_DOMAIN } from '../helpers/pebble.js';
+import { freePort } from '../helpers/free-port.js';
+import { CERTIFICATE_LIFETIME_S, type Pebble, startPebble, TEST_DOMAIN } from '../helpers/pebble.js';
 import { type AcmeApp, getInsecure, servedCertificate, startAcmeApp, tempStateDir, waitFor } from './helpers.js';
 
 const HTTP_DOMAIN = 'http01.homecall.test';

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { FakeClock } from '../../src/shared/testing/fake-clock.js';
-import { freePort, type Pebble, startPebble, TEST_DOMAIN } from '../helpers/pebble.js';
+import { freePort } from '../helpers/free-port.js';
+import { type Pebble, startPebble, TEST_DOMAIN } from '../helpers/pebble.js';
 import { type AcmeApp, getInsecure, startAcmeApp, tempStateDir, waitFor } from './helpers.js';
 
 let pebble: Pebble;

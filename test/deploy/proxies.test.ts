@@ -13,7 +13,8 @@ import { answerLink, makeLink } from '../e2e/helpers/call.js';
 import { ensureWebBuild } from '../e2e/helpers/server.js';
 import { startCaddy } from '../helpers/caddy.js';
 import { tryUpgrade } from '../helpers/client.js';
-import { freePort, readRecipe, startNginx, stopAllNginx } from '../helpers/nginx.js';
+import { freePort } from '../helpers/free-port.js';
+import { readRecipe, startNginx, stopAllNginx } from '../helpers/nginx.js';
 import { type ChildServer, REPO_ROOT, spawnServer, stopAllServers } from '../helpers/server.js';
 import { tlsFiles } from '../helpers/tls.js';
 

@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, readRecipe } from './nginx.js';
+import { freePort } from './free-port.js';
+import { readRecipe } from './nginx.js';
 import { sleep } from './protocol.js';
 import { stopChild } from './stop-child.js';
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { TestClient } from './client.js';
 import { type Cluster, startCluster } from './cluster.js';
 import { uuid } from './ids.js';
-import { freePort, type Nginx, readRecipe, startNginx } from './nginx.js';
+import { freePort } from './free-port.js';
+import { type Nginx, readRecipe, startNginx } from './nginx.js';
 import { type ChildServer, type Flags, REPO_ROOT } from './server.js';
 import { tlsFiles } from './tls.js';
 

@@ -7,10 +7,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopChild } from './stop-child.js';
+import { freePort } from './free-port.js';
 
 const BINARY = '/usr/sbin/nginx';
 const START_ATTEMPTS = 5;
@@ -41,19 +42,6 @@ export interface NginxOptions {
 }
 
 const running = new Set<{ proc: ChildProcess; dir: string; stop: () => Promise<void> }>();
-
-/** A loopback port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A config file from deploy/ as it is, with exact strings replaced (addresses, certificate

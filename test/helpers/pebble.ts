@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { httpsGet } from './https-get.js';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { freePort } from './free-port.js';
 
 /** The name the tests get certificates for; pebble's DNS (pebble-challtestsrv) answers 127.0.0.1. */
 export const TEST_DOMAIN = 'call.homecall.test';
@@ -32,16 +32,6 @@ export interface PebbleOptions {
   tlsPort: number;
   /** The port pebble validates HTTP-01 on: the server's --http-port. */
   httpPort: number;
-}
-
-/** A free loopback TCP port (the kernel picks it; the test then hands it to a process). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv, log: string[]): ChildProcess {
