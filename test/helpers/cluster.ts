@@ -77,7 +77,7 @@ export async function hintPerNode(
     if (index < 0) throw new Error(`no node counted the probe session: ${before} -> ${during}`);
     hints[index] ??= k;
   }
-  const missing = hints.findIndex((h) => h === undefined);
+  const missing = hints.indexOf(undefined);
   if (missing >= 0) throw new Error(`the proxy never sent a session to node ${missing + 1}`);
   return hints as string[];
 }

@@ -145,7 +145,7 @@ const commands = [
   socketIndex.map((i) =>
     cmd(`hangup(${i})`, async (w) => {
       const c = w.clients[i];
-      if (!c || c.conn.state.kind !== 'joined') return;
+      if (c?.conn.state.kind !== 'joined') return;
       await feed(w, c, { type: 'hangup', sessionId: w.id });
       await settle();
       assert.equal(w.registry.stats().sessions, 0, 'rule 5: hangup drops the context');
