@@ -208,7 +208,12 @@ describe('help that stays until the problem is solved', { timeout: 600_000, conc
       await page.reload();
       await waitForState(page, 'ready', SLOW);
       // The shell came from the service worker: the network itself is off for the page.
-      const fetched = await page.evaluate(() => fetch('/healthz').then(() => 'answered', () => 'failed'));
+      const fetched = await page.evaluate(() =>
+        fetch('/healthz').then(
+          () => 'answered',
+          () => 'failed',
+        ),
+      );
       assert.equal(fetched, 'failed', 'the page is offline');
       // Chromium 150 under playwright 1.65 gives a new document navigator.onLine === true in an
       // offline context (playwright #42174): the emulation reaches only documents that exist
