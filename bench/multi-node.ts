@@ -25,8 +25,10 @@ const NOTES = join(repoDir, 'bench', 'multi-node-notes.md');
 
 /** The "Several nodes" section of docs/performance.md, between markers a full report keeps. */
 export function multiNodeMarkdown(m: MultiNodeSummary, command: string, load: number[]): string {
-  const x = (v: number) => `${v.toFixed(2)}×`;
-  const ms = (v: number) => v.toFixed(2);
+  // A results file re-read from JSON has null where the run had NaN (no such figure).
+  const none = (v: number | null) => v === null || Number.isNaN(v);
+  const x = (v: number | null) => (v === null || none(v) ? 'n/a' : `${v.toFixed(2)}×`);
+  const ms = (v: number | null) => (v === null || none(v) ? 'n/a' : v.toFixed(2));
   const met = (ok: boolean) => (ok ? 'yes' : '**no**');
   const r = m.ratios;
   const pair = m.pair;
@@ -74,7 +76,7 @@ export function multiNodeMarkdown(m: MultiNodeSummary, command: string, load: nu
     ),
     row(
       'cross-node relay p50 / p99 (ms)',
-      (s) => (Number.isNaN(s.crossNodeP99Ms) ? 'n/a' : `${ms(s.crossNodeP50Ms)} / ${ms(s.crossNodeP99Ms)}`),
+      (s) => (none(s.crossNodeP99Ms) ? 'n/a' : `${ms(s.crossNodeP50Ms)} / ${ms(s.crossNodeP99Ms)}`),
       `p99 ${x(r.crossOverSameNodeP99)} of same-node`,
       'at most 2×',
       met(r.crossOverSameNodeP99 <= 2),
