@@ -21,6 +21,11 @@ export type ProxyTargetName = 'homecall-proxy' | 'floor-ws' | 'peerjs';
 
 /** Extra arguments for the floor relay (diagnosis only, e.g. `--sniff`). */
 export const floorExtraArgs: string[] = (process.env.BENCH_FLOOR_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * Extra arguments for HomeCall (diagnosis only: what a feature costs, e.g.
+ * `BENCH_HOMECALL_ARGS='--builtin-turn false'`); never for figures in the docs.
+ */
+export const homecallExtraArgs: string[] = (process.env.BENCH_HOMECALL_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
  * Capacity-type limits raised for the load test, and only those: the default 50 sockets per
@@ -64,6 +69,8 @@ export interface StartOptions {
   label: string;
   /** Directory for `node --cpu-prof`, when profiling. */
   cpuProfDir?: string;
+  /** More node options for the server process (diagnosis, e.g. heap snapshots on a signal). */
+  nodeArgs?: string[];
 }
 
 /** The server process's arguments after node's own (profiler, lag probe). */
@@ -95,6 +102,7 @@ function serverArgs(target: ServerName, opts: StartOptions): string[] {
         ...HOMECALL_LOAD_FLAGS,
         // Recipe B of the README: plain HTTP from a TLS-terminating proxy on loopback.
         ...(target === 'homecall-proxy' ? ['--trust-proxy'] : []),
+        ...homecallExtraArgs,
       ];
     case 'floor':
       return ['--import', 'tsx', join(benchDir, 'floor-relay.ts'), ...common, ...floorExtraArgs];
@@ -110,7 +118,10 @@ export async function startServer<T extends ServerName>(target: T, opts: StartOp
   const lagFile = join(opts.workDir, `${opts.label}.lag.jsonl`);
   rmSync(lagFile, { force: true });
   const probe = ['--import', join(benchDir, 'lag-probe.mjs')];
-  const prof = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir];
+  const prof = [
+    ...(opts.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir]),
+    ...(opts.nodeArgs ?? []),
+  ];
   // The lag probe after tsx's loader, as before, so every server loads it the same way.
   const rest = serverArgs(target, opts);
   const args =
