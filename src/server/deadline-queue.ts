@@ -34,6 +34,11 @@ export class DeadlineQueue<T> {
 
   delete(item: T): void {
     this.#deadlines.delete(item);
+    // Nothing left to wait for: no timer stays armed.
+    if (this.#deadlines.size === 0 && this.#timer !== null) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = null;
+    }
   }
 
   /** No more expiries (shutdown). */

@@ -1,10 +1,21 @@
 import type { Limits } from '../../shared/protocol/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import { DeadlineQueue } from '../deadline-queue.js';
 import type { Place } from './session-registry.js';
 
 export interface ContextTimersOptions {
   clock: Clock;
   limits: Pick<Limits, 'aloneMs' | 'graceMs'>;
+  /**
+   * The alone timeouts of every context (made by aloneTimeouts() with the same aloneMs): one
+   * timer for all of them, not one per waiting context. Its own queue when not given.
+   */
+  aloneQueue?: DeadlineQueue<ContextTimers>;
+}
+
+/** The shared queue of alone timeouts for ContextTimers (all with the same aloneMs). */
+export function aloneTimeouts(clock: Clock, aloneMs: number): DeadlineQueue<ContextTimers> {
+  return new DeadlineQueue<ContextTimers>({ clock, delayMs: aloneMs, expire: (timers) => timers.aloneExpired() });
 }
 
 /**
@@ -15,12 +26,15 @@ export class ContextTimers {
   readonly #clock: Clock;
   readonly #limits: Pick<Limits, 'aloneMs' | 'graceMs'>;
   #lifetime: TimerHandle | null = null;
-  #alone: TimerHandle | null = null;
+  readonly #aloneQueue: DeadlineQueue<ContextTimers>;
+  /** What the running alone timeout calls; null when none runs. */
+  #onAlone: (() => void) | null = null;
   readonly #grace: [TimerHandle | null, TimerHandle | null] = [null, null];
 
   constructor(options: ContextTimersOptions) {
     this.#clock = options.clock;
     this.#limits = options.limits;
+    this.#aloneQueue = options.aloneQueue ?? aloneTimeouts(options.clock, options.limits.aloneMs);
   }
 
   /** Whether the lifetime cap is armed (several nodes: each node with a participant arms it once). */
@@ -42,16 +56,20 @@ export class ContextTimers {
 
   /** (Re)starts the alone timeout: someone is alone in the context. */
   startAlone(onExpire: () => void): void {
-    this.#cancel(this.#alone);
-    this.#alone = this.#clock.setTimeout(() => {
-      this.#alone = null;
-      onExpire();
-    }, this.#limits.aloneMs);
+    this.#onAlone = onExpire;
+    this.#aloneQueue.add(this);
   }
 
   cancelAlone(): void {
-    this.#cancel(this.#alone);
-    this.#alone = null;
+    this.#onAlone = null;
+    this.#aloneQueue.delete(this);
+  }
+
+  /** The alone timeout fell (called by the queue). */
+  aloneExpired(): void {
+    const onExpire = this.#onAlone;
+    this.#onAlone = null;
+    onExpire?.();
   }
 
   /** (Re)starts the grace period of a held place (rule 6). */
@@ -70,8 +88,9 @@ export class ContextTimers {
 
   /** Cancels every timer of the context. */
   clear(): void {
-    for (const handle of [this.#lifetime, this.#alone, ...this.#grace]) this.#cancel(handle);
-    this.#lifetime = this.#alone = this.#grace[0] = this.#grace[1] = null;
+    for (const handle of [this.#lifetime, ...this.#grace]) this.#cancel(handle);
+    this.#lifetime = this.#grace[0] = this.#grace[1] = null;
+    this.cancelAlone();
   }
 
   #cancel(handle: TimerHandle | null): void {

@@ -1,7 +1,7 @@
 import type { Limits } from '../../shared/protocol/index.js';
 import type { Clock } from '../clock.js';
 import { type Logger, TaggedLog } from '../logger.js';
-import { ContextTimers } from './context-timers.js';
+import { aloneTimeouts, ContextTimers } from './context-timers.js';
 import type { ContextRef, EndReason, SessionObserver } from './session-events.js';
 
 export interface LiveContextsOptions {
@@ -27,9 +27,12 @@ interface LiveContext {
 export class LiveContexts {
   readonly #options: LiveContextsOptions;
   readonly #live = new Map<string, LiveContext>();
+  /** Every context's alone timeout: one timer for all. */
+  readonly #alone: ReturnType<typeof aloneTimeouts>;
 
   constructor(options: LiveContextsOptions) {
     this.#options = options;
+    this.#alone = aloneTimeouts(options.clock, options.limits.aloneMs);
   }
 
   /** Live contexts with a record (each holds that context's timers). */
@@ -89,7 +92,11 @@ export class LiveContexts {
     if (live === undefined || live.contextId !== contextId) {
       live?.timers.clear();
       const { clock, limits } = this.#options;
-      live = { contextId, log: this.#child(sessionId), timers: new ContextTimers({ clock, limits }) };
+      live = {
+        contextId,
+        log: this.#child(sessionId),
+        timers: new ContextTimers({ clock, limits, aloneQueue: this.#alone }),
+      };
       this.#live.set(sessionId, live);
     }
     return live;
