@@ -116,6 +116,8 @@ export interface ProxyCostOptions {
   log: (msg: string) => void;
   /** Directory for `node --cpu-prof` on every server started, when profiling. */
   cpuProfDir?: string;
+  /** Only these measurements (diagnosis); all three by default. */
+  only?: ReadonlySet<'memory' | 'calls' | 'latency'>;
 }
 
 type Transports = Record<ProxyTargetName, Record<string, number>>;
@@ -223,9 +225,10 @@ export async function runProxyCost(options: ProxyCostOptions): Promise<ProxyCost
     // A B C, then C B A: a drift in the machine's load favours no target.
     const targets = rep % 2 === 1 ? [...PROXY_TARGETS] : [...PROXY_TARGETS].reverse();
     order.push(targets);
-    for (const t of targets) memory.push(await memoryRun(options, seen, t, rep));
-    for (const t of targets) calls.push(await callsRun(options, seen, t, rep));
-    for (const t of targets) latency.push(await latencyRun(options, seen, t, rep));
+    const runs = (what: 'memory' | 'calls' | 'latency') => options.only === undefined || options.only.has(what);
+    if (runs('memory')) for (const t of targets) memory.push(await memoryRun(options, seen, t, rep));
+    if (runs('calls')) for (const t of targets) calls.push(await callsRun(options, seen, t, rep));
+    if (runs('latency')) for (const t of targets) latency.push(await latencyRun(options, seen, t, rep));
   }
   const figures = Object.fromEntries(
     PROXY_TARGETS.map((t) => {
@@ -258,10 +261,13 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       docs: { type: 'boolean', default: false },
       // node --cpu-prof on every server; the .cpuprofile files go to this directory.
       profile: { type: 'string' },
+      // Diagnosis: only some measurements, e.g. `--only memory` (never with --docs).
+      only: { type: 'string' },
     },
   });
   const base = values.smoke ? PROXY_COST_SMOKE : PROXY_COST_FULL;
   const config: ProxyCostConfig = { ...base, reps: values.smoke ? base.reps : Number(values.reps) };
+  if (values.docs && values.only !== undefined) throw new Error('--docs needs every measurement (no --only)');
   const log = (l: string) => console.error(l);
   const why = ensureServerBuild({ noBuild: false, log });
   if (why !== null) throw new Error(`HomeCall cannot be measured: ${why}`);
@@ -273,6 +279,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       config,
       log,
       ...(values.profile === undefined ? {} : { cpuProfDir: values.profile }),
+      ...(values.only === undefined
+        ? {}
+        : { only: new Set(values.only.split(',') as Array<'memory' | 'calls' | 'latency'>) }),
     });
     console.log(JSON.stringify(result, null, 2));
     if (values.docs) {
