@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -92,6 +93,40 @@ test('metrics are not public: /metrics is 404 on the public port and served on t
       await quiet.close();
     }
   } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+function listenLoopback(port = 0): Promise<Server> {
+  const server = createServer();
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+const portOf = (server: Server) => (server.address() as { port: number }).port;
+const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+test('a listener that cannot start fails startApp and closes the ones already open (the HTTPS port is free again)', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'homecall-app-'));
+  const blocker = await listenLoopback();
+  const probe = await listenLoopback();
+  const port = portOf(probe);
+  await closeServer(probe);
+  try {
+    const config = loadConfig(
+      ['--port', String(port), '--host', '127.0.0.1', '--state-dir', stateDir, '--turn-port', '0'].concat([
+        '--metrics-port',
+        String(portOf(blocker)),
+        '--metrics-host',
+        '127.0.0.1',
+      ]),
+      {},
+    );
+    await assert.rejects(startApp(config, { logDestination: { write: () => {} } }), { code: 'EADDRINUSE' });
+    await closeServer(await listenLoopback(port));
+  } finally {
+    await closeServer(blocker);
     rmSync(stateDir, { recursive: true, force: true });
   }
 });

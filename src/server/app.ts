@@ -182,6 +182,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   let address: Awaited<ReturnType<typeof server.listen>>;
   let redirect: RedirectServer | undefined;
+  /** A listener failed to start: what was started closes again before the error goes on. */
+  const closeStarted = async () => {
+    await gateway.shutdown();
+    await server.close();
+    await redis?.close();
+    await redirect?.close();
+    await turn?.server.close();
+  };
   let httpPort: number | undefined;
   try {
     address = await server.listen(config.port, config.host);
@@ -193,11 +201,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       httpPort = (await redirect.listen(config.httpPort, config.host)).port;
     }
   } catch (error) {
-    await gateway.shutdown();
-    await server.close();
-    await redis?.close();
-    await redirect?.close();
-    await turn?.server.close();
+    await closeStarted();
     throw error;
   }
   let metricsServer: MetricsServer | undefined;
@@ -208,11 +212,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       const { port } = await metricsServer.listen(config.metricsPort, config.metricsHost);
       metricsUrl = `http://${hostForUrl(config.metricsHost ?? 'localhost')}:${port}/metrics`;
     } catch (error) {
-      await gateway.shutdown();
-      await server.close();
-      await redis?.close();
-      await redirect?.close();
-      await turn?.server.close();
+      await closeStarted();
       throw error;
     }
     logger.info({ url: metricsUrl }, 'metrics listening');
