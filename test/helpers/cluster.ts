@@ -2,7 +2,9 @@
  * Several real HomeCall processes sharing one private redis-server (README "Several nodes"),
  * with test timings: heartbeat 250 ms, node timeout 2 s (a loaded machine stalls event loops), sweep 50 ms.
  */
+import assert from 'node:assert/strict';
 import { affinityHint } from '../../src/shared/affinity-hint.js';
+import { type Frame, TestClient } from './client.js';
 import { tokenSecret as newSecret, uuid } from './ids.js';
 import { type RedisServer, startRedis } from './redis.js';
 import { type ChildServer, type Flags, spawnServer } from './server.js';
@@ -80,4 +82,37 @@ export async function hintPerNode(
   const missing = hints.indexOf(undefined);
   if (missing >= 0) throw new Error(`the proxy never sent a session to node ${missing + 1}`);
   return hints as string[];
+}
+
+/** Generous: a loaded 2-core machine can take seconds for a TLS handshake. */
+const CONNECT_MS = 30_000;
+
+/** A signalling socket straight to one node. */
+export const connectTo = (node: ChildServer) => TestClient.connect(node.wsUrl, {}, CONNECT_MS);
+
+/** A candidate frame numbered `n` (its text and port carry it). */
+export const candidateFrame = (sessionId: string, n: number) => ({
+  type: 'candidate',
+  sessionId,
+  candidate: { candidate: `candidate:${n} 1 udp 1 192.0.2.1 ${n} typ host`, sdpMid: '0', sdpMLineIndex: 0 },
+});
+
+export interface CrossPair {
+  id: string;
+  a: TestClient;
+  b: TestClient;
+  ja: Frame;
+  jb: Frame;
+}
+
+/** A joins on `na`, B on `nb`; the handshake frames are consumed. */
+export async function pairAcross(na: ChildServer, nb: ChildServer, id = uuid()): Promise<CrossPair> {
+  const a = await connectTo(na);
+  const ja = await a.join(id);
+  assert.equal(ja.peer, false);
+  const b = await connectTo(nb);
+  const jb = await b.join(id);
+  assert.equal(jb.peer, true);
+  assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'joined' });
+  return { id, a, b, ja, jb };
 }

@@ -2,8 +2,14 @@
 // participants of each session sit on different nodes on purpose (README "Several nodes").
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Frame, TestClient } from '../helpers/client.js';
-import { type Cluster, startCluster } from '../helpers/cluster.js';
+import {
+  type Cluster,
+  type CrossPair,
+  candidateFrame as cand,
+  connectTo as connect,
+  pairAcross,
+  startCluster,
+} from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
 import { assertError, expectError, expectQuiet, expectQuietVia, offer, sleep } from '../helpers/protocol.js';
 import { sessionTraces, stopAllRedis } from '../helpers/redis.js';
@@ -25,36 +31,6 @@ before(async () => {
   [n1, n2, n3] = cluster.nodes as [ChildServer, ChildServer, ChildServer];
 });
 after(() => stopAllRedis());
-
-const cand = (sessionId: string, n: number) => ({
-  type: 'candidate',
-  sessionId,
-  candidate: { candidate: `candidate:${n} 1 udp 1 192.0.2.1 ${n} typ host`, sdpMid: '0', sdpMLineIndex: 0 },
-});
-
-interface CrossPair {
-  id: string;
-  a: TestClient;
-  b: TestClient;
-  ja: Frame;
-  jb: Frame;
-}
-
-/** A joins on `na`, B on `nb`; the handshake frames are consumed. */
-/** Generous: a loaded 2-core machine can take seconds for a TLS handshake. */
-const CONNECT_MS = 30_000;
-const connect = (node: ChildServer) => TestClient.connect(node.wsUrl, {}, CONNECT_MS);
-
-async function pairAcross(na: ChildServer, nb: ChildServer, id = uuid()): Promise<CrossPair> {
-  const a = await connect(na);
-  const ja = await a.join(id);
-  assert.equal(ja.peer, false);
-  const b = await connect(nb);
-  const jb = await b.join(id);
-  assert.equal(jb.peer, true);
-  assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'joined' });
-  return { id, a, b, ja, jb };
-}
 
 describe('pairing and relay across nodes', () => {
   test('rule 1 and 3: A on node 1, B on node 2: both see each other and frames flow both ways', async () => {

@@ -3,8 +3,14 @@
 import assert from 'node:assert/strict';
 import { get } from 'node:https';
 import { after, before, describe, test } from 'node:test';
-import { type Frame, TestClient } from '../helpers/client.js';
-import { type Cluster, startCluster } from '../helpers/cluster.js';
+import type { Frame, TestClient } from '../helpers/client.js';
+import {
+  type Cluster,
+  candidateFrame as cand,
+  connectTo as connect,
+  pairAcross,
+  startCluster,
+} from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
 import { expectError, expectQuiet, offer, sleep } from '../helpers/protocol.js';
 import { sessionTraces, stopAllRedis } from '../helpers/redis.js';
@@ -22,24 +28,6 @@ before(async () => {
   [n1, n2, n3] = cluster.nodes as [ChildServer, ChildServer, ChildServer];
 });
 after(() => stopAllRedis());
-
-const CONNECT_MS = 30_000;
-const connect = (node: ChildServer) => TestClient.connect(node.wsUrl, {}, CONNECT_MS);
-const cand = (sessionId: string, n: number) => ({
-  type: 'candidate',
-  sessionId,
-  candidate: { candidate: `candidate:${n} 1 udp 1 192.0.2.1 ${n} typ host`, sdpMid: '0', sdpMLineIndex: 0 },
-});
-
-async function pairAcross(na: ChildServer, nb: ChildServer, id = uuid()) {
-  const a = await connect(na);
-  const ja = await a.join(id);
-  const b = await connect(nb);
-  const jb = await b.join(id);
-  assert.deepEqual([ja.peer, jb.peer], [false, true]);
-  assert.deepEqual(await a.next('peer'), { type: 'peer', sessionId: id, state: 'joined' });
-  return { id, a, b, ja, jb };
-}
 
 function health(node: ChildServer): Promise<number> {
   return new Promise((resolve) => {
