@@ -2,6 +2,7 @@ import type { Clock } from '../../shared/clock.js';
 import { type CandidateInit, type IceServer, toCandidateInit } from '../../shared/protocol/index.js';
 import { IceRestartPolicy } from './ice-restart-policy.js';
 import { candidateKey, sdpFingerprint } from './sdp.js';
+import { SETTLE_MS, sampleOf, videoSendStalled, WINDOW_MS } from './send-watch.js';
 
 export type Description = { type: 'offer' | 'answer'; sdp: string };
 export type OutgoingSignal =
@@ -62,6 +63,14 @@ export class PeerSession {
   #work: Promise<void> = Promise.resolve();
   readonly #restarts: IceRestartPolicy;
   #closed = false;
+  /**
+   * We replaced our connection ourselves (#startOver): the next ones get a certificate of their
+   * own, so the other side sees a new fingerprint and rebuilds too instead of taking our offer
+   * as a renegotiation of its old connection.
+   */
+  #startedOver = false;
+  /** The media link broke and has not come back yet (see #watchVideoSend). */
+  #interrupted = false;
   readonly #o: PeerSessionOptions;
 
   constructor(options: PeerSessionOptions) {
@@ -71,7 +80,11 @@ export class PeerSession {
       offerer: options.initiator,
       restart: () => this.restartIce(),
       connectionState: () => this.#pc.connectionState,
-      onLink: (link) => this.#o.onLink(link),
+      onLink: (link) => {
+        if (link === 'connected' && this.#interrupted) this.#watchVideoSend(this.#pc);
+        this.#interrupted = link === 'interrupted';
+        this.#o.onLink(link);
+      },
     });
     this.#create(options.initiator);
   }
@@ -80,7 +93,7 @@ export class PeerSession {
     const pc = new RTCPeerConnection({
       iceServers: this.#o.iceServers as RTCIceServer[],
       bundlePolicy: 'max-bundle',
-      ...(this.#o.certificates ? { certificates: this.#o.certificates } : {}),
+      ...(this.#o.certificates && !this.#startedOver ? { certificates: this.#o.certificates } : {}),
     });
     this.#pc = pc;
     this.#makingOffer = this.#ignoreOffer = false;
@@ -284,6 +297,45 @@ export class PeerSession {
       await t.sender.replaceTrack(track);
       if (track && t.direction === 'recvonly') t.direction = 'sendrecv';
     }
+  }
+
+  /**
+   * The link is back after an outage: look at our video sender twice and, if its encoder is
+   * stuck (send-watch.ts), start over on a fresh connection, as a reload would. The other
+   * side sees an offer from a new connection and rebuilds its own (handleDescription).
+   */
+  #watchVideoSend(pc: RTCPeerConnection): void {
+    const sample = async () => {
+      const sender = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video')?.sender;
+      if (!sender) return null;
+      const report: Record<string, unknown>[] = [];
+      (await pc.getStats()).forEach((s: Record<string, unknown>) => report.push(s));
+      return sampleOf(report, sender.track);
+    };
+    const current = () => pc === this.#pc && !this.#closed && !this.#interrupted && pc.connectionState === 'connected';
+    this.#o.clock.setTimeout(async () => {
+      if (!current()) return;
+      const first = await sample();
+      if (first === null) return;
+      this.#o.clock.setTimeout(async () => {
+        if (!current()) return;
+        const second = await sample();
+        if (second === null || !current() || !videoSendStalled(first, second)) return;
+        this.#o.log?.('our video stopped after the outage; starting over on a fresh connection');
+        this.#startOver();
+      }, WINDOW_MS);
+    }, SETTLE_MS);
+  }
+
+  /** A fresh connection of ours that offers at once (the other side answers from a fresh one). */
+  #startOver(): void {
+    this.#queue(async () => {
+      if (this.#closed) return;
+      for (const ch of this.#channels) ch.close();
+      this.#pc.close();
+      this.#startedOver = true;
+      this.#create(true);
+    });
   }
 
   /** Sends on the data channel; false when it is not open. */
