@@ -5,6 +5,7 @@ import { connect } from 'node:tls';
 import type { App } from '../../src/server/app.js';
 import type { Clock } from '../../src/shared/clock.js';
 import { httpsGet } from '../helpers/https-get.js';
+import { collectLogs } from '../helpers/server.js';
 
 export interface AcmeApp {
   app: App;
@@ -17,12 +18,7 @@ export interface AcmeApp {
 export async function startAcmeApp(flags: string[], clock: Clock): Promise<AcmeApp> {
   const { loadConfig } = await import('../../src/server/config/index.js');
   const { startApp } = await import('../../src/server/app.js');
-  const logs: string[] = [];
-  const logDestination = {
-    write(chunk: string) {
-      for (const line of chunk.split('\n')) if (line) logs.push(line);
-    },
-  };
+  const { logs, logDestination } = collectLogs();
   const app = await startApp(
     loadConfig(['--host', '127.0.0.1', '--log-level', 'debug', '--builtin-turn', 'false', ...flags], {}),
     {

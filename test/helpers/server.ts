@@ -75,17 +75,23 @@ async function buildArgv(flags: Flags, options: ServerOptions) {
 
 const toWsUrl = (url: string) => `${url.replace(/^https:/, 'wss:').replace(/\/$/, '')}/signal`;
 
-/** Starts the real server in this process (`loadConfig` + `startApp`) on 127.0.0.1, port 0. */
-export async function startServer(flags: Flags = {}, options: ServerOptions = {}): Promise<RunningServer> {
-  const { argv, secret, stateDir } = await buildArgv(flags, options);
-  const { loadConfig } = await import('../../src/server/config/index.js');
-  const { startApp } = await import('../../src/server/app.js');
+/** A log destination for startApp that keeps every line (JSON text) in `logs`. */
+export function collectLogs(): { logs: string[]; logDestination: { write(chunk: string): void } } {
   const logs: string[] = [];
   const logDestination = {
     write(chunk: string) {
       for (const line of chunk.split('\n')) if (line) logs.push(line);
     },
   };
+  return { logs, logDestination };
+}
+
+/** Starts the real server in this process (`loadConfig` + `startApp`) on 127.0.0.1, port 0. */
+export async function startServer(flags: Flags = {}, options: ServerOptions = {}): Promise<RunningServer> {
+  const { argv, secret, stateDir } = await buildArgv(flags, options);
+  const { loadConfig } = await import('../../src/server/config/index.js');
+  const { startApp } = await import('../../src/server/app.js');
+  const { logs, logDestination } = collectLogs();
   const config = loadConfig(argv, {});
   const app = await startApp(config, { logDestination });
   let closed = false;
