@@ -309,7 +309,9 @@ export class PeerSession {
       const sender = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video')?.sender;
       if (!sender) return null;
       const report: Record<string, unknown>[] = [];
-      (await pc.getStats()).forEach((s: Record<string, unknown>) => report.push(s));
+      (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+        report.push(s);
+      });
       return sampleOf(report, sender.track);
     };
     const current = () => pc === this.#pc && !this.#closed && !this.#interrupted && pc.connectionState === 'connected';
