@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/clock.js';
 import { type CandidateInit, type IceServer, toCandidateInit } from '../../shared/protocol/index.js';
 import { IceRestartPolicy } from './ice-restart-policy.js';
 import { candidateKey, sdpFingerprint } from './sdp.js';
-import { SETTLE_MS, sampleOf, videoSendStalled, WINDOW_MS } from './send-watch.js';
+import { LOOKS, SETTLE_MS, sampleOf, type VideoSendSample, videoSendStalled, WINDOW_MS } from './send-watch.js';
 
 export type Description = { type: 'offer' | 'answer'; sdp: string };
 export type OutgoingSignal =
@@ -300,7 +300,7 @@ export class PeerSession {
   }
 
   /**
-   * The link is back after an outage: look at our video sender twice and, if its encoder is
+   * The link is back after an outage: look at our video sender every few seconds and, if its encoder is
    * stuck (send-watch.ts), start over on a fresh connection, as a reload would. The other
    * side sees an offer from a new connection and rebuilds its own (handleDescription).
    */
@@ -315,18 +315,21 @@ export class PeerSession {
       return sampleOf(report, sender.track);
     };
     const current = () => pc === this.#pc && !this.#closed && !this.#interrupted && pc.connectionState === 'connected';
-    this.#o.clock.setTimeout(async () => {
+    let last: VideoSendSample | null = null;
+    let looks = 0;
+    const look = async () => {
       if (!current()) return;
-      const first = await sample();
-      if (first === null) return;
-      this.#o.clock.setTimeout(async () => {
-        if (!current()) return;
-        const second = await sample();
-        if (second === null || !current() || !videoSendStalled(first, second)) return;
+      const now = await sample();
+      if (now === null || !current()) return;
+      if (last !== null && videoSendStalled(last, now)) {
         this.#o.log?.('our video stopped after the outage; starting over on a fresh connection');
         this.#startOver();
-      }, WINDOW_MS);
-    }, SETTLE_MS);
+        return;
+      }
+      last = now;
+      if (++looks < LOOKS) this.#o.clock.setTimeout(look, WINDOW_MS);
+    };
+    this.#o.clock.setTimeout(look, SETTLE_MS);
   }
 
   /** A fresh connection of ours that offers at once (the other side answers from a fresh one). */

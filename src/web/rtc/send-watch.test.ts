@@ -13,6 +13,13 @@ test('X2: a live camera, a path with room, no frame encoded across the window: s
   assert.equal(videoSendStalled(on(177), on(177)), true);
 });
 
+test('an encoder replaced within the window (its count starts again at 0) is not judged yet', () => {
+  assert.equal(videoSendStalled(on(177), on(0)), false);
+  assert.equal(videoSendStalled(on(177), on(40)), false);
+  // The next window does judge it.
+  assert.equal(videoSendStalled(on(0), on(0)), true);
+});
+
 test('an encoder that makes frames, however few, is not stalled', () => {
   assert.equal(videoSendStalled(on(0), on(1)), false);
   assert.equal(videoSendStalled(on(100), on(180)), false);
