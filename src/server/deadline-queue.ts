@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from './clock.js';
 /**
  * Deadlines that are all the same delay after their start (a first-byte timeout, a join
  * timeout): items expire in the order they were added, so one timer on the oldest serves them
- * all, instead of a timer (and a closure) per socket. A Set keeps insertion order and deletes in
+ * all, instead of a timer (and a closure) per socket. A Map keeps insertion order and deletes in
  * O(1), so an item that no longer needs its deadline is simply deleted.
  */
 export class DeadlineQueue<T> {
@@ -51,16 +51,16 @@ export class DeadlineQueue<T> {
 
   #arm(): void {
     if (this.#timer !== null || this.#stopped) return;
-    for (const deadline of this.#deadlines.values()) {
-      this.#timer = this.#clock.setTimeout(
-        () => {
-          this.#timer = null;
-          this.#run();
-        },
-        Math.max(0, deadline - this.#clock.now()),
-      );
-      return;
-    }
+    // The oldest item's deadline is the earliest: all share one delay.
+    const oldest = this.#deadlines.values().next();
+    if (oldest.done) return;
+    this.#timer = this.#clock.setTimeout(
+      () => {
+        this.#timer = null;
+        this.#run();
+      },
+      Math.max(0, oldest.value - this.#clock.now()),
+    );
   }
 
   #run(): void {

@@ -336,8 +336,7 @@ export class PeerSession {
   #startOver(): void {
     this.#queue(async () => {
       if (this.#closed) return;
-      for (const ch of this.#channels) ch.close();
-      this.#pc.close();
+      this.#closeConnection();
       this.#startedOver = true;
       this.#create(true);
     });
@@ -355,6 +354,10 @@ export class PeerSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#restarts.stop();
+    this.#closeConnection();
+  }
+
+  #closeConnection(): void {
     for (const ch of this.#channels) ch.close();
     this.#pc.close();
   }
