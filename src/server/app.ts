@@ -11,7 +11,6 @@ import { createRoutes } from './http/routes.js';
 import { createStaticFiles } from './http/static-files.js';
 import { createIceServerProvider } from './ice-servers.js';
 import { LogSink } from './log-sink.js';
-import { batchingWriter, createFdWriter } from './log-writer.js';
 import { createLogger, createSessionTagger, type Logger } from './logger.js';
 import { metricsObserver, PromMetrics } from './metrics.js';
 import { MemoryRegistry } from './sessions/memory-registry.js';
@@ -44,8 +43,8 @@ export interface App {
 }
 
 export interface AppOptions {
-  /** Where log lines go; a LogSink on stdout by default. */
-  logDestination?: DestinationStream | LogSink;
+  /** Where log lines go (main.ts gives its stdout LogSink; tests collect the lines). */
+  logDestination: DestinationStream | LogSink;
   /** Directory of the built web client; default dist/web. */
   webRoot?: string;
   /** Time for every part of the server (timeouts on its monotonic `now`); the system clock by default. */
@@ -59,34 +58,13 @@ const CLOSE_BUDGET_MS = 5000;
 /** The share of that budget the gateway gets to say goodbye (1012) to its sockets. */
 const GATEWAY_SHUTDOWN_BUDGET_MS = 3500;
 const LOG_FLUSH_BUDGET_MS = 500;
-/** Log lines held while stdout is slow; beyond this they are dropped and counted (X8). */
-export const LOG_BUFFER_BYTES = 1024 * 1024;
-
-/** The production log destination: stdout, never blocking, bounded (reliability.md X8). */
-export function createStdoutSink(clock: Clock = systemClock): LogSink {
-  const sink = new LogSink({
-    writer: batchingWriter(createFdWriter(1), clock),
-    maxBufferedBytes: LOG_BUFFER_BYTES,
-    clock,
-  });
-  // The batch timer does not hold the process open: a process that ends on its own writes
-  // what waits first (process.exit goes through settle(), which does the same).
-  if (stdoutSinks.size === 0)
-    process.on('beforeExit', () => {
-      for (const s of stdoutSinks) s.flush();
-    });
-  stdoutSinks.add(sink);
-  return sink;
-}
-const stdoutSinks = new Set<LogSink>();
-
 /**
  * The composition root (style.md §2): the only place that constructs and wires the server's
  * parts; every other module gets its collaborators in an options object. Then listens.
  */
-export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+export async function startApp(config: Config, options: AppOptions): Promise<App> {
   const clock = options.clock ?? systemClock;
-  const destination = options.logDestination ?? createStdoutSink(clock);
+  const destination = options.logDestination;
   const logger = createLogger({ level: config.logLevel, destination });
   const metrics = new PromMetrics();
   if (destination instanceof LogSink) {

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-import { type App, createStdoutSink, startApp } from './app.js';
+import { type App, startApp } from './app.js';
+import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, usage, wantsHelp } from './config/index.js';
+import { LogSink } from './log-sink.js';
+import { batchingWriter, createFdWriter } from './log-writer.js';
 import { createLogger } from './logger.js';
 
 // The only entry point: reads the configuration, starts the app, and owns the process's
@@ -15,6 +18,21 @@ const FATAL_FLUSH_MS = 1000;
 const EXIT_OK = 0;
 const EXIT_FATAL = 1;
 const EXIT_CONFIG = 2;
+/** Log lines held while stdout is slow; beyond this they are dropped and counted (X8). */
+const LOG_BUFFER_BYTES = 1024 * 1024;
+
+/** The production log destination: stdout, never blocking, bounded (reliability.md X8). */
+function createStdoutSink(): LogSink {
+  const sink = new LogSink({
+    writer: batchingWriter(createFdWriter(1), systemClock),
+    maxBufferedBytes: LOG_BUFFER_BYTES,
+    clock: systemClock,
+  });
+  // The batch timer does not hold the process open: a process that ends on its own writes
+  // what waits first (process.exit goes through settle(), which does the same).
+  process.on('beforeExit', () => sink.flush());
+  return sink;
+}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);

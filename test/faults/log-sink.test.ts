@@ -32,7 +32,7 @@ const FLOOD_FLAGS = {
   '--rate-bytes-per-sec': '1GiB',
 };
 const LINES = 100_000;
-/** The sink's buffer (src/server/app.ts LOG_BUFFER_BYTES). */
+/** The sink's buffer (src/server/main.ts LOG_BUFFER_BYTES). */
 const LOG_BUFFER_BYTES = 1024 * 1024;
 /** The behaviour asked for (exit within 5 s of SIGTERM): the requirement, not a timing. */
 const EXIT_BOUND_MS = 5000;
