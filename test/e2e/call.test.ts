@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { expectMediaFlowing, hangUp, peerConnectionCount, waitForState } from './helpers/browser.js';
+import {
+  expectMediaFlowing,
+  expectPictureShown,
+  hangUp,
+  peerConnectionCount,
+  waitForState,
+} from './helpers/browser.js';
 import { answerLink, makeLink, useBrowserSuite } from './helpers/call.js';
 import { startTcpProxy } from './helpers/server.js';
 
@@ -71,6 +77,8 @@ describe('a call between two browsers', { timeout: 420_000 }, () => {
   test('1: A presses «Связать», B opens the link: both active, video decodes and audio arrives both ways', async () => {
     const { alice, bob } = await startCall();
     await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    // And each screen shows the other person moving, not only frames decoded somewhere.
+    await Promise.all([expectPictureShown(alice), expectPictureShown(bob)]);
     await closePages(alice, bob);
   });
 
@@ -111,6 +119,8 @@ describe('a call between two browsers', { timeout: 420_000 }, () => {
     await bob.reload();
     await Promise.all([waitForState(alice, 'active'), waitForState(bob, 'active')]);
     await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+    // A rebuilt the connection for B's new page: its screen shows B's new picture.
+    await Promise.all([expectPictureShown(alice), expectPictureShown(bob)]);
     await closePages(alice, bob);
   });
 

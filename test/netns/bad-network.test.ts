@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { dataState, expectMediaFlowing } from '../e2e/helpers/browser.js';
+import { dataState, expectMediaFlowing, expectPictureShown } from '../e2e/helpers/browser.js';
 import { cleanupLeftovers, createTopology, type Topology } from '../helpers/netns.js';
 import { home, prepareNatTests, RECOVERY_TIMEOUT_MS, SCENARIO, scenario } from './helpers/call.js';
 import { impairLan } from './helpers/delay-line.js';
@@ -263,6 +263,8 @@ test(
       await waitForPcState(a, ['connected'], RECOVERY_TIMEOUT_MS);
       await waitForPcState(b, ['connected'], RECOVERY_TIMEOUT_MS);
       await Promise.all([a, b].map((p) => expectMediaFlowing(p, {}, RECOVERY_TIMEOUT_MS)));
+      // Each screen shows the other person moving again (the connection may have been rebuilt).
+      await Promise.all([a, b].map((p) => expectPictureShown(p, RECOVERY_TIMEOUT_MS)));
       assert.equal(await b.getByTestId('signal-banner').count(), 0, 'the banner is gone');
       assert.deepEqual([a.url(), b.url()], links, 'both pages are still on the same call');
       for (const page of [a, b]) assert.equal(await dataState(page), 'active');

@@ -142,6 +142,46 @@ export async function expectMediaFlowing(
   throw new Error(`media is not flowing on ${page.url()}: ${JSON.stringify({ start, now })}`);
 }
 
+/** What the remote <video> element shows: frames it has presented, and whether it plays the live connection's video. */
+export interface PictureCounters {
+  framesShown: number;
+  playsLiveTrack: boolean;
+}
+
+export function pictureCounters(page: Page): Promise<PictureCounters> {
+  return page.evaluate(() => {
+    const el = document.querySelector<HTMLVideoElement>('[data-testid="remote-video"]');
+    const pcs = ((window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? []).filter(
+      (pc) => pc.connectionState !== 'closed',
+    );
+    const pc = pcs[pcs.length - 1];
+    if (!el || !pc) return { framesShown: 0, playsLiveTrack: false };
+    const live = pc.getReceivers().flatMap((r) => (r.track.kind === 'video' ? [r.track] : []));
+    const shown = el.srcObject instanceof MediaStream ? el.srcObject.getVideoTracks() : [];
+    return {
+      framesShown: el.getVideoPlaybackQuality().totalVideoFrames,
+      playsLiveTrack: shown.some((t) => t.readyState === 'live' && live.includes(t)),
+    };
+  });
+}
+
+/**
+ * Waits until the person sees the other one move: the remote <video> element plays the live
+ * connection's video track and presents new frames (decoded frames alone do not prove that the
+ * element shows them, e.g. after the connection was rebuilt).
+ */
+export async function expectPictureShown(page: Page, timeoutMs = 20_000, frames = 10): Promise<void> {
+  const start = await pictureCounters(page);
+  const deadline = Date.now() + timeoutMs;
+  let now = start;
+  while (Date.now() < deadline) {
+    await page.waitForTimeout(500);
+    now = await pictureCounters(page);
+    if (now.playsLiveTrack && now.framesShown >= start.framesShown + frames) return;
+  }
+  throw new Error(`the remote video on ${page.url()} shows no moving picture: ${JSON.stringify({ start, now })}`);
+}
+
 /** How many RTCPeerConnections the page has created: unchanged means the call was never rebuilt. */
 export const peerConnectionCount = (page: Page) =>
   page.evaluate(() => (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs?.length ?? 0);
