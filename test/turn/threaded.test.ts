@@ -186,3 +186,45 @@ test('the worker relays between a UDP and a TCP allocation of one call; an ended
   });
   again.close();
 });
+
+test('the worker asks the main thread about a credential it was never told of: minted → allocated; ended, also right after the request went out → 401; forged → 401', async () => {
+  const { server, port } = await start();
+  const seat = (contextId: string, place = 0) => ({ contextId, place, expiresAtMs: Date.now() + 60_000 });
+  // Minted on the main thread, never forwarded (a mint posts nothing): the first Allocate asks.
+  const live = await UdpTurnClient.open({ host: '127.0.0.1', port }, server.credentials.mint(seat('ask-live')));
+  assert.equal((await live.allocate()).code, undefined);
+  assert.equal((await live.request(live.turn.request(StunMethod.refresh))).code, undefined);
+
+  // Ended before the worker heard of it.
+  const ended = await UdpTurnClient.open({ host: '127.0.0.1', port }, server.credentials.mint(seat('ask-ended')));
+  await ended.request(ended.turn.request(StunMethod.allocate, [requestedTransportUdp]));
+  server.credentials.endContext('ask-ended');
+  assert.equal((await ended.allocate()).code, 401);
+
+  // The end comes on the main thread after the request left (before the worker's question is
+  // answered: this thread does not yield between the send and the end).
+  const racing = await UdpTurnClient.open({ host: '127.0.0.1', port }, server.credentials.mint(seat('ask-race')));
+  await racing.request(racing.turn.request(StunMethod.allocate, [requestedTransportUdp]));
+  const answer = racing.request(racing.turn.request(StunMethod.allocate, [requestedTransportUdp]));
+  server.credentials.endContext('ask-race');
+  assert.equal((await answer).code, 401);
+
+  // A username of our shape that this server never minted (another secret), and one of ours
+  // with a password the secret did not make.
+  const other = new ThreadedTurnServer({
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+    relayIp: '127.0.0.1',
+    credentialTtlMs: 60_000,
+  });
+  cleanups.push(() => other.close());
+  const forged = await UdpTurnClient.open({ host: '127.0.0.1', port }, other.credentials.mint(seat('ask-live', 1)));
+  assert.equal((await forged.allocate()).code, 401);
+  const { username } = server.credentials.mint(seat('ask-live', 1));
+  const wrong = await UdpTurnClient.open({ host: '127.0.0.1', port }, { username, credential: 'not-the-password' });
+  assert.equal((await wrong.allocate()).code, 401);
+
+  // The told context's end reaches the worker: the live allocation is refused from then on.
+  server.credentials.endContext('ask-live');
+  assert.equal((await live.request(live.turn.request(StunMethod.refresh))).code, 401);
+});

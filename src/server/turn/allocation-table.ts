@@ -12,6 +12,8 @@ export interface TurnClient {
   /** TCP or TLS: ChannelData is padded to 4 bytes. */
   readonly stream: boolean;
   send(bytes: Buffer): void;
+  /** True once the connection is gone (a stream closed): a held request is then dropped. */
+  gone?(): boolean;
 }
 
 interface Channel {

@@ -13,7 +13,12 @@ export interface Authenticated {
 
 /** Why a request was refused; `challenge` errors carry REALM and NONCE (401 and 438). */
 export type AuthRefusal =
-  | { code: typeof StunError.unauthorized | typeof StunError.staleNonce; challenge: true }
+  | {
+      code: typeof StunError.unauthorized | typeof StunError.staleNonce;
+      challenge: true;
+      /** A username of our shape whose tag is not live here (the TURN worker may ask about it). */
+      unknown?: string;
+    }
   | { code: typeof StunError.badRequest; challenge: false };
 
 export type AuthResult = { ok: true; value: Authenticated } | { ok: false; error: AuthRefusal };
@@ -42,7 +47,10 @@ export function authenticate(
   const name = username.toString('utf8');
   if (realm.toString('utf8') !== options.realm) return UNAUTHORIZED;
   const holder = options.credentials.holderOf(name);
-  if (holder === null) return UNAUTHORIZED;
+  if (holder === null) {
+    if (!options.credentials.isWellFormed(name, message.method === StunMethod.allocate)) return UNAUTHORIZED;
+    return { ok: false, error: { code: StunError.unauthorized, challenge: true, unknown: name } };
+  }
   // The expiry bounds new allocations only; refreshes go on while the call's context lives.
   if (message.method === StunMethod.allocate && options.credentials.isExpired(holder)) return UNAUTHORIZED;
   const key = longTermKey(name, options.realm, options.credentials.passwordOf(name));

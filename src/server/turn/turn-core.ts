@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../logger.js';
 import { type Allocation, AllocationTable } from './allocation-table.js';
 import { TurnCredentials } from './turn-credentials.js';
-import { TurnHandler } from './turn-handler.js';
+import { type AskGroup, TurnHandler } from './turn-handler.js';
 import { NonceIssuer } from './turn-nonce.js';
 import { DEFAULT_TURN_QUOTAS, type TurnQuotas } from './turn-quotas.js';
 
@@ -21,6 +21,8 @@ export interface TurnServerOptions {
   secret?: Buffer;
   /** Picks relayed ports; Math.random by default. */
   random?: () => number;
+  /** Where credentials minted elsewhere are asked about (the TURN worker: the main thread). */
+  askGroup?: AskGroup;
 }
 
 /** The transport-independent parts of a TURN server, wired together. */
@@ -62,6 +64,7 @@ export function createTurnCore(options: TurnServerOptions, onDelete: (allocation
     allocations,
     quotas,
     realm: options.realm ?? DEFAULT_REALM,
+    ...(options.askGroup === undefined ? {} : { askGroup: options.askGroup }),
   });
   credentials.onGroupEnded((group) => allocations.deleteGroup(group));
   return { credentials, allocations, handler };

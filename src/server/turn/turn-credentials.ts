@@ -49,8 +49,8 @@ export class TurnCredentials {
   readonly #secret: Buffer;
   /** Live tags → their group. */
   readonly #tags = new Map<string, string>();
-  /** Live groups (context ids) → their tags. */
-  readonly #groups = new Map<string, Set<string>>();
+  /** Live groups (context ids) → their tags (one or two: an array is smaller than a Set). */
+  readonly #groups = new Map<string, string[]>();
   readonly #endListeners = new Set<(group: string) => void>();
 
   constructor(options: TurnCredentialsOptions) {
@@ -64,13 +64,7 @@ export class TurnCredentials {
   mint(seat: CredentialSeat): MintedCredential {
     const group = seat.contextId;
     const tag = this.#mac(`tag\0${group}\0${seat.place}`).toString('base64url').slice(0, TAG_CHARS);
-    this.#tags.set(tag, group);
-    let tags = this.#groups.get(group);
-    if (tags === undefined) {
-      tags = new Set();
-      this.#groups.set(group, tags);
-    }
-    tags.add(tag);
+    this.#live(tag, group);
     // The seat's end is a wall time of now's wall clock: what is left of it is what counts.
     const lifeMs = Math.min(this.#ttlMs, seat.expiresAtMs - this.#clock.wallNow());
     const expiry = Math.floor((this.#wallNow() + lifeMs) / 1000);
@@ -85,12 +79,38 @@ export class TurnCredentials {
 
   /** Who a username belongs to, if its tag is live; expiry is checked by the caller (Allocate only). */
   holderOf(username: string): CredentialHolder | null {
-    const m = /^(\d{1,12}):([A-Za-z0-9_-]{16})$/.exec(username);
-    if (m === null) return null;
-    const tag = m[2] ?? '';
-    const group = this.#tags.get(tag);
+    const parsed = parseUsername(username);
+    if (parsed === null) return null;
+    const group = this.#tags.get(parsed.tag);
     if (group === undefined) return null;
-    return { group, tag, expiry: Number(m[1]) };
+    return { group, tag: parsed.tag, expiry: parsed.expiry };
+  }
+
+  /**
+   * Whether a username has the shape of ours (and, on Allocate, is not expired), whether or not
+   * its tag is live here: the TURN worker asks the main thread about such a name only.
+   */
+  isWellFormed(username: string, forAllocate: boolean): boolean {
+    const parsed = parseUsername(username);
+    return parsed !== null && !(forAllocate && parsed.expiry * 1000 <= this.#wallNow());
+  }
+
+  /**
+   * Makes the tag of a username live in `group`, on the word of the side that minted it (the
+   * TURN worker learns a credential this way the first time a request carries it; the worker's
+   * integrity check with the same secret still decides). A later `endContext` revokes it.
+   */
+  learn(username: string, group: string): void {
+    const parsed = parseUsername(username);
+    if (parsed !== null) this.#live(parsed.tag, group);
+  }
+
+  #live(tag: string, group: string): void {
+    if (this.#tags.get(tag) === group) return;
+    this.#tags.set(tag, group);
+    const tags = this.#groups.get(group);
+    if (tags === undefined) this.#groups.set(group, [tag]);
+    else tags.push(tag);
   }
 
   /**
@@ -124,4 +144,11 @@ export class TurnCredentials {
   #mac(text: string): Buffer {
     return createHmac('sha256', this.#secret).update(text).digest();
   }
+}
+
+/** The expiry and tag of a username of ours (`<expiry>:<tag>`), or null. */
+function parseUsername(username: string): { expiry: number; tag: string } | null {
+  const m = /^(\d{1,12}):([A-Za-z0-9_-]{16})$/.exec(username);
+  if (m === null) return null;
+  return { expiry: Number(m[1]), tag: m[2] ?? '' };
 }

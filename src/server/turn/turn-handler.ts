@@ -41,7 +41,21 @@ export interface TurnHandlerOptions {
   allocations: AllocationTable;
   quotas: TurnQuotas;
   realm: string;
+  /**
+   * Asks the side that mints credentials which live context a username it does not know here
+   * belongs to (null: none, or no longer). The TURN worker is not told of every credential the
+   * main thread mints: it asks on the first authenticated request that carries one.
+   */
+  askGroup?: AskGroup;
 }
+
+/** See TurnHandlerOptions.askGroup. */
+export type AskGroup = (username: string) => Promise<string | null>;
+
+/** Usernames asked about at once; a request beyond is dropped (its client retransmits). */
+const MAX_ASKING = 1024;
+/** Requests held for one username while it is asked about. */
+const MAX_HELD_PER_NAME = 8;
 
 const AUTHENTICATED_METHODS: ReadonlySet<number> = new Set([
   StunMethod.allocate,
@@ -65,6 +79,9 @@ export class TurnHandler {
   readonly #quotas: TurnQuotas;
   readonly #realm: string;
   readonly #limiter: SourceLimiter;
+  readonly #askGroup: AskGroup | undefined;
+  /** Usernames being asked about → the requests held until the answer. */
+  readonly #asking = new Map<string, (() => void)[]>();
   readonly relay: TurnRelay;
 
   constructor(options: TurnHandlerOptions) {
@@ -77,10 +94,15 @@ export class TurnHandler {
     this.#realm = options.realm;
     this.#limiter = new SourceLimiter({ clock: options.clock, perSec: options.quotas.answersPerSecPerAddress });
     this.relay = new TurnRelay({ clock: options.clock, allocations: options.allocations });
+    this.#askGroup = options.askGroup;
   }
 
   /** Handles one message from a client; anything malformed is dropped without an answer. */
   handle(bytes: Buffer, client: TurnClient): void {
+    this.#handle(bytes, client, false);
+  }
+
+  #handle(bytes: Buffer, client: TurnClient, asked: boolean): void {
     if (looksLikeChannelData(bytes)) return this.relay.handleChannelData(bytes, client.key);
     const message = decodeStun(bytes);
     if (message === null || checkFingerprint(message) === 'invalid') return;
@@ -93,6 +115,10 @@ export class TurnHandler {
     if (!AUTHENTICATED_METHODS.has(message.method)) return this.#answerUnauthenticated(message, client, 400);
     const auth = authenticate(message, { realm: this.#realm, nonces: this.#nonces, credentials: this.#credentials });
     if (!auth.ok) {
+      const unknown = auth.error.challenge ? auth.error.unknown : undefined;
+      if (unknown !== undefined && !asked && this.#askGroup !== undefined) {
+        return this.#askThenHandle(this.#askGroup, unknown, bytes, client);
+      }
       const challenge = auth.error.challenge
         ? [
             { type: StunAttr.REALM, value: this.#realm },
@@ -109,6 +135,35 @@ export class TurnHandler {
           ? this.#allocate(message, client, auth.value)
           : this.#onAllocation(message, client, auth.value);
     this.#send(client, message, reply, auth.value.key);
+  }
+
+  /**
+   * Holds a request whose username is not known here, asks about it (one question per username
+   * at a time, bounded in all and per source address like an unauthenticated answer), learns the
+   * answer and handles the request again, once: a name still unknown is refused as before.
+   */
+  #askThenHandle(ask: AskGroup, username: string, bytes: Buffer, client: TurnClient): void {
+    const copy = Buffer.from(bytes);
+    const again = () => {
+      if (client.gone?.() !== true) this.#handle(copy, client, true);
+    };
+    const held = this.#asking.get(username);
+    if (held !== undefined) {
+      if (held.length < MAX_HELD_PER_NAME) held.push(again);
+      return;
+    }
+    if (this.#asking.size >= MAX_ASKING || !this.#limiter.take(client.address.ip)) return;
+    this.#asking.set(username, [again]);
+    const answered = (group: string | null) => {
+      const waiting = this.#asking.get(username) ?? [];
+      this.#asking.delete(username);
+      if (group !== null) this.#credentials.learn(username, group);
+      for (const request of waiting) request();
+    };
+    ask(username).then(answered, () => {
+      this.#log.warn({ event: 'turn-ask-failed' });
+      answered(null);
+    });
   }
 
   #binding(message: StunMessage, client: TurnClient): void {

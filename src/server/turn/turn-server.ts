@@ -90,6 +90,7 @@ export class TurnServer {
       send: (out) => {
         if (stream.writable) stream.write(out);
       },
+      gone: () => !this.#streams.has(key),
     };
     let pending = Buffer.alloc(0);
     const idle = this.#clock.setTimeout(() => {

@@ -2,12 +2,12 @@
  * The message protocol between the main thread and the TURN worker (turn-thread.ts,
  * turn-worker.ts). The worker owns everything TURN does per packet: the UDP socket, the
  * allocations, the relay, the nonces, the quotas. The main thread owns what only it can know:
- * which session contexts live (their credentials are minted and revoked there and forwarded
- * here), and the TCP/TLS connections of the HTTPS port (their bytes are forwarded both ways).
+ * which session contexts live (their credentials are minted and revoked there; the worker asks
+ * about a username the first time a request carries it, and is told of the end of a context it
+ * asked about), and the TCP/TLS connections of the HTTPS port (their bytes are forwarded both ways).
  */
 import type { AddressInfo } from 'node:net';
 import type { TurnServerOptions } from './turn-core.js';
-import type { CredentialSeat } from './turn-credentials.js';
 import type { TurnQuotas } from './turn-quotas.js';
 
 /** What the worker is started with (workerData). */
@@ -22,9 +22,13 @@ export interface TurnWorkerInit
 
 export type ToWorker =
   | { t: 'listen'; port: number; host?: string }
-  /** A credential was minted: its tag is live in the worker too (same secret, same tag). */
-  | { t: 'mint'; seat: CredentialSeat }
-  /** The context ended: its credentials are refused and its allocations deleted. */
+  /** The answer to `ask` `id`: the live context the username belongs to, or null (refused). */
+  | { t: 'group'; id: number; group: string | null }
+  /**
+   * A context the worker was answered about ended: its credentials are refused and its
+   * allocations deleted. Sent after that answer on the same port (FIFO), and before anything
+   * the main thread does after the end (the hangup it sends out, for one).
+   */
   | { t: 'end'; contextId: string }
   | { t: 'stream-open'; id: number; ip: string; port: number }
   | { t: 'stream-data'; id: number; bytes: Uint8Array }
@@ -35,6 +39,8 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'listening'; address: AddressInfo }
   | { t: 'listen-error'; code: string | undefined; message: string }
+  /** Which live context does this username belong to? (A request carrying it waits for the answer.) */
+  | { t: 'ask'; id: number; username: string }
   /** One JSON log line of the worker's logger. */
   | { t: 'log'; line: string }
   | { t: 'stream-write'; id: number; bytes: Uint8Array }

@@ -5,12 +5,12 @@ import { Worker } from 'node:worker_threads';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../logger.js';
 import type { TurnServerOptions } from './turn-core.js';
-import { type CredentialSeat, type MintedCredential, TurnCredentials } from './turn-credentials.js';
+import { TurnCredentials } from './turn-credentials.js';
 import { DEFAULT_TURN_QUOTAS } from './turn-quotas.js';
 import { type FromWorker, type ToWorker, type TurnWorkerInit, transferable } from './turn-thread-messages.js';
 
-/** A TurnServer's options; relayed ports are picked in the worker (Math.random). */
-export type ThreadedTurnServerOptions = Omit<TurnServerOptions, 'random'>;
+/** A TurnServer's options; relayed ports are picked in the worker (Math.random), which asks this thread about usernames. */
+export type ThreadedTurnServerOptions = Omit<TurnServerOptions, 'random' | 'askGroup'>;
 
 /** Bytes of one connection forwarded to the worker and not yet handled there; reading pauses above. */
 const MAX_STREAM_IN_FLIGHT = 1024 * 1024;
@@ -18,29 +18,35 @@ const MAX_STREAM_IN_FLIGHT = 1024 * 1024;
 const CLOSE_WAIT_MS = 5000;
 
 /**
- * Credentials minted and revoked here, on the main thread, as before (same public API); every
- * mint and every ended context is forwarded to the worker, which checks the same credentials
- * with the same secret. A context's end reaches the worker before anything the main thread
- * does afterwards (the hangup it answers, for one), so a client that learnt of the hangup is
- * refused.
+ * Credentials minted and revoked here, on the main thread, as before (same public API). A mint
+ * costs the worker nothing: most calls never use TURN. The worker asks about a username the
+ * first time a request carries it (`vouch`) and checks it with the same secret; the contexts it
+ * was answered about are remembered, and only their end is forwarded. The answer and the end
+ * go out on one port, in order, so the worker never holds a tag of an ended context after the
+ * end: a context's end reaches the worker before anything the main thread does afterwards
+ * (the hangup it answers, for one), and a question about an ended context is answered null.
  */
 class ForwardingCredentials extends TurnCredentials {
   readonly #forward: (message: ToWorker) => void;
+  /** Live contexts the worker was answered about (it holds their tags). */
+  readonly #told = new Set<string>();
 
   constructor(options: { clock: Clock; ttlMs: number; secret: Buffer }, forward: (message: ToWorker) => void) {
     super(options);
     this.#forward = forward;
   }
 
-  override mint(seat: CredentialSeat): MintedCredential {
-    const minted = super.mint(seat);
-    this.#forward({ t: 'mint', seat: { contextId: seat.contextId, place: seat.place, expiresAtMs: seat.expiresAtMs } });
-    return minted;
+  /** The live context a username belongs to, for the worker (which is then told of its end). */
+  vouch(username: string): string | null {
+    const holder = this.holderOf(username);
+    if (holder === null) return null;
+    this.#told.add(holder.group);
+    return holder.group;
   }
 
   override endContext(contextId: string): void {
     super.endContext(contextId);
-    this.#forward({ t: 'end', contextId });
+    if (this.#told.delete(contextId)) this.#forward({ t: 'end', contextId });
   }
 }
 
@@ -66,6 +72,7 @@ function startWorker(workerData: TurnWorkerInit): Worker {
  */
 export class ThreadedTurnServer {
   readonly credentials: TurnCredentials;
+  readonly #credentials: ForwardingCredentials;
   readonly #log: Logger;
   readonly #worker: Worker;
   readonly #streams = new Map<number, { stream: Duplex; inFlight: number }>();
@@ -87,10 +94,11 @@ export class ThreadedTurnServer {
       logLevel: options.logger.level,
     };
     this.#worker = startWorker(init);
-    this.credentials = new ForwardingCredentials(
+    this.#credentials = new ForwardingCredentials(
       { clock: options.clock, ttlMs: options.credentialTtlMs, secret },
       (message) => this.#post(message),
     );
+    this.credentials = this.#credentials;
     this.#worker.on('message', (message: FromWorker) => this.#onMessage(message));
     this.#worker.on('error', (error) => {
       // No relay without the worker: as loud as an exception in the relay itself used to be.
@@ -178,6 +186,9 @@ export class ThreadedTurnServer {
         entry?.stream.destroy();
         return;
       }
+      case 'ask':
+        this.#post({ t: 'group', id: message.id, group: this.#credentials.vouch(message.username) });
+        return;
       case 'log':
         return this.#relog(message.line);
       case 'listening':

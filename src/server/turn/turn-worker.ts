@@ -21,7 +21,18 @@ const logger = pino(
   { write: (line: string) => post({ t: 'log', line }) },
 );
 
+/** Questions to the main thread about usernames (turn-thread-messages.ts `ask`), by id. */
+const questions = new Map<number, (group: string | null) => void>();
+let nextQuestion = 0;
+const askGroup = (username: string) =>
+  new Promise<string | null>((resolve) => {
+    const id = nextQuestion++;
+    questions.set(id, resolve);
+    post({ t: 'ask', id, username });
+  });
+
 const server = new TurnServer({
+  askGroup,
   clock: systemClock,
   logger,
   relayIp: init.relayIp,
@@ -59,8 +70,9 @@ function openStream(id: number, ip: string, remotePort: number): void {
 
 port.on('message', (message: ToWorker) => {
   switch (message.t) {
-    case 'mint':
-      server.credentials.mint(message.seat);
+    case 'group':
+      questions.get(message.id)?.(message.group);
+      questions.delete(message.id);
       return;
     case 'end':
       server.credentials.endContext(message.contextId);
@@ -88,6 +100,8 @@ port.on('message', (message: ToWorker) => {
       );
       return;
     case 'close':
+      for (const answer of questions.values()) answer(null);
+      questions.clear();
       for (const stream of streams.values()) stream.destroy();
       server.close().then(() => {
         post({ t: 'closed' });
