@@ -11,11 +11,11 @@ const script = (body: string) =>
 export const HEARTBEAT = script(`
 local node, ttl = ARGV[4], tonumber(ARGV[5])
 local known = redis.call('ZSCORE', P .. 'nodes', node) ~= false
-redis.call('ZADD', P .. 'nodes', now, node)
+redis.call('ZADD', P .. 'nodes', now(), node)
 redis.call('PEXPIRE', P .. 'nodes', ttl)
 redis.call('PEXPIRE', P .. 'epoch', ttl * 10)
 redis.call('PEXPIRE', nkey(node), ttl)
-return cjson.encode({ k = 'ok', known = known, now = now })
+return cjson.encode({ k = 'ok', known = known, now = now() })
 `);
 
 /**
@@ -26,7 +26,7 @@ return cjson.encode({ k = 'ok', known = known, now = now })
 export const SWEEP = script(`
 local timeout, grace, limit, slack = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local reaped, freed = 0, 0
-local dead = redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now - timeout, 'LIMIT', 0, 10)
+local dead = redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now() - timeout, 'LIMIT', 0, 10)
 for _, node in ipairs(dead) do
   for _, m in ipairs(redis.call('SMEMBERS', nkey(node))) do
     local sid, p = string.match(m, '^(.*)|(%d)$')
@@ -42,20 +42,23 @@ for _, node in ipairs(dead) do
   redis.call('DEL', nkey(node))
   redis.call('ZREM', P .. 'nodes', node)
 end
-local due = redis.call('ZRANGEBYSCORE', P .. 'holds', '-inf', now - slack, 'LIMIT', 0, limit)
+local due = redis.call('ZRANGEBYSCORE', P .. 'holds', '-inf', now() - slack, 'LIMIT', 0, limit)
 for _, m in ipairs(due) do
   redis.call('ZREM', P .. 'holds', m)
   local sid, p = string.match(m, '^(.*)|(%d)$')
-  local k = skey(sid)
-  if redis.call('EXISTS', k) == 1 then
-    local r = load(k, tonumber(p))
-    if r.st == 'held' and r.un <= now - slack then
-      local ctx = redis.call('HGET', k, 'ctx')
+  local s = open(sid)
+  if s.ctx then
+    local r = s[tonumber(p)]
+    if r.st == 'held' and r.un <= now() - slack then
       clear(sid, r)
-      save(k, r)
       freed = freed + 1
-      local other = load(k, 1 - r.p)
-      if other.st == 'free' then drop(sid, ctx, '') else peer_event(sid, ctx, other, 'left', '') end
+      local other = s[1 - r.p]
+      if other.st == 'free' then
+        drop(s, '')
+      else
+        save(s.k, r)
+        peer_event(sid, s.ctx, other, 'left', '')
+      end
     end
   end
 end
@@ -70,32 +73,35 @@ return cjson.encode({ k = 'ok', reaped = reaped, freed = freed, dead = #dead })
 export const RESTORE = script(`
 local sid, ctx, place, occ, gen = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
 local createdAt, link, node, ttl, grace = tonumber(ARGV[9]), ARGV[10], ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[13])
-local k = skey(sid)
 if redis.call('EXISTS', P .. 't:' .. ctx) == 1 then return cjson.encode({ k = 'ended' }) end
-if redis.call('EXISTS', k) == 0 then
-  redis.call('HSET', k, 'ctx', ctx, 'created', createdAt, 'restored', '1')
+local s = open(sid)
+local fresh = not s.ctx
+if fresh then
+  s.ctx = ctx
   redis.call('ZADD', P .. 'live', createdAt, sid)
   redis.call('PEXPIRE', P .. 'live', ttl)
-  local other = load(k, 1 - place)
-  hold(sid, other, grace)
-  save(k, other)
-  redis.call('PEXPIRE', k, ttl)
-elseif redis.call('HGET', k, 'ctx') ~= ctx then
+  hold(sid, s[1 - place], grace)
+elseif s.ctx ~= ctx then
   return cjson.encode({ k = 'lost' })
 end
-local r = load(k, place)
+local r = s[place]
 if not (r.st == 'free' or (r.st == 'held' and r.occ == '') or (r.occ == occ and r.gen == gen)) then
   return cjson.encode({ k = 'lost' })
 end
 if ARGV[14] == 'attached' then
-  attach(sid, r, occ, gen, link, node, ttl)
+  attach(s, r, occ, gen, link, node, ttl)
 else
   unbind(sid, r)
-  r.st = 'held'; r.occ = occ; r.gen = gen; r.at = now; r.un = now + tonumber(ARGV[15])
+  r.st = 'held'; r.occ = occ; r.gen = gen; r.at = now(); r.un = now() + tonumber(ARGV[15])
   redis.call('ZADD', P .. 'holds', r.un, member(sid, r.p))
   redis.call('PEXPIRE', P .. 'holds', grace * 4 + 60000)
 end
-save(k, r)
+if fresh then
+  store(s, { s[0], s[1] }, { 'ctx', ctx, 'created', createdAt, 'restored', '1' })
+  redis.call('PEXPIRE', s.k, ttl)
+else
+  store(s, { r })
+end
 return cjson.encode({ k = 'ok' })
 `);
 
@@ -123,7 +129,7 @@ return '{"k":"ok"}'`;
  */
 export const CONTEXTS = script(`
 local since = tonumber(string.match(ARGV[2], ':(%d+)$') or '0')
-local recent = now - since <= tonumber(ARGV[4])
+local recent = now() - since <= tonumber(ARGV[4])
 local states = {}
 for i = 5, #ARGV - 1, 2 do
   local ctx = ARGV[i + 1]

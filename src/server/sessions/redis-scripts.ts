@@ -12,33 +12,29 @@ const script = (body: string) =>
 export const JOIN = script(`
 local sid, link, node = ARGV[4], ARGV[5], ARGV[6]
 local ttl, timeout, grace = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local k = skey(sid)
-if redis.call('EXISTS', k) == 0 then
-  redis.call('ZREMRANGEBYSCORE', P .. 'live', '-inf', now - ttl)
-  if redis.call('ZCARD', P .. 'live') >= tonumber(ARGV[9]) then return cjson.encode({ k = 'busy' }) end
-  redis.call('HSET', k, 'ctx', ARGV[7], 'created', now, 'restored', '0')
-  redis.call('ZADD', P .. 'live', now, sid)
+local s = open(sid)
+if not s.ctx then
+  if at_capacity(tonumber(ARGV[9]), ttl) then return cjson.encode({ k = 'busy' }) end
+  s.ctx = ARGV[7]
+  redis.call('ZADD', P .. 'live', now(), sid)
   redis.call('PEXPIRE', P .. 'live', ttl)
-  local r = load(k, 0)
-  attach(sid, r, ARGV[8], 1, link, node, ttl)
-  save(k, r)
-  save(k, load(k, 1))
-  redis.call('PEXPIRE', k, ttl)
-  return cjson.encode({ k = 'admitted', ctx = ARGV[7], created = now, place = 0, occ = ARGV[8], gen = 1,
+  attach(s, s[0], ARGV[8], 1, link, node, ttl)
+  store(s, { s[0], s[1] }, { 'ctx', s.ctx, 'created', now(), 'restored', '0' })
+  redis.call('PEXPIRE', s.k, ttl)
+  return cjson.encode({ k = 'admitted', ctx = s.ctx, created = now(), place = 0, occ = ARGV[8], gen = 1,
     fresh = true, other = 'free', otherLink = false, queued = {}, tookOver = false })
 end
-local ctx = redis.call('HGET', k, 'ctx')
-local places = { load(k, 0), load(k, 1) }
+local ctx = s.ctx
+local a, b = s[0], s[1]
 -- Lazy liveness: a place attached on a node that stopped heart-beating counts as held, so a
 -- dead node never makes a session answer "full", whatever the sweeper's pace.
-for _, r in ipairs(places) do
+for p = 0, 1 do
+  local r = s[p]
   if r.st == 'attached' and node_dead(r.node, timeout) then
     notify(r.node, { t = 'lost', l = r.link })
     hold(sid, r, grace)
-    save(k, r)
   end
 end
-local a, b = places[1], places[2]
 local r, tookOver
 if a.st == 'free' or b.st == 'free' then
   r = (a.st == 'free') and a or b
@@ -47,16 +43,17 @@ elseif a.st == 'held' or b.st == 'held' then
   if a.st == 'held' and (b.st ~= 'held' or a.at <= b.at) then r = a else r = b end
   tookOver = true
 else
+  -- Neither place is held, so the liveness check above changed nothing.
   return cjson.encode({ k = 'full' })
 end
-local other = places[2 - r.p]
-if other.st == 'held' then other.pc = true; save(k, other) end
+local other = s[1 - r.p]
+if other.st == 'held' then other.pc = true end
 local queued = {}
 if tookOver then clear(sid, r) else queued = drain(sid, r) end
-attach(sid, r, ARGV[8], 1, link, node, ttl)
-save(k, r)
+attach(s, r, ARGV[8], 1, link, node, ttl)
+store(s, { a, b })
 local otherLink = peer_event(sid, ctx, other, 'joined', node)
-return cjson.encode({ k = 'admitted', ctx = ctx, created = tonumber(redis.call('HGET', k, 'created')), place = r.p,
+return cjson.encode({ k = 'admitted', ctx = ctx, created = s.created, place = r.p,
   occ = ARGV[8], gen = 1, fresh = false, other = other.st, otherLink = otherLink, queued = queued,
   tookOver = tookOver })
 `);
@@ -66,40 +63,37 @@ export const RESUME = script(`
 local sid, ctx, place, occ, gen = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
 local issuedAt, createdAt, link, node = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12]
 local ttl, grace = tonumber(ARGV[16]), tonumber(ARGV[17])
-local k = skey(sid)
-if redis.call('EXISTS', k) == 0 then
+local s = open(sid)
+if not s.ctx then
   if redis.call('EXISTS', P .. 't:' .. ctx) == 1 then return cjson.encode({ k = 'ended' }) end
   local may = ARGV[13] == '1'
   if not may then
     -- Rule 7 across a Redis restart: the token predates the data loss, which is recent.
     local since = tonumber(string.match(ARGV[2], ':(%d+)$') or '0')
-    may = issuedAt < since and now - since <= grace
+    may = issuedAt < since and now() - since <= grace
   end
   if not may then return cjson.encode({ k = 'ended' }) end
-  redis.call('ZREMRANGEBYSCORE', P .. 'live', '-inf', now - ttl)
-  if redis.call('ZCARD', P .. 'live') >= tonumber(ARGV[15]) then return cjson.encode({ k = 'busy' }) end
-  redis.call('HSET', k, 'ctx', ctx, 'created', createdAt, 'restored', '1')
+  if at_capacity(tonumber(ARGV[15]), ttl) then return cjson.encode({ k = 'busy' }) end
+  s.ctx = ctx
   redis.call('ZADD', P .. 'live', createdAt, sid)
-  local other = load(k, 1 - place)
+  local other = s[1 - place]
   hold(sid, other, grace)
-  save(k, other)
-  local r = load(k, place)
-  attach(sid, r, occ, gen + 1, link, node, ttl)
-  save(k, r)
-  redis.call('PEXPIRE', k, ttl)
+  attach(s, s[place], occ, gen + 1, link, node, ttl)
+  store(s, { s[0], s[1] }, { 'ctx', ctx, 'created', createdAt, 'restored', '1' })
+  redis.call('PEXPIRE', s.k, ttl)
   return cjson.encode({ k = 'resumed', ctx = ctx, created = createdAt, place = place, occ = occ, gen = gen + 1,
     fresh = true, other = 'held', otherLink = false, queued = {}, replacedLink = false, restored = true,
     rejoined = false, otherChanged = false })
 end
-if redis.call('HGET', k, 'ctx') ~= ctx then return cjson.encode({ k = 'ended' }) end
-local r = load(k, place)
-local other = load(k, 1 - place)
-local awaiting = redis.call('HGET', k, 'restored') == '1' and r.st == 'held' and r.occ == ''
+if s.ctx ~= ctx then return cjson.encode({ k = 'ended' }) end
+local r = s[place]
+local other = s[1 - place]
+local awaiting = s.restored and r.st == 'held' and r.occ == ''
 local rejoined = false
 if r.occ ~= occ and not awaiting then
   if r.st ~= 'free' then return cjson.encode({ k = 'full' }) end
   -- The place was freed (its grace ran out): come back as a newcomer.
-  if other.st == 'held' then other.pc = true; save(k, other) end
+  if other.st == 'held' then other.pc = true end
   clear(sid, r)
   occ = ARGV[14]
   gen = 0
@@ -115,10 +109,10 @@ local otherChanged = r.pc
 r.pc = false
 local newGen = (awaiting or rejoined) and gen + 1 or r.gen + 1
 local queued = drain(sid, r)
-attach(sid, r, occ, newGen, link, node, ttl)
-save(k, r)
+attach(s, r, occ, newGen, link, node, ttl)
+store(s, { r, other })
 local otherLink = peer_event(sid, ctx, other, rejoined and 'joined' or 'back', node)
-return cjson.encode({ k = 'resumed', ctx = ctx, created = tonumber(redis.call('HGET', k, 'created')), place = place,
+return cjson.encode({ k = 'resumed', ctx = ctx, created = s.created, place = place,
   occ = occ, gen = newGen, fresh = false, other = other.st, otherLink = otherLink, queued = queued,
   replacedLink = replacedLink, restored = false, rejoined = rejoined, otherChanged = otherChanged })
 `);
@@ -127,11 +121,11 @@ return cjson.encode({ k = 'resumed', ctx = ctx, created = tonumber(redis.call('H
 export const ROUTE = script(`
 local sid, ctx, place, link, node = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local bytes, ttl, grace = tonumber(ARGV[10]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local k = skey(sid)
-if redis.call('HGET', k, 'ctx') ~= ctx then return cjson.encode({ k = 'stale' }) end
-local mine = load(k, place)
+local s = open(sid)
+if s.ctx ~= ctx then return cjson.encode({ k = 'stale' }) end
+local mine = s[place]
 if mine.st ~= 'attached' or mine.link ~= link or mine.node ~= node then return cjson.encode({ k = 'stale' }) end
-local other = load(k, 1 - place)
+local other = s[1 - place]
 if other.st == 'attached' then
   if other.node == node then return cjson.encode({ k = 'deliver', link = other.link }) end
   local n = notify(other.node, { t = 'frame', l = other.link, s = sid, c = ctx, p = place, f = link,
@@ -139,7 +133,7 @@ if other.st == 'attached' then
   if n > 0 then return cjson.encode({ k = 'forwarded' }) end
   -- Nobody listens on that node any more: it is gone. Hold its place and keep the frame.
   hold(sid, other, grace)
-  save(k, other)
+  save(s.k, other)
   notify(node, { t = 'peer', l = link, s = sid, c = ctx, st = 'away' })
 end
 local q = qkey(sid, other.p)
@@ -148,23 +142,22 @@ if redis.call('LLEN', q) >= tonumber(ARGV[11]) or other.qb + bytes > tonumber(AR
 end
 redis.call('RPUSH', q, ARGV[9])
 redis.call('PEXPIRE', q, ttl)
-redis.call('HSET', k, 'qb' .. other.p, other.qb + bytes)
+redis.call('HSET', s.k, 'qb' .. other.p, other.qb + bytes)
 return cjson.encode({ k = 'queued' })
 `);
 
 /** leave: sid ctx place link node mode grace */
 export const LEAVE = script(`
 local sid, ctx, place, link, node, mode = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
-local k = skey(sid)
-if redis.call('HGET', k, 'ctx') ~= ctx then return cjson.encode({ k = 'stale' }) end
-local mine = load(k, place)
+local s = open(sid)
+if s.ctx ~= ctx then return cjson.encode({ k = 'stale' }) end
+local mine = s[place]
 if mine.st ~= 'attached' or mine.link ~= link or mine.node ~= node then return cjson.encode({ k = 'stale' }) end
 local kind
 if mode == 'free' then clear(sid, mine); kind = 'freed' else hold(sid, mine, tonumber(ARGV[10])); kind = 'held' end
-save(k, mine)
-local other = load(k, 1 - place)
+local other = s[1 - place]
 local dropped = kind == 'freed' and other.st == 'free'
-if dropped then drop(sid, ctx, node) end
+if dropped then drop(s, node) else save(s.k, mine) end
 local otherLink = peer_event(sid, ctx, other, kind == 'freed' and 'left' or 'away', node)
 return cjson.encode({ k = kind, other = other.st, otherLink = otherLink, dropped = dropped })
 `);
@@ -172,18 +165,17 @@ return cjson.encode({ k = kind, other = other.st, otherLink = otherLink, dropped
 /** expire: sid ctx place occ node gen ('' occ: a restored place that waits for its own participant; '' gen: any) */
 export const EXPIRE = script(`
 local sid, ctx, place, occ, node, gen = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
-local k = skey(sid)
-if redis.call('HGET', k, 'ctx') ~= ctx then return cjson.encode({ k = 'stale' }) end
-local mine = load(k, place)
+local s = open(sid)
+if s.ctx ~= ctx then return cjson.encode({ k = 'stale' }) end
+local mine = s[place]
 -- A grace timer of an earlier hold (on a node the participant left) must not free a newer hold early.
 if mine.st ~= 'held' or mine.occ ~= occ or (gen ~= '' and mine.gen ~= tonumber(gen)) then
   return cjson.encode({ k = 'stale' })
 end
 clear(sid, mine)
-save(k, mine)
-local other = load(k, 1 - place)
+local other = s[1 - place]
 local dropped = other.st == 'free'
-if dropped then drop(sid, ctx, node) end
+if dropped then drop(s, node) else save(s.k, mine) end
 local otherLink = peer_event(sid, ctx, other, 'left', node)
 return cjson.encode({ k = 'freed', other = other.st, otherLink = otherLink, dropped = dropped })
 `);
@@ -191,23 +183,22 @@ return cjson.encode({ k = 'freed', other = other.st, otherLink = otherLink, drop
 /** end: sid ctx node tombstoneMs reason */
 export const END = script(`
 local sid, ctx, node = ARGV[4], ARGV[5], ARGV[6]
-local k = skey(sid)
-if redis.call('HGET', k, 'ctx') ~= ctx then return cjson.encode({ k = 'stale' }) end
+local s = open(sid)
+if s.ctx ~= ctx then return cjson.encode({ k = 'stale' }) end
 local links, remote = {}, {}
 for p = 0, 1 do
-  local r = load(k, p)
+  local r = s[p]
   if r.st == 'attached' then
-    if r.node == node then table.insert(links, r.link) else table.insert(remote, r) end
+    if r.node == node then table.insert(links, r.link) else table.insert(remote, { node = r.node, link = r.link }) end
   end
 end
 -- Each node hears the context's end (its TURN credentials stop) before its socket hears the hangup.
-drop(sid, ctx, node)
+drop(s, node)
 for _, r in ipairs(remote) do notify(r.node, { t = 'ended', l = r.link, s = sid, x = ARGV[8] }) end
 -- Rule 5: the context is never resumed nor restored; the tombstone outlives any token.
 redis.call('SET', P .. 't:' .. ctx, '1', 'PX', tonumber(ARGV[7]))
 return cjson.encode({ k = 'ended', links = links })
 `);
-
 /** peek: sid (reads only; no epoch needed) */
 export const PEEK = `${LUA_PRELUDE}
 local k = skey(ARGV[4])
