@@ -15,11 +15,12 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { docSection } from './lib/doc-section.js';
 import { repoDir } from './lib/targets.js';
 import { type MultiNodeSummary, runMultiNode } from './parts/multi-node.js';
 
-const MARK_BEGIN = '<!-- multi-node:begin -->';
-const MARK_END = '<!-- multi-node:end -->';
+/** Its section of docs/performance.md, between `<!-- multi-node:begin/end -->` markers. */
+export const MULTI_NODE_SECTION = docSection('multi-node');
 /** Hand-written notes on the figures, placed at the end of the section. */
 const NOTES = join(repoDir, 'bench', 'multi-node-notes.md');
 
@@ -39,7 +40,7 @@ export function multiNodeMarkdown(m: MultiNodeSummary, command: string, load: nu
     `| ${figure} | ${cols(f)} | ${ratio} | ${target} | ${ok} |`;
   const num = (key: keyof typeof m.single) => (s: typeof m.single) => String(s[key]);
   return [
-    MARK_BEGIN,
+    MULTI_NODE_SECTION.begin,
     '## Several nodes (two nodes + Redis against one node)',
     '',
     `Measured by \`${command}\`: ${m.calls} calls per measurement, ${m.concurrency} in flight (two sockets join one id, offer, answer, 10 candidates each way, hangup; in the cluster each call's two sockets on one node, as the nginx affinity places them), after ${m.warmupCalls} warm-up calls and 200 warm-up frames per node; ${m.samples} frames timed one at a time for latency; the setups alternate (A B, B A), ${m.reps} repetition(s), medians. CPU sums every server process (nodes and redis-server); the load generator runs on the same 2 cores. Load average at the end: ${load.map((v) => v.toFixed(2)).join(', ')}${load[0] !== undefined && load[0] > 1.5 ? ' on 2 cores, shared with other work: absolute figures are noisy, ratios come from the same run' : ''}.`,
@@ -89,15 +90,13 @@ export function multiNodeMarkdown(m: MultiNodeSummary, command: string, load: nu
         ]),
     // The written reading of the figures (which run it cites is said there), kept across runs.
     ...(existsSync(NOTES) ? ['', readFileSync(NOTES, 'utf8').trim()] : []),
-    MARK_END,
+    MULTI_NODE_SECTION.end,
   ].join('\n');
 }
 
 /** The section as docs/performance.md has it now (kept by a report without the multi-node part). */
 export function existingMultiNodeSection(docs: string): string | null {
-  const begin = docs.indexOf(MARK_BEGIN);
-  const end = docs.indexOf(MARK_END);
-  return begin >= 0 && end > begin ? docs.slice(begin, end + MARK_END.length) : null;
+  return MULTI_NODE_SECTION.existing(docs);
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -136,7 +135,6 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     const docs = readFileSync(file, 'utf8');
     const command = `node --import tsx bench/multi-node.ts ${process.argv.slice(2).join(' ')}`.trim();
     const section = multiNodeMarkdown(summary, command, loadavg());
-    const old = existingMultiNodeSection(docs);
-    writeFileSync(file, old === null ? `${docs.trimEnd()}\n\n${section}\n` : docs.replace(old, section));
+    writeFileSync(file, MULTI_NODE_SECTION.replace(docs, section));
   }
 }

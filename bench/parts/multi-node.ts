@@ -166,7 +166,6 @@ async function setup(
       const node = await startNode(dir, `${name}-rep${rep + 1}-node${i}`, cert, extra, cpuProfDir);
       procs.push(node.proc);
       nodes.push(node.proc);
-      procs.push(node.proc);
       if (node.url === null) throw new Error(`node ${name}-${i} did not start`);
       urls.push(`${node.url.replace(/^https:/, 'wss:').replace(/\/$/, '')}/signal`);
     }
