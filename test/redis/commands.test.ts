@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { systemClock } from '../../src/server/clock.js';
+import { COMMAND_TIMEOUT_MS } from '../../src/server/sessions/redis-node.js';
 import { RedisRegistry } from '../../src/server/sessions/redis-registry.js';
 import type { JoinResult } from '../../src/server/sessions/session-registry.js';
 import { type RedisServer, startRedis, stopAllRedis } from '../helpers/redis.js';
@@ -122,4 +123,17 @@ test('a frame to a peer on another node is one EVALSHA of 3 commands (epoch, one
   assert.equal(c.inside, 3, c.byName);
   assert.match(c.byName, /publish=1/);
   await one.end(id, a.seat.contextId);
+});
+
+test('a step Redis does not answer fails after the command timeout (busy), and the next one works once Redis answers', async () => {
+  const reg = await node(`p${randomBytes(4).toString('hex')}:`);
+  const before = reg.redisStats().errors;
+  // Longer than COMMAND_TIMEOUT_MS: without its deadline the join would wait, then be admitted.
+  await redis.pause(COMMAND_TIMEOUT_MS + 2500);
+  assert.deepEqual(await reg.join(randomUUID(), 'a', 0), { kind: 'busy' });
+  assert.equal(reg.redisStats().errors, before + 1, 'the timed-out command counts as an error');
+  // The pause ends by itself; then steps go through again (their answers wait behind it).
+  const id = randomUUID();
+  const a = admitted(await reg.join(id, 'b', 0));
+  await reg.end(id, a.seat.contextId);
 });

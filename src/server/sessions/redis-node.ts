@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import type { Clock, TimerHandle } from '../clock.js';
+import { type Clock, type TimerHandle, systemClock } from '../clock.js';
+import { DeadlineQueue } from '../deadline-queue.js';
 import type { Logger } from '../logger.js';
 import { HEARTBEAT, SWEEP } from './redis-node-scripts.js';
 
@@ -62,6 +63,18 @@ interface Script {
   sha: string;
 }
 
+/**
+ * A command Redis has not answered in this long fails (node-redis's own default, kept). The
+ * node keeps these deadlines itself, on the wall clock, in one DeadlineQueue: node-redis's
+ * per-command timeout creates an `AbortSignal.timeout` (a timer, a weak reference and two
+ * event listeners) for every command, a quarter of the client's CPU per round trip.
+ */
+export const COMMAND_TIMEOUT_MS = 5000;
+
+interface PendingCommand {
+  fail(error: Error): void;
+}
+
 export const toScript = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
 
 const HEARTBEAT_SCRIPT = toScript(HEARTBEAT);
@@ -86,6 +99,11 @@ export class RedisNode {
   #stopped = false;
   #up = false;
   readonly stats: RedisNodeStats = { roundTrips: 0, errors: 0 };
+  readonly #deadlines = new DeadlineQueue<PendingCommand>({
+    clock: systemClock,
+    delayMs: COMMAND_TIMEOUT_MS,
+    expire: (pending) => pending.fail(new Error(`Redis did not answer in ${COMMAND_TIMEOUT_MS} ms`)),
+  });
 
   constructor(options: RedisNodeOptions) {
     this.#o = options;
@@ -94,6 +112,8 @@ export class RedisNode {
       url: options.url,
       RESP: 2,
       disableOfflineQueue: true,
+      // Each command's deadline is this node's (COMMAND_TIMEOUT_MS, #command), not a signal per command.
+      commandOptions: { timeout: 0 },
       socket,
     });
     this.#sub = this.#cmd.duplicate();
@@ -124,6 +144,7 @@ export class RedisNode {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#deadlines.stop();
     if (this.#timer !== null) this.#o.clock.clearTimeout(this.#timer);
     if (this.#sweepTimer !== null) this.#o.clock.clearTimeout(this.#sweepTimer);
     await Promise.allSettled([this.#cmd.close(), this.#sub.close()]);
@@ -180,14 +201,27 @@ export class RedisNode {
     return Number(s) * 1000 + Math.floor(Number(us) / 1000);
   }
 
-  async #command(args: string[]): Promise<unknown> {
+  #command(args: string[]): Promise<unknown> {
     this.stats.roundTrips += 1;
-    try {
-      return await this.#cmd.sendCommand(args);
-    } catch (error) {
-      this.stats.errors += 1;
-      throw error;
-    }
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const pending: PendingCommand = {
+        fail: (error) => {
+          if (settled) return;
+          settled = true;
+          this.#deadlines.delete(pending);
+          this.stats.errors += 1;
+          reject(error);
+        },
+      };
+      this.#deadlines.add(pending);
+      this.#cmd.sendCommand(args).then((reply) => {
+        if (settled) return;
+        settled = true;
+        this.#deadlines.delete(pending);
+        resolve(reply);
+      }, pending.fail);
+    });
   }
 
   async #eval(script: Script, args: (string | number)[]): Promise<Reply> {
