@@ -48,3 +48,39 @@ test('a deleted item never expires, also when it was the oldest; stop() ends eve
   assert.deepEqual(expired, ['b']);
   assert.equal(clock.pending, 0);
 });
+
+test('items with their own delays: those in deadline order share one timer, an earlier one gets its own; each expires at its deadline', () => {
+  const { clock, expired, queue } = setup(1000);
+  queue.add('full-1');
+  clock.advance(10);
+  queue.add('full-2');
+  queue.add('later', 2000);
+  assert.equal(clock.pending, 1, 'in deadline order: one timer');
+  queue.add('short', 100);
+  assert.equal(clock.pending, 2, 'earlier than the newest: a timer of its own');
+  assert.equal(queue.size, 4);
+  clock.advance(99);
+  assert.deepEqual(expired, []);
+  clock.advance(1);
+  assert.deepEqual(expired, ['short'], 'short at 110');
+  clock.advance(889);
+  assert.deepEqual(expired, ['short']);
+  clock.advance(1);
+  assert.deepEqual(expired, ['short', 'full-1'], 'full-1 at 1000');
+  clock.advance(10);
+  assert.deepEqual(expired, ['short', 'full-1', 'full-2'], 'full-2 at 1010');
+  // Added again, an own-timer item moves: the old deadline is gone.
+  queue.add('moved', 50);
+  queue.add('moved', 5000);
+  clock.advance(1000);
+  assert.deepEqual(expired, ['short', 'full-1', 'full-2', 'later'], 'later at 2010');
+  queue.add('own', 10);
+  queue.delete('own');
+  clock.advance(100);
+  assert.deepEqual(expired, ['short', 'full-1', 'full-2', 'later'], 'a deleted own-timer item never expires');
+  queue.add('own', 10);
+  queue.stop();
+  clock.advance(10_000);
+  assert.deepEqual(expired, ['short', 'full-1', 'full-2', 'later']);
+  assert.equal(clock.pending, 0);
+});

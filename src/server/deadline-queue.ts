@@ -5,12 +5,21 @@ import type { Clock, TimerHandle } from './clock.js';
  * timeout): items expire in the order they were added, so one timer on the oldest serves them
  * all, instead of a timer (and a closure) per socket. A Map keeps insertion order and deletes in
  * O(1), so an item that no longer needs its deadline is simply deleted.
+ *
+ * `add(item, delayMs)` gives one item its own delay (a context's lifetime cap: what is left of
+ * it). It joins the shared order when its deadline is not earlier than the newest one there (a
+ * fresh context's full lifetime, the common case); otherwise it gets a timer of its own. Either
+ * way it expires at its own deadline, never later.
  */
 export class DeadlineQueue<T> {
   readonly #clock: Clock;
   readonly #delayMs: number;
   readonly #expire: (item: T) => void;
   readonly #deadlines = new Map<T, number>();
+  /** The newest deadline in `#deadlines` (they are in nondecreasing order). */
+  #newest = Number.NEGATIVE_INFINITY;
+  /** Items whose deadline came earlier than the newest in order: a timer each. */
+  readonly #own = new Map<T, TimerHandle>();
   #timer: TimerHandle | null = null;
   #stopped = false;
 
@@ -21,18 +30,33 @@ export class DeadlineQueue<T> {
   }
 
   get size(): number {
-    return this.#deadlines.size;
+    return this.#deadlines.size + this.#own.size;
   }
 
-  /** `item` expires `delayMs` from now, unless deleted first. */
-  add(item: T): void {
+  /** `item` expires `delayMs` (the queue's delay by default) from now, unless deleted or added again first. */
+  add(item: T, delayMs = this.#delayMs): void {
     if (this.#stopped) return;
-    this.#deadlines.delete(item);
-    this.#deadlines.set(item, this.#clock.now() + this.#delayMs);
+    this.delete(item);
+    const deadline = this.#clock.now() + Math.max(0, delayMs);
+    if (deadline < this.#newest && this.#deadlines.size > 0) {
+      const timer = this.#clock.setTimeout(() => {
+        this.#own.delete(item);
+        this.#expire(item);
+      }, deadline - this.#clock.now());
+      this.#own.set(item, timer);
+      return;
+    }
+    this.#deadlines.set(item, deadline);
+    this.#newest = deadline;
     this.#arm();
   }
 
   delete(item: T): void {
+    const own = this.#own.get(item);
+    if (own !== undefined) {
+      this.#clock.clearTimeout(own);
+      this.#own.delete(item);
+    }
     this.#deadlines.delete(item);
     // Nothing left to wait for: no timer stays armed.
     if (this.#deadlines.size === 0 && this.#timer !== null) {
@@ -47,6 +71,8 @@ export class DeadlineQueue<T> {
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
     this.#deadlines.clear();
+    for (const timer of this.#own.values()) this.#clock.clearTimeout(timer);
+    this.#own.clear();
   }
 
   #arm(): void {

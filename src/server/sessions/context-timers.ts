@@ -11,11 +11,25 @@ export interface ContextTimersOptions {
    * timer for all of them, not one per waiting context. Its own queue when not given.
    */
   aloneQueue?: DeadlineQueue<ContextTimers>;
+  /** The lifetime caps of every context (made by lifetimeCaps()): one timer for most of them. Its own when not given. */
+  lifetimeQueue?: DeadlineQueue<ContextTimers>;
 }
 
 /** The shared queue of alone timeouts for ContextTimers (all with the same aloneMs). */
 export function aloneTimeouts(clock: Clock, aloneMs: number): DeadlineQueue<ContextTimers> {
   return new DeadlineQueue<ContextTimers>({ clock, delayMs: aloneMs, expire: (timers) => timers.aloneExpired() });
+}
+
+/**
+ * The shared queue of lifetime caps for ContextTimers. Each cap has its own delay (what is left
+ * of the context's lifetime); fresh contexts' caps come in deadline order and share one timer.
+ */
+export function lifetimeCaps(clock: Clock, sessionLifetimeMs: number): DeadlineQueue<ContextTimers> {
+  return new DeadlineQueue<ContextTimers>({
+    clock,
+    delayMs: sessionLifetimeMs,
+    expire: (timers) => timers.lifetimeReached(),
+  });
 }
 
 /**
@@ -25,7 +39,9 @@ export function aloneTimeouts(clock: Clock, aloneMs: number): DeadlineQueue<Cont
 export class ContextTimers {
   readonly #clock: Clock;
   readonly #limits: Pick<Limits, 'aloneMs' | 'graceMs'>;
-  #lifetime: TimerHandle | null = null;
+  readonly #lifetimeQueue: DeadlineQueue<ContextTimers>;
+  /** What the lifetime cap calls; null when none is armed. */
+  #onLifetime: (() => void) | null = null;
   readonly #aloneQueue: DeadlineQueue<ContextTimers>;
   /** What the running alone timeout calls; null when none runs. */
   #onAlone: (() => void) | null = null;
@@ -35,23 +51,25 @@ export class ContextTimers {
     this.#clock = options.clock;
     this.#limits = options.limits;
     this.#aloneQueue = options.aloneQueue ?? aloneTimeouts(options.clock, options.limits.aloneMs);
+    this.#lifetimeQueue = options.lifetimeQueue ?? lifetimeCaps(options.clock, 0);
   }
 
   /** Whether the lifetime cap is armed (several nodes: each node with a participant arms it once). */
   get hasLifetime(): boolean {
-    return this.#lifetime !== null;
+    return this.#onLifetime !== null;
   }
 
   /** Calls `onEnd` once `remainingMs` of the context's lifetime have passed. */
   startLifetime(remainingMs: number, onEnd: () => void): void {
-    this.#cancel(this.#lifetime);
-    this.#lifetime = this.#clock.setTimeout(
-      () => {
-        this.#lifetime = null;
-        onEnd();
-      },
-      Math.max(0, remainingMs),
-    );
+    this.#onLifetime = onEnd;
+    this.#lifetimeQueue.add(this, remainingMs);
+  }
+
+  /** The lifetime cap fell (called by the queue). */
+  lifetimeReached(): void {
+    const onEnd = this.#onLifetime;
+    this.#onLifetime = null;
+    onEnd?.();
   }
 
   /** (Re)starts the alone timeout: someone is alone in the context. */
@@ -88,8 +106,10 @@ export class ContextTimers {
 
   /** Cancels every timer of the context. */
   clear(): void {
-    for (const handle of [this.#lifetime, ...this.#grace]) this.#cancel(handle);
-    this.#lifetime = this.#grace[0] = this.#grace[1] = null;
+    for (const handle of this.#grace) this.#cancel(handle);
+    this.#grace[0] = this.#grace[1] = null;
+    this.#onLifetime = null;
+    this.#lifetimeQueue.delete(this);
     this.cancelAlone();
   }
 

@@ -1,12 +1,12 @@
 import type { Limits } from '../../shared/protocol/index.js';
 import type { Clock } from '../clock.js';
 import { type Logger, TaggedLog } from '../logger.js';
-import { aloneTimeouts, ContextTimers } from './context-timers.js';
+import { aloneTimeouts, ContextTimers, lifetimeCaps } from './context-timers.js';
 import type { ContextRef, EndReason, SessionObserver } from './session-events.js';
 
 export interface LiveContextsOptions {
   clock: Clock;
-  limits: Pick<Limits, 'aloneMs' | 'graceMs'>;
+  limits: Pick<Limits, 'aloneMs' | 'graceMs' | 'sessionLifetimeMs'>;
   logger: Logger;
   /** The log tag of a session id (a keyed hash; the id itself never reaches a log). */
   tagSession: (sessionId: string) => string;
@@ -29,10 +29,13 @@ export class LiveContexts {
   readonly #live = new Map<string, LiveContext>();
   /** Every context's alone timeout: one timer for all. */
   readonly #alone: ReturnType<typeof aloneTimeouts>;
+  /** Every context's lifetime cap: one timer for those in deadline order. */
+  readonly #lifetimes: ReturnType<typeof lifetimeCaps>;
 
   constructor(options: LiveContextsOptions) {
     this.#options = options;
     this.#alone = aloneTimeouts(options.clock, options.limits.aloneMs);
+    this.#lifetimes = lifetimeCaps(options.clock, options.limits.sessionLifetimeMs);
   }
 
   /** Live contexts with a record (each holds that context's timers). */
@@ -95,7 +98,7 @@ export class LiveContexts {
       live = {
         contextId,
         log: this.#child(sessionId),
-        timers: new ContextTimers({ clock, limits, aloneQueue: this.#alone }),
+        timers: new ContextTimers({ clock, limits, aloneQueue: this.#alone, lifetimeQueue: this.#lifetimes }),
       };
       this.#live.set(sessionId, live);
     }
