@@ -133,7 +133,7 @@ export const PHASES = [
 export type Phase = (typeof PHASES)[number];
 export const PHASE_TEXT: Record<Phase, string> = {
   html: 'page received (navigation responseEnd)',
-  scriptReceived: 'first script file received (resource responseEnd)',
+  scriptReceived: 'first script file received (resource responseEnd; the app: its UI chunk, its entry is inline)',
   script: 'page code running (first getUserMedia or WebSocket)',
   media: 'getUserMedia resolved',
   wsOpen: 'signalling socket open',

@@ -12,7 +12,7 @@ import { ScreenWakeLock } from './platform/wake-lock.js';
 import { PeerSession } from './rtc/peer-session.js';
 import { SignalClient, type SocketLike, type TokenStore } from './signaling/signal-client.js';
 import { createPrefs } from './prefs/local-prefs.js';
-import { detectInAppBrowser } from './ui/browser-kind.js';
+import { detectInAppBrowser } from './ui/in-app-browser.js';
 import { affinityHint } from '../shared/affinity-hint.js';
 
 // The one place that touches browser globals and wires the parts together.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
@@ -163,4 +164,32 @@ test('the build is served from memory as it was at start; a file added later com
   const late = await fetch(`${url}/late.js`);
   assert.equal(late.status, 200);
   assert.equal(await late.text(), 'late();');
+});
+
+test("a page's inline script is allowed by its SHA-256 hash and nothing else inline is", async () => {
+  const root = join(dir, 'inline');
+  mkdirSync(join(root, 'late'), { recursive: true });
+  const code = 'start("camera");\r\nconsole.log(`</p>`);';
+  writeFileSync(join(root, 'index.html'), `<!doctype html><title>x</title><script type="module">${code}</script>`);
+  const url = await serve(root);
+  // As the browser hashes it: the parser has turned CR LF into LF first.
+  const hash = createHash('sha256').update(code.replace('\r\n', '\n')).digest('base64');
+  const csp = (await fetch(`${url}/?session=x`)).headers.get('content-security-policy') ?? '';
+  assert.match(csp, new RegExp(`(^|; )script-src 'self' 'sha256-${hash.replace(/[+/]/g, '\\$&')}'(;|$)`));
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  // Everything but script-src is the default policy.
+  const others = (p: string) => p.split('; ').filter((d) => !d.startsWith('script-src'));
+  assert.deepEqual(others(csp), others(SECURITY_HEADERS['Content-Security-Policy'] ?? ''));
+  // Other files keep the default policy.
+  const css = await fetch(`${url}/missing.css`);
+  assert.equal(css.headers.get('content-security-policy'), SECURITY_HEADERS['Content-Security-Policy']);
+  // A page that appeared after start gets its own hash, from its own text.
+  writeFileSync(join(root, 'late', 'page.html'), '<script>other()</script><script src="/a.js"></script>');
+  const late = await fetch(`${url}/late/page.html`);
+  const lateHash = createHash('sha256').update('other()').digest('base64');
+  assert.match(
+    late.headers.get('content-security-policy') ?? '',
+    new RegExp(`script-src 'self' 'sha256-${lateHash.replace(/[+/]/g, '\\$&')}';`),
+  );
+  assert.doesNotMatch(late.headers.get('content-security-policy') ?? '', new RegExp(hash.replace(/[+/]/g, '\\$&')));
 });

@@ -1,10 +1,10 @@
 import { createReadStream, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { applySecurityHeaders } from './security-headers.js';
+import { applySecurityHeaders, pagePolicy } from './security-headers.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -67,7 +67,11 @@ interface CachedFile {
   body: Buffer;
   etag: string;
   type: string;
+  /** An HTML page's own policy: its inline scripts allowed by hash (pagePolicy). */
+  csp?: string;
 }
+
+const isHtml = (name: string): boolean => extname(name).toLowerCase() === '.html';
 
 /** The whole build is about 100 KiB; a tree far beyond that is not cached. */
 const MAX_CACHE_BYTES = 32 * 1024 * 1024;
@@ -99,7 +103,10 @@ function loadBuild(root: string): Map<string, CachedFile> {
       else if (stats.isFile() && total + stats.size <= MAX_CACHE_BYTES) {
         total += stats.size;
         const type = CONTENT_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
-        files.set(relative(root, path).split(sep).join('/'), { body: readFileSync(path), etag: etagOf(stats), type });
+        const body = readFileSync(path);
+        const file: CachedFile = { body, etag: etagOf(stats), type };
+        if (isHtml(name)) file.csp = pagePolicy(body.toString('utf8'));
+        files.set(relative(root, path).split(sep).join('/'), file);
       }
     }
   };
@@ -170,7 +177,7 @@ async function statFile(file: string): Promise<Stats | undefined> {
 }
 
 function sendCached(req: IncomingMessage, res: ServerResponse, file: CachedFile, cacheControl: string): void {
-  applySecurityHeaders(res);
+  applySecurityHeaders(res, file.csp);
   res.setHeader('Cache-Control', cacheControl);
   res.setHeader('ETag', file.etag);
   if (req.headers['if-none-match'] === file.etag) {
@@ -190,6 +197,17 @@ async function sendFile(
   cacheControl: string,
 ): Promise<void> {
   const etag = etagOf(stats);
+  // A page needs its own policy, from its whole text (an HTML file that appeared after start).
+  if (isHtml(file)) {
+    let body: Buffer;
+    try {
+      body = await readFile(file);
+    } catch {
+      return sendText(res, req, 404, 'Not found');
+    }
+    const type = CONTENT_TYPES['.html'] as string;
+    return sendCached(req, res, { body, etag, type, csp: pagePolicy(body.toString('utf8')) }, cacheControl);
+  }
   applySecurityHeaders(res);
   res.setHeader('Cache-Control', cacheControl);
   res.setHeader('ETag', etag);

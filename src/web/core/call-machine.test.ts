@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  type CallEvent,
-  type CallState,
-  type Effect,
-  type InCall,
-  initialState,
-  screenState,
-  transition,
-} from './call-machine.js';
+import { type CallEvent, type CallState, type Effect, type InCall, initialState, transition } from './call-machine.js';
+import { screenState } from './screen-state.js';
 
 const ID = '7d3f1c52-8a7e-4b41-9f0e-2a6c1d9b3e55';
 

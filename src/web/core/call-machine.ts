@@ -74,25 +74,6 @@ export interface Transition {
   effects: Effect[];
 }
 
-/** The root element's `data-state`, derived from the machine's state. */
-export type ScreenState = 'ready' | 'waiting' | 'active' | 'ended' | 'error';
-
-export function screenState(state: CallState): ScreenState {
-  switch (state.kind) {
-    case 'home':
-      return 'ready';
-    case 'call':
-      return state.media === 'none' ? 'waiting' : 'active';
-    case 'ended':
-      return 'ended';
-    case 'not-found':
-    case 'refused':
-      return 'error';
-    default:
-      return assertNever(state);
-  }
-}
-
 export const initialState: CallState = { kind: 'home' };
 
 function assertNever(x: never): never {

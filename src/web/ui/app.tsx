@@ -1,8 +1,9 @@
-import type { AppName } from './browser-kind.js';
+import type { AppName } from './in-app-browser.js';
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { CallController } from '../core/call-controller.js';
-import { type EndReason, screenState } from '../core/call-machine.js';
+import type { EndReason } from '../core/call-machine.js';
+import { screenState } from '../core/screen-state.js';
 import { type Lang, type MessageKey, translator } from '../i18n/i18n.js';
 import { Banner } from './components/banner.js';
 import { SettingsButton } from './components/settings-button.js';

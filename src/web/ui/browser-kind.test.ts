@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectBrowser, detectInAppBrowser } from './browser-kind.js';
+import { detectBrowser } from './browser-kind.js';
+import { detectInAppBrowser } from './in-app-browser.js';
 
 const ANDROID_CHROME =
   'Mozilla/5.0 (Linux; Android 13; SM-A515F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';

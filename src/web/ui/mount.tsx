@@ -1,4 +1,4 @@
-import type { AppName } from './browser-kind.js';
+import type { AppName } from './in-app-browser.js';
 import { render } from 'preact';
 import type { CallController } from '../core/call-controller.js';
 import { pickLanguage } from '../i18n/i18n.js';

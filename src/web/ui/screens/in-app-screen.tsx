@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { type AppName, isIos } from '../browser-kind.js';
+import { isIos } from '../browser-kind.js';
+import type { AppName } from '../in-app-browser.js';
 import { HelpDrawing } from '../components/help-drawing.js';
 import { CopyIcon } from '../components/icons.js';
 import { useI18n } from '../i18n-context.js';
