@@ -6,7 +6,11 @@ import { ContextTimers } from './context-timers.js';
 const setup = () => {
   const clock = new FakeClock();
   const fired: string[] = [];
-  const timers = new ContextTimers({ clock, limits: { aloneMs: 100, graceMs: 50 } });
+  const timers = new ContextTimers({
+    context: { sessionId: 's', contextId: 'c' },
+    clock,
+    limits: { aloneMs: 100, graceMs: 50 },
+  });
   return { clock, fired, timers };
 };
 
@@ -55,4 +59,15 @@ test('clear() cancels every timer of the context; a lifetime already past fires 
   timers.startLifetime(-5, () => fired.push('late'));
   clock.advance(0);
   assert.deepEqual(fired, ['late']);
+});
+
+test('the lifetime and alone callbacks are called with the timers’ context (one function serves every context)', () => {
+  const { clock, timers } = setup();
+  const seen: string[] = [];
+  const onFall = (context: { sessionId: string; contextId: string }) =>
+    seen.push(`${context.sessionId}/${context.contextId}`);
+  timers.startAlone(onFall);
+  timers.startLifetime(300, onFall);
+  clock.advance(300);
+  assert.deepEqual(seen, ['s/c', 's/c']);
 });

@@ -1,9 +1,12 @@
 import type { Limits } from '../../shared/protocol/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { DeadlineQueue } from '../deadline-queue.js';
+import type { ContextRef } from './session-events.js';
 import type { Place } from './session-registry.js';
 
 export interface ContextTimersOptions {
+  /** The context these timers are of: what the lifetime and alone callbacks are called with. */
+  context: ContextRef;
   clock: Clock;
   limits: Pick<Limits, 'aloneMs' | 'graceMs'>;
   /**
@@ -37,17 +40,19 @@ export function lifetimeCaps(clock: Clock, sessionLifetimeMs: number): DeadlineQ
  * per place. Kept together so that ending the context clears all of them at once.
  */
 export class ContextTimers {
+  readonly context: ContextRef;
   readonly #clock: Clock;
   readonly #limits: Pick<Limits, 'aloneMs' | 'graceMs'>;
   readonly #lifetimeQueue: DeadlineQueue<ContextTimers>;
-  /** What the lifetime cap calls; null when none is armed. */
-  #onLifetime: (() => void) | null = null;
+  /** What the lifetime cap calls (one function for all contexts, given the context); null when none is armed. */
+  #onLifetime: ((context: ContextRef) => void) | null = null;
   readonly #aloneQueue: DeadlineQueue<ContextTimers>;
-  /** What the running alone timeout calls; null when none runs. */
-  #onAlone: (() => void) | null = null;
+  /** What the running alone timeout calls (like #onLifetime); null when none runs. */
+  #onAlone: ((context: ContextRef) => void) | null = null;
   readonly #grace: [TimerHandle | null, TimerHandle | null] = [null, null];
 
   constructor(options: ContextTimersOptions) {
+    this.context = options.context;
     this.#clock = options.clock;
     this.#limits = options.limits;
     this.#aloneQueue = options.aloneQueue ?? aloneTimeouts(options.clock, options.limits.aloneMs);
@@ -59,8 +64,8 @@ export class ContextTimers {
     return this.#onLifetime !== null;
   }
 
-  /** Calls `onEnd` once `remainingMs` of the context's lifetime have passed. */
-  startLifetime(remainingMs: number, onEnd: () => void): void {
+  /** Calls `onEnd(context)` once `remainingMs` of the context's lifetime have passed. */
+  startLifetime(remainingMs: number, onEnd: (context: ContextRef) => void): void {
     this.#onLifetime = onEnd;
     this.#lifetimeQueue.add(this, remainingMs);
   }
@@ -69,11 +74,11 @@ export class ContextTimers {
   lifetimeReached(): void {
     const onEnd = this.#onLifetime;
     this.#onLifetime = null;
-    onEnd?.();
+    onEnd?.(this.context);
   }
 
-  /** (Re)starts the alone timeout: someone is alone in the context. */
-  startAlone(onExpire: () => void): void {
+  /** (Re)starts the alone timeout: someone is alone in the context; `onExpire(context)` when it falls. */
+  startAlone(onExpire: (context: ContextRef) => void): void {
     this.#onAlone = onExpire;
     this.#aloneQueue.add(this);
   }
@@ -87,7 +92,7 @@ export class ContextTimers {
   aloneExpired(): void {
     const onExpire = this.#onAlone;
     this.#onAlone = null;
-    onExpire?.();
+    onExpire?.(this.context);
   }
 
   /** (Re)starts the grace period of a held place (rule 6). */

@@ -14,9 +14,9 @@ export interface LiveContextsOptions {
 }
 
 interface LiveContext {
-  readonly contextId: string;
   /** The session's log, made once per context (an HMAC per log line showed in profiles). */
   readonly log: TaggedLog;
+  /** Its timers; `timers.context` is the context itself. */
   readonly timers: ContextTimers;
 }
 
@@ -77,7 +77,7 @@ export class LiveContexts {
   /** The context ended on another node (which reported it): only clear its timers here. */
   discard(context: ContextRef): void {
     const live = this.#live.get(context.sessionId);
-    if (live === undefined || live.contextId !== context.contextId) return;
+    if (live === undefined || live.timers.context.contextId !== context.contextId) return;
     live.timers.clear();
     this.#live.delete(context.sessionId);
     live.log.info({ event: 'ended', reason: 'elsewhere' });
@@ -92,13 +92,18 @@ export class LiveContexts {
   #recordOf(context: ContextRef): LiveContext {
     const { sessionId, contextId } = context;
     let live = this.#live.get(sessionId);
-    if (live === undefined || live.contextId !== contextId) {
+    if (live === undefined || live.timers.context.contextId !== contextId) {
       live?.timers.clear();
       const { clock, limits } = this.#options;
       live = {
-        contextId,
         log: this.#child(sessionId),
-        timers: new ContextTimers({ clock, limits, aloneQueue: this.#alone, lifetimeQueue: this.#lifetimes }),
+        timers: new ContextTimers({
+          context: { sessionId, contextId },
+          clock,
+          limits,
+          aloneQueue: this.#alone,
+          lifetimeQueue: this.#lifetimes,
+        }),
       };
       this.#live.set(sessionId, live);
     }

@@ -295,16 +295,19 @@ export class SessionService implements SessionPort<Connection> {
     const timers = this.#contexts.timersOf(seat);
     if (timers.hasLifetime) return;
     const remaining = seat.createdAt + this.#limits.sessionLifetimeMs - this.#clock.wallNow();
-    const context = contextOf(seat);
-    timers.startLifetime(remaining, () => {
-      this.#contexts.logOf(context.sessionId).info({ event: 'lifetime-reached' });
-      this.#background(this.#end(context, 'lifetime', HangupReason.LIFETIME));
-    });
+    timers.startLifetime(remaining, this.#lifetimeReached);
   }
 
+  // One function each for every context's lifetime cap and alone timeout (no closure per context).
+  readonly #lifetimeReached = (context: ContextRef): void => {
+    this.#contexts.logOf(context.sessionId).info({ event: 'lifetime-reached' });
+    this.#background(this.#end(context, 'lifetime', HangupReason.LIFETIME));
+  };
+
+  readonly #aloneExpired = (context: ContextRef): void => this.#background(this.#expireAlone(context));
+
   #startAlone(context: ContextRef): void {
-    const ref = contextOf(context);
-    this.#contexts.timersOf(ref).startAlone(() => this.#background(this.#expireAlone(ref)));
+    this.#contexts.timersOf(context).startAlone(this.#aloneExpired);
   }
 
   #startGrace(held: HeldPlace): void {
