@@ -118,26 +118,55 @@ document.addEventListener('visibilitychange', () => {
 });
 navigator.mediaDevices?.addEventListener?.('devicechange', () => void controller.devicesChanged());
 
+/** The longest the first render waits for the camera: a permission prompt must not leave the page blank. */
+const FIRST_RENDER_WAIT_MS = 400;
+
+/**
+ * Resolves once the camera is open or has failed, at most FIRST_RENDER_WAIT_MS later, and at
+ * once outside a call. On the joining page, evaluating and rendering the UI's chunk kept the main
+ * thread busy while getUserMedia was resolving, and the answer waits for the camera (issue 11).
+ */
+function cameraSettled(): Promise<void> {
+  if (!controller.isInCall) return Promise.resolve();
+  return new Promise((resolve) => {
+    let unsubscribe = () => {};
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, FIRST_RENDER_WAIT_MS);
+    const check = () => {
+      const v = controller.view;
+      if (v.local !== null || v.mediaError !== null || !controller.isInCall) done();
+    };
+    unsubscribe = controller.subscribe(check);
+    check();
+  });
+}
+
 const root = document.getElementById('app');
 if (root) {
-  void import('./ui/mount.js').then(({ mount }) =>
-    mount(root, controller, {
-      env: {
-        clock: clock,
-        cues: new AudioCues({
-          createContext: () => (typeof AudioContext === 'undefined' ? null : new AudioContext()),
+  void cameraSettled()
+    .then(() => import('./ui/mount.js'))
+    .then(({ mount }) =>
+      mount(root, controller, {
+        env: {
           clock: clock,
-          vibrate: (pattern) => navigator.vibrate?.(pattern),
-        }),
-        prefs,
-        output: createAudioOutput(),
-        userAgent: navigator.userAgent,
-      },
-      newSessionId: () => crypto.randomUUID(),
-      openedFromLink: intent.kind === 'join',
-      pendingJoin: intent.kind === 'join' && inAppName ? { sessionId: intent.sessionId, app: inAppName } : null,
-    }),
-  );
+          cues: new AudioCues({
+            createContext: () => (typeof AudioContext === 'undefined' ? null : new AudioContext()),
+            clock: clock,
+            vibrate: (pattern) => navigator.vibrate?.(pattern),
+          }),
+          prefs,
+          output: createAudioOutput(),
+          userAgent: navigator.userAgent,
+        },
+        newSessionId: () => crypto.randomUUID(),
+        openedFromLink: intent.kind === 'join',
+        pendingJoin: intent.kind === 'join' && inAppName ? { sessionId: intent.sessionId, app: inAppName } : null,
+      }),
+    );
 }
 
 registerServiceWorker({
