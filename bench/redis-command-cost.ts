@@ -4,28 +4,18 @@
  * one command in flight (as a call's steps are), the two alternating in the same run, medians.
  *   node --import tsx bench/redis-command-cost.ts
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { loadavg } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'redis';
 import { systemClock } from '../src/server/clock.js';
 import { DeadlineQueue } from '../src/server/deadline-queue.js';
-const port = await new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const a = s.address();
-    s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-  });
-});
-const srv = spawn(
-  '/usr/bin/redis-server',
-  ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
-  {
-    stdio: 'ignore',
-  },
-);
-await sleep(300);
-const url = `redis://127.0.0.1:${port}`;
+import { startRedis } from './parts/multi-node.js';
+
+// Started and waited for until it accepts connections (not a fixed sleep).
+const redisDir = mkdtempSync(join(tmpdir(), 'homecall-redis-cost-'));
+const redis = await startRedis(redisDir);
+const url = redis.url;
 const old = createClient({ url, RESP: 2, disableOfflineQueue: true });
 const neu = createClient({ url, RESP: 2, disableOfflineQueue: true, commandOptions: { timeout: 0 } });
 await old.connect();
@@ -97,4 +87,5 @@ console.log(
 old.destroy();
 neu.destroy();
 dq.stop();
-srv.kill();
+redis.proc.child.kill();
+rmSync(redisDir, { recursive: true, force: true });

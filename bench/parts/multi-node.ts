@@ -61,7 +61,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startRedis(dir: string): Promise<{ proc: Proc; url: string }> {
+/** A redis-server without persistence on a free loopback port, once it accepts connections. */
+export async function startRedis(dir: string): Promise<{ proc: Proc; url: string }> {
   const port = await freePort();
   const child = spawn(
     '/usr/bin/redis-server',
