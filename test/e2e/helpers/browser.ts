@@ -130,16 +130,14 @@ export async function expectMediaFlowing(
 ): Promise<void> {
   const video = what.video ?? true;
   const audio = what.audio ?? true;
-  const start = await mediaCounters(page);
-  const deadline = Date.now() + timeoutMs;
-  let now = start;
-  while (Date.now() < deadline) {
-    await page.waitForTimeout(500);
-    now = await mediaCounters(page);
-    if ((!video || now.framesDecoded > start.framesDecoded) && (!audio || now.audioPackets > start.audioPackets))
-      return;
-  }
-  throw new Error(`media is not flowing on ${page.url()}: ${JSON.stringify({ start, now })}`);
+  await untilGrown(
+    page,
+    () => mediaCounters(page),
+    (start, now) =>
+      (!video || now.framesDecoded > start.framesDecoded) && (!audio || now.audioPackets > start.audioPackets),
+    timeoutMs,
+    'media is not flowing',
+  );
 }
 
 /** What the remote <video> element shows: frames it has presented, and whether it plays the live connection's video. */
@@ -171,15 +169,35 @@ export function pictureCounters(page: Page): Promise<PictureCounters> {
  * element shows them, e.g. after the connection was rebuilt).
  */
 export async function expectPictureShown(page: Page, timeoutMs = 20_000, frames = 10): Promise<void> {
-  const start = await pictureCounters(page);
+  await untilGrown(
+    page,
+    () => pictureCounters(page),
+    (start, now) => now.playsLiveTrack && now.framesShown >= start.framesShown + frames,
+    timeoutMs,
+    'the remote video shows no moving picture',
+  );
+}
+
+/**
+ * Reads the page's counters every 500 ms until `grown(start, now)` holds, or throws `what` with
+ * the first and last readings when `timeoutMs` passes first.
+ */
+async function untilGrown<T>(
+  page: Page,
+  read: () => Promise<T>,
+  grown: (start: T, now: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const start = await read();
   const deadline = Date.now() + timeoutMs;
   let now = start;
   while (Date.now() < deadline) {
     await page.waitForTimeout(500);
-    now = await pictureCounters(page);
-    if (now.playsLiveTrack && now.framesShown >= start.framesShown + frames) return;
+    now = await read();
+    if (grown(start, now)) return;
   }
-  throw new Error(`the remote video on ${page.url()} shows no moving picture: ${JSON.stringify({ start, now })}`);
+  throw new Error(`${what} on ${page.url()}: ${JSON.stringify({ start, now })}`);
 }
 
 /** How many RTCPeerConnections the page has created: unchanged means the call was never rebuilt. */
