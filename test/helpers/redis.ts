@@ -4,10 +4,14 @@
  * never skips: a missing binary or a server that does not come up fails with a clear message.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { createClient } from 'redis';
+import { systemClock } from '../../src/server/clock.js';
+import { RedisRegistry, type RedisRegistryOptions } from '../../src/server/sessions/redis-registry.js';
 import { freePort } from './free-port.js';
 
 const BINARY_CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];
@@ -253,3 +257,24 @@ export async function stopAllRedis(): Promise<void> {
 process.once('exit', () => {
   for (const server of running) void server.stop();
 });
+
+/**
+ * A RedisRegistry with the tests' usual settings (a random key prefix, 100 sessions, a queue of
+ * 50 frames and 64 KiB, 30 s grace, a 1 h lifetime, a 1 s heartbeat and sweep, the system
+ * clock, a silent logger); `overrides` replaces any of them. Not started: the caller starts it,
+ * or not, and closes it.
+ */
+export function testRegistry(url: string, overrides: Partial<RedisRegistryOptions> = {}): RedisRegistry {
+  return new RedisRegistry({
+    url,
+    prefix: `t${randomBytes(4).toString('hex')}:`,
+    maxSessions: 100,
+    queue: { frames: 50, bytes: 65_536 },
+    graceMs: 30_000,
+    sessionLifetimeMs: 3_600_000,
+    timings: { heartbeatMs: 1000, nodeTimeoutMs: 5000, sweepMs: 1000, sweepSlackMs: 1000 },
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+    ...overrides,
+  });
+}

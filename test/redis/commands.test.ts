@@ -9,12 +9,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import pino from 'pino';
-import { systemClock } from '../../src/server/clock.js';
 import { COMMAND_TIMEOUT_MS } from '../../src/server/sessions/redis-node.js';
-import { RedisRegistry } from '../../src/server/sessions/redis-registry.js';
+import type { RedisRegistry } from '../../src/server/sessions/redis-registry.js';
 import type { JoinResult } from '../../src/server/sessions/session-registry.js';
-import { type RedisServer, startRedis, stopAllRedis } from '../helpers/redis.js';
+import { type RedisServer, startRedis, stopAllRedis, testRegistry } from '../helpers/redis.js';
 
 let redis: RedisServer;
 const registries: RedisRegistry[] = [];
@@ -28,17 +26,12 @@ after(async () => {
 });
 
 async function node(prefix: string): Promise<RedisRegistry> {
-  const registry = new RedisRegistry({
-    url: redis.url,
+  const registry = testRegistry(redis.url, {
     prefix,
     maxSessions: 1000,
     queue: { frames: 100, bytes: 65_536 },
-    graceMs: 30_000,
-    sessionLifetimeMs: 3_600_000,
     // No heartbeat nor sweep inside the measured steps.
     timings: { heartbeatMs: 600_000, nodeTimeoutMs: 1_200_000, sweepMs: 600_000, sweepSlackMs: 600_000 },
-    clock: systemClock,
-    logger: pino({ level: 'silent' }),
   });
   registries.push(registry);
   await registry.start();

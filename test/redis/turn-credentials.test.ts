@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
-import pino from 'pino';
 import { createClient } from 'redis';
 import { systemClock } from '../../src/server/clock.js';
-import { RedisRegistry } from '../../src/server/sessions/redis-registry.js';
+import type { RedisRegistry } from '../../src/server/sessions/redis-registry.js';
 import type { RemoteEvent } from '../../src/server/sessions/session-registry.js';
 import { clusterCredentials } from '../../src/server/turn/cluster-credentials.js';
 import { StunMethod } from '../../src/server/turn/stun-protocol.js';
@@ -18,7 +17,7 @@ import { type Frame, TestClient } from '../helpers/client.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { uuid } from '../helpers/ids.js';
 import { expectError, sleep } from '../helpers/protocol.js';
-import { stopAllRedis } from '../helpers/redis.js';
+import { stopAllRedis, testRegistry } from '../helpers/redis.js';
 import type { ChildServer } from '../helpers/server.js';
 import { useIntegrationSuite } from '../helpers/suite.js';
 import { closeAllUdp, UdpTurnClient } from '../turn/udp-turn-client.js';
@@ -252,16 +251,9 @@ describe('TURN credentials end with their context on every node', () => {
 });
 
 function inProcessRegistry(url: string, prefix: string): RedisRegistry {
-  return new RedisRegistry({
-    url,
+  return testRegistry(url, {
     prefix,
-    maxSessions: 100,
-    queue: { frames: 50, bytes: 65_536 },
-    graceMs: 30_000,
-    sessionLifetimeMs: 3_600_000,
     timings: { heartbeatMs: 1000, nodeTimeoutMs: 20_000, sweepMs: 1000, sweepSlackMs: 1000 },
-    clock: systemClock,
-    logger: pino({ level: 'silent' }),
   });
 }
 
