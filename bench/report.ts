@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Spread } from './lib/stats.js';
-import { existingMultiNodeSection, multiNodeMarkdown } from './multi-node.js';
+import { existingMultiNodeSection, MULTI_NODE_SECTION, multiNodeMarkdown } from './multi-node.js';
 import { TURN_RELAY_SECTION, turnRelayMarkdown } from './lib/turn-relay-report.js';
 import { PROXY_COST_SECTION, proxyCostMarkdown } from './lib/proxy-cost-report.js';
 import { BROWSER_SECTION, browserMarkdown } from './lib/browser-report.js';
@@ -303,6 +303,14 @@ function detailTables(r: Results): string {
   return out.join('\n');
 }
 
+/** One row of the targets table. */
+function targetLine(row: TargetRow): string {
+  const digits = row.unit === 'KiB' || row.unit === 'CPU-s' ? 2 : 0;
+  const ratio = row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}×`;
+  const met = row.met === null ? 'n/a' : row.met ? 'yes' : '**no**';
+  return `| ${row.name} (${row.unit}) | ${fmt(row.homecall, digits)} | ${fmt(row.floor, digits)} | ${ratio} | ${boundText(row)}${row.extra ? `; ${row.extra}` : ''} | ${met} |`;
+}
+
 export function renderMarkdown(r: Results, jsonFile: string, svgFile: string): string {
   const rows = targetRows(r);
   const m = r.meta;
@@ -336,10 +344,7 @@ export function renderMarkdown(r: Results, jsonFile: string, svgFile: string): s
     '',
     '| target | HomeCall | floor | HomeCall ÷ floor | bound | met |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (row) =>
-        `| ${row.name} (${row.unit}) | ${fmt(row.homecall, row.unit === 'KiB' || row.unit === 'CPU-s' ? 2 : 0)} | ${fmt(row.floor, row.unit === 'KiB' || row.unit === 'CPU-s' ? 2 : 0)} | ${row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}×`} | ${boundText(row)}${row.extra ? `; ${row.extra}` : ''} | ${row.met === null ? 'n/a' : row.met ? 'yes' : '**no**'} |`,
-    ),
+    ...rows.map(targetLine),
     '',
     `![HomeCall ÷ floor ratios](${rel(svgFile)})`,
     '',
@@ -362,14 +367,51 @@ export function renderMarkdown(r: Results, jsonFile: string, svgFile: string): s
   ].join('\n');
 }
 
-export function writeReport(r: Results, jsonFile: string, opts: { writeDocs: boolean }) {
+/**
+ * What a run writes into docs/performance.md: `full` rewrites the whole file (a run of every
+ * part); `sections` replaces only the marked sections of the parts this run measured (browser,
+ * several nodes, TURN relay, behind a proxy) and the browser's row of the targets table, and
+ * leaves every other line where it is (a run of some parts: the targets table, the figures and
+ * the sections of the parts it did not run keep the run that measured them); `none` writes
+ * nothing.
+ */
+export type DocsMode = 'full' | 'sections' | 'none';
+
+/** `docs` with the sections of the parts `r` measured replaced by this run's. */
+export function replaceMeasuredSections(docs: string, r: Results): string {
+  const m = r.meta;
+  let text = docs;
+  if (r.browser?.summary) {
+    text = BROWSER_SECTION.replace(text, browserMarkdown(r.browser, { runs: m.config.browserRuns }));
+    const row = targetRows(r).find((t) => t.name.startsWith('browser:'));
+    if (row !== undefined) {
+      text = text.replace(/^\| browser: link opened → first decoded frame.*$/m, () => targetLine(row));
+    }
+  }
+  if (r.multiNode)
+    text = MULTI_NODE_SECTION.replace(text, multiNodeMarkdown(r.multiNode, m.command, m.loadAverageAtEnd));
+  if (r.turnRelay)
+    text = TURN_RELAY_SECTION.replace(text, turnRelayMarkdown(r.turnRelay, m.command, m.loadAverageAtEnd));
+  if (r.proxyCost)
+    text = PROXY_COST_SECTION.replace(text, proxyCostMarkdown(r.proxyCost, m.command, m.loadAverageAtEnd));
+  return text;
+}
+
+export function writeReport(r: Results, jsonFile: string, opts: { docs: DocsMode }) {
   const rows = targetRows(r);
   const svgFile = jsonFile.replace(/\.json$/, '.svg');
   writeFileSync(svgFile, chartSvg(rows, `HomeCall vs floor relay, ${r.meta.startedAt.slice(0, 10)} (${r.meta.mode})`));
   let docsFile: string | null = null;
-  if (opts.writeDocs) {
-    docsFile = join(repoDir, 'docs', 'performance.md');
+  if (opts.docs === 'full') {
+    docsFile = docsPath;
     writeFileSync(docsFile, renderMarkdown(r, jsonFile, svgFile));
+  } else if (opts.docs === 'sections' && existsSync(docsPath)) {
+    const before = readFileSync(docsPath, 'utf8');
+    const after = replaceMeasuredSections(before, r);
+    if (after !== before) {
+      docsFile = docsPath;
+      writeFileSync(docsFile, after);
+    }
   }
   const targetLines = rows.map(
     (row) =>
@@ -384,6 +426,6 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     console.error('usage: node --import tsx bench/report.ts bench/results/<date>.json');
     process.exit(2);
   }
-  const out = writeReport(JSON.parse(readFileSync(file, 'utf8')), file, { writeDocs: true });
+  const out = writeReport(JSON.parse(readFileSync(file, 'utf8')), file, { docs: 'full' });
   console.log(out.targetLines.join('\n'));
 }

@@ -9,7 +9,8 @@
  *
  * This file only parses the flags, chooses the parts and prints the results; each part is one
  * file in bench/parts/ that starts and stops (in a `finally`) everything it needs.
- * Writes bench/results/<date>.json and .svg and, for a full run, docs/performance.md.
+ * Writes bench/results/<date>.json and .svg and docs/performance.md: the whole file after a run
+ * of every part, only the measured parts' own sections after a run of some (bench/report.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,7 +61,8 @@ const USAGE = `npm run bench -- [flags]
   --reps N         repetitions (default 3; 1 with --smoke)
   --targets LIST   homecall,floor (default both)
   --out DIR        results directory (default bench/results)
-  --no-docs        do not rewrite docs/performance.md
+  --no-docs        do not touch docs/performance.md (by default: all parts rewrite it,
+                   some parts replace only their own sections in it)
   --no-build       never build; report a missing build instead
   --profile        adds a node --cpu-prof run of each target under call load
   --cpu-prof-dir D multi-node part: every node runs under node --cpu-prof, profiles in D
@@ -320,7 +322,11 @@ try {
   const jsonFile = join(outDir, `${stamp}${smoke ? '-smoke' : ''}.json`);
   writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
   log(`results: ${relative(repoDir, jsonFile) || jsonFile}`);
-  const report = writeReport(results, jsonFile, { writeDocs: !smoke && !flags['no-docs'] });
+  // Only a run of every part rewrites the whole file; a run of some parts replaces the sections
+  // of those parts and keeps every other figure with the run that measured it.
+  const allParts = ALL_PARTS.every((p) => parts.has(p));
+  const docs = smoke || flags['no-docs'] ? 'none' : allParts ? 'full' : 'sections';
+  const report = writeReport(results, jsonFile, { docs });
   log(
     report.docsFile === null
       ? `chart: ${report.svgFile}`
