@@ -82,6 +82,12 @@ export function multiNodeMarkdown(m: MultiNodeSummary, command: string, load: nu
       'at most 2×',
       met(r.crossOverSameNodeP99 <= 2),
     ),
+    ...(none(m.cluster.floorViaRedisP99Ms ?? null)
+      ? []
+      : [
+          '',
+          `The same two paths with no HomeCall in them, in each cluster repetition beside HomeCall's (\`bench/lib/hop-floor.ts\`: bare relays over plain TCP, 200-byte frames, one at a time; via Redis a one-line script PUBLISHes the frame and a subscriber writes it on): two processes p50 ${ms(m.cluster.floorSameP50Ms)} / p99 ${ms(m.cluster.floorSameP99Ms)} ms, via Redis p50 ${ms(m.cluster.floorViaRedisP50Ms)} / p99 ${ms(m.cluster.floorViaRedisP99Ms)} ms: p99 ${x(r.floorViaRedisOverSameP99 ?? null)} of the two-process path (HomeCall: ${x(r.crossOverSameNodeP99)}). Per repetition, floor / HomeCall: ${m.runs.cluster.map((row) => `${x((row.floorViaRedisP99Ms ?? Number.NaN) / (row.floorSameP99Ms ?? Number.NaN))} / ${x((row.crossNodeP99Ms ?? Number.NaN) / (row.sameNodeP99Ms ?? Number.NaN))}`).join(', ')}.`,
+        ]),
     ...(pair === null || r.cpuPerCallPairOverSingle === undefined
       ? []
       : [

@@ -7,7 +7,8 @@
  *     answer, 10 candidates each way, hangup;
  *   - Redis round trips (scripts) and commands per call (INFO commandstats around the window), the nodes' and
  *     redis-server's CPU apart, and context switches per call;
- *   - relay latency p50/p99 of one frame A -> B for same-node and cross-node pairs.
+ *   - relay latency p50/p99 of one frame A -> B for same-node and cross-node pairs, and in the
+ *     cluster the same two paths with no HomeCall in them (bench/lib/hop-floor.ts).
  * With `cpuProfDir`, every node runs under `node --cpu-prof` and leaves its profile there.
  *
  * Run by `npm run bench -- --parts multi-node`, or on its own by bench/multi-node.ts.
@@ -22,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import WebSocket from 'ws';
 import { makeCert } from '../lib/cert.js';
+import { startHopFloor } from '../lib/hop-floor.js';
 import { readCpuSeconds, spawnNode, stopChild, waitForListening } from '../lib/proc.js';
 import { round, spread } from '../lib/stats.js';
 import { HOMECALL_LOAD_FLAGS, repoDir, serverEntry } from '../lib/targets.js';
@@ -373,6 +375,11 @@ function summaryOf(rows: Array<Record<string, number>>) {
     /** NaN but in the cluster. */
     crossNodeP50Ms: m('crossNodeP50Ms'),
     crossNodeP99Ms: m('crossNodeP99Ms'),
+    /** The bare relays of bench/lib/hop-floor.ts (NaN but in the cluster). */
+    floorSameP50Ms: m('floorSameP50Ms'),
+    floorSameP99Ms: m('floorSameP99Ms'),
+    floorViaRedisP50Ms: m('floorViaRedisP50Ms'),
+    floorViaRedisP99Ms: m('floorViaRedisP99Ms'),
   };
 }
 
@@ -411,9 +418,26 @@ export async function runMultiNode(options: MultiNodeOptions) {
             sameNodeP99Ms: same.p99Ms,
           };
           if (name === 'cluster') {
-            const cross = await measureLatency(first, s.urls[1] as string, cert.cert, SAMPLES);
-            row.crossNodeP50Ms = cross.p50Ms;
-            row.crossNodeP99Ms = cross.p99Ms;
+            // HomeCall's cross-node path and the same path with no HomeCall in it (bare relays on
+            // this setup's redis-server), the order swapped every other repetition.
+            const floor = await startHopFloor(s.redisUrl as string);
+            try {
+              const timeCross = async () => {
+                const cross = await measureLatency(first, s.urls[1] as string, cert.cert, SAMPLES);
+                row.crossNodeP50Ms = cross.p50Ms;
+                row.crossNodeP99Ms = cross.p99Ms;
+              };
+              const timeFloor = async () => {
+                const f = await floor.measure(SAMPLES);
+                row.floorSameP50Ms = f.same.p50Ms;
+                row.floorSameP99Ms = f.same.p99Ms;
+                row.floorViaRedisP50Ms = f.viaRedis.p50Ms;
+                row.floorViaRedisP99Ms = f.viaRedis.p99Ms;
+              };
+              for (const step of rep % 2 === 0 ? [timeCross, timeFloor] : [timeFloor, timeCross]) await step();
+            } finally {
+              floor.stop();
+            }
           }
           runs[name].push(row);
         } finally {
@@ -442,6 +466,7 @@ export async function runMultiNode(options: MultiNodeOptions) {
       cpuPerCallClusterOverSingle: ratio(cluster.cpuSecPer1000Calls, single.cpuSecPer1000Calls),
       sameNodeP99ClusterOverSingle: ratio(cluster.sameNodeP99Ms, single.sameNodeP99Ms),
       crossOverSameNodeP99: ratio(cluster.crossNodeP99Ms, cluster.sameNodeP99Ms),
+      floorViaRedisOverSameP99: ratio(cluster.floorViaRedisP99Ms, cluster.floorSameP99Ms),
       ...(pair === null
         ? {}
         : {
