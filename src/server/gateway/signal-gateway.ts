@@ -159,7 +159,7 @@ export class SignalGateway {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // From here the socket's record gives the slot back (#handleClose).
       socket.off('close', giveBack);
-      this.#accept(ws, address);
+      this.#accept(ws, socket, address);
     });
   }
 
@@ -198,10 +198,10 @@ export class SignalGateway {
     refuseRaw(socket, status, STATUS_CODES[status] ?? 'Error', this.#clock);
   }
 
-  #accept(ws: WebSocket, address: string): void {
+  #accept(ws: WebSocket, socket: Duplex, address: string): void {
     const clock = this.#clock;
     const metrics = this.#options.metrics;
-    const link = new WsPeerLink(String(++this.#nextLinkId), ws, {
+    const link = new WsPeerLink(String(++this.#nextLinkId), ws, socket, {
       maxBacklogBytes: this.#limits.maxBacklogBytes,
       clock,
       metrics,

@@ -30,14 +30,56 @@ class FakeSocket {
   }
 }
 
+/** The stream under the socket: records corks, uncorks and which frames were sent while corked. */
+class FakeStream {
+  corked = 0;
+  readonly events: string[] = [];
+  cork(): void {
+    this.corked += 1;
+    this.events.push('cork');
+  }
+  uncork(): void {
+    this.corked -= 1;
+    this.events.push('uncork');
+  }
+}
+
 function link(maxBacklogBytes = 1000) {
   const socket = new FakeSocket();
+  const stream = new FakeStream();
   const clock = new FakeClock();
   const sentCodes: string[] = [];
   const metrics = { ...noopMetrics, errorSent: (code: string) => void sentCodes.push(code) };
-  const peer = new WsPeerLink('1', socket as unknown as WebSocket, { maxBacklogBytes, clock, metrics });
-  return { socket, clock, peer, sentCodes };
+  const peer = new WsPeerLink('1', socket as unknown as WebSocket, stream, { maxBacklogBytes, clock, metrics });
+  return { socket, stream, clock, peer, sentCodes };
 }
+
+describe('WsPeerLink: one write per task', () => {
+  test('frames sent in one task go out under one cork, uncorked before the next tick', async () => {
+    const { socket, stream, peer } = link();
+    peer.sendText('a');
+    peer.sendText('b');
+    peer.send({ type: 'hangup', sessionId: 's' } as never);
+    assert.deepEqual(stream.events, ['cork'], 'corked once for the whole task');
+    assert.equal(socket.sent.length, 3);
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    assert.deepEqual(stream.events, ['cork', 'uncork']);
+    assert.equal(stream.corked, 0);
+    peer.sendText('c');
+    assert.deepEqual(stream.events, ['cork', 'uncork', 'cork'], 'a later task corks again');
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    assert.equal(stream.corked, 0);
+    assert.deepEqual(socket.sent, ['a', 'b', JSON.stringify({ type: 'hangup', sessionId: 's' }), 'c'], 'order kept');
+  });
+
+  test('nothing is corked for a socket that is not open', async () => {
+    const { socket, stream, peer } = link();
+    socket.readyState = WebSocket.CLOSED;
+    peer.sendText('a');
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    assert.deepEqual(stream.events, []);
+  });
+});
 
 describe('WsPeerLink: backpressure (reliability D5)', () => {
   test('a peer that reads keeps getting frames, however many', () => {

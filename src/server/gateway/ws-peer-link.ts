@@ -9,6 +9,17 @@ import { TokenBucket } from './rate-limiter.js';
 const ERROR_BURST = 5;
 const ERRORS_PER_SEC = 1;
 
+/** The byte stream under the WebSocket (the socket given to `handleUpgrade`): only its corking. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** Ends a link's batch: what it sent in one task leaves in one write. */
+function uncorkLink(link: WsPeerLink): void {
+  link.flush();
+}
+
 export interface WsPeerLinkOptions {
   maxBacklogBytes: number;
   clock: Clock;
@@ -19,10 +30,13 @@ export interface WsPeerLinkOptions {
 export class WsPeerLink implements PeerLink {
   #errors: TokenBucket | null = null;
   #lastRateLimited = Number.NEGATIVE_INFINITY;
+  /** The stream is corked until the end of the current task (see sendText). */
+  #corked = false;
 
   constructor(
     readonly id: string,
     private readonly ws: WebSocket,
+    private readonly stream: Corkable,
     private readonly options: WsPeerLinkOptions,
   ) {}
 
@@ -33,10 +47,28 @@ export class WsPeerLink implements PeerLink {
   sendText(text: string): void {
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return;
+    // Frames sent to one socket in one task (the relayed offer and candidates that arrived in
+    // one read, `hangup` and the close frame after it, `joined` and its queue) leave in one
+    // write instead of one each: the stream is corked at the first and uncorked before the
+    // event loop goes on (process.nextTick), so no frame waits for anything but the end of the
+    // task that sent it. Order is unchanged (one stream, one buffer).
+    if (!this.#corked) {
+      this.#corked = true;
+      this.stream.cork();
+      process.nextTick(uncorkLink, this);
+    }
     ws.send(text);
     // ws has no backpressure of its own: a peer that stops reading is dropped (as an
     // abnormal drop, so its place is held) before its backlog eats the server's memory.
+    // Corked bytes count in bufferedAmount too, so the cap is checked on the same bytes.
     if (ws.bufferedAmount > this.options.maxBacklogBytes) ws.terminate();
+  }
+
+  /** Writes what this task sent (called once per corked task). */
+  flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.stream.uncork();
   }
 
   /** `true` when a throttled error reply may be sent now (also gates its log line). */
