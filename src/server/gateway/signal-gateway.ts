@@ -134,12 +134,17 @@ export class SignalGateway {
 
   /** Vets an HTTP upgrade to /signal and, if it passes, opens the WebSocket. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const peer = req.socket;
     const verdict = vetUpgrade(
       {
         url: req.url,
-        encrypted: (req.socket as TLSSocket).encrypted === true,
+        encrypted: (peer as TLSSocket).encrypted === true,
         headers: req.headers,
-        remoteAddress: req.socket.remoteAddress,
+        // Read only when needed (a getpeername system call): behind a trusted proxy the
+        // address is the hop the proxy appended to X-Forwarded-For.
+        get remoteAddress() {
+          return peer.remoteAddress;
+        },
       },
       this.#policy,
       {

@@ -89,4 +89,21 @@ describe('clientAddress', () => {
     assert.equal(clientAddress({ ...REQUEST, headers: {} }, true), '192.0.2.7', 'no header: the socket');
     assert.equal(clientAddress({ ...REQUEST, remoteAddress: undefined }, false), 'unknown');
   });
+
+  test('the socket address is not read (a system call) when the trusted proxy gave one', () => {
+    let reads = 0;
+    const req = {
+      ...REQUEST,
+      headers: { ...REQUEST.headers, 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.4' },
+      get remoteAddress() {
+        reads += 1;
+        return '192.0.2.7';
+      },
+    };
+    const r = vetUpgrade(req, { ...POLICY, trustProxy: true }, IDLE);
+    assert.deepEqual(r, { ok: true, value: { address: '198.51.100.4' } });
+    assert.equal(reads, 0);
+    assert.equal(clientAddress(req, false), '192.0.2.7');
+    assert.equal(reads, 1, 'read when it is the address');
+  });
 });

@@ -11,7 +11,8 @@ export interface UpgradeRequest {
     'x-forwarded-proto'?: string | string[] | undefined;
     'x-forwarded-for'?: string | string[] | undefined;
   };
-  remoteAddress: string | undefined;
+  /** The socket's peer address; read only when no trusted X-Forwarded-For gives the address. */
+  readonly remoteAddress: string | undefined;
 }
 
 /** The operator's choices. */
