@@ -2,7 +2,8 @@
  * What one waiting socket holds on a server's heap (diagnosis; `--heap` of the proxy-cost
  * investigation): heap snapshots of a fresh server before and after N waiting sockets, and the
  * difference per socket by constructor (self size, count), largest first.
- *   node --import tsx bench/heap-per-socket.ts [homecall-proxy|floor-ws|peerjs] [N]
+ *   node --import tsx bench/heap-per-socket.ts [homecall-proxy|floor-ws|peerjs] [N] [--retainers KIND]...
+ * `--retainers 'object:Object'` (a kind as printed) also counts, per socket, what holds those nodes.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +14,50 @@ import { Generator } from './lib/gen-client.js';
 import { type ProxyTargetName, startServer } from './lib/targets.js';
 
 interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
   nodes: number[];
+  edges: number[];
   strings: string[];
+}
+
+const nameOf = (s: Snapshot, i: number): string => {
+  const f = s.snapshot.meta.node_fields;
+  const type = s.snapshot.meta.node_types[0][s.nodes[i + f.indexOf('type')] as number] ?? '?';
+  const raw = s.strings[s.nodes[i + f.indexOf('name')] as number] ?? '';
+  return type === 'string' || type === 'concatenated string' || type === 'sliced string'
+    ? type
+    : `${type}:${raw.slice(0, 40)}`;
+};
+
+/**
+ * Retainers (parent and edge name) of the nodes of one kind ("type:name"), counted per
+ * parent+edge: where the objects a socket adds hang. `--retainers KIND` prints them.
+ */
+function retainers(file: string, kind: string): Map<string, number> {
+  const s = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+  const f = s.snapshot.meta.node_fields;
+  const width = f.length;
+  const ec = f.indexOf('edge_count');
+  const ef = s.snapshot.meta.edge_fields;
+  const ew = ef.length;
+  const [et, en, eto] = [ef.indexOf('type'), ef.indexOf('name_or_index'), ef.indexOf('to_node')];
+  const edgeTypes = s.snapshot.meta.edge_types[0];
+  const out = new Map<string, number>();
+  let e = 0;
+  for (let i = 0; i < s.nodes.length; i += width) {
+    const count = s.nodes[i + ec] as number;
+    for (let k = 0; k < count; k++, e += ew) {
+      const to = s.edges[e + eto] as number;
+      if (nameOf(s, to) !== kind) continue;
+      const type = edgeTypes[s.edges[e + et] as number];
+      if (type === 'weak') continue;
+      const raw = s.edges[e + en] as number;
+      const edge = type === 'element' || type === 'hidden' ? `[${type}]` : (s.strings[raw] ?? '?');
+      const key = `${nameOf(s, i)} .${edge}`;
+      out.set(key, (out.get(key) ?? 0) + 1);
+    }
+  }
+  return out;
 }
 
 /** Self size and count per "type:name" over the whole snapshot. */
@@ -40,8 +82,12 @@ function totals(file: string): Map<string, { size: number; count: number }> {
   return out;
 }
 
-const target = (process.argv[2] ?? 'homecall-proxy') as ProxyTargetName;
-const n = Number(process.argv[3] ?? 2000);
+const args = process.argv.slice(2);
+const kinds: string[] = [];
+for (let i = args.indexOf('--retainers'); i >= 0; i = args.indexOf('--retainers'))
+  kinds.push(...args.splice(i, 2).slice(1));
+const target = (args[0] ?? 'homecall-proxy') as ProxyTargetName;
+const n = Number(args[1] ?? 2000);
 const workDir = mkdtempSync(join(tmpdir(), 'homecall-heap-'));
 const snaps = join(workDir, 'snaps');
 mkdirSync(snaps);
@@ -88,6 +134,15 @@ try {
     console.log(`${target}: ${n} waiting sockets, heap +${(total / n).toFixed(0)} B each`);
     for (const r of rows.slice(0, 40))
       console.log(`${(r.size / n).toFixed(1).padStart(8)} B  ${(r.count / n).toFixed(2).padStart(6)}/socket  ${r.k}`);
+    for (const kind of kinds) {
+      const ra = retainers(before, kind);
+      const rb = [...retainers(after, kind).entries()]
+        .map(([k, v]) => ({ k, count: v - (ra.get(k) ?? 0) }))
+        .filter((r) => r.count / n >= 0.05)
+        .sort((x, y) => y.count - x.count);
+      console.log(`retainers of ${kind}:`);
+      for (const r of rb.slice(0, 25)) console.log(`${(r.count / n).toFixed(2).padStart(8)}/socket  ${r.k}`);
+    }
   } finally {
     await server.stop();
     await gen.stop();

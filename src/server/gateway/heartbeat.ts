@@ -92,7 +92,8 @@ export class Heartbeat<T extends Beating> {
     for (const item of this.#buckets[bucket] ?? []) {
       if (item.alive || stalled) {
         item.alive = false;
-        item.lastSeen = at;
+        // Whole ms keep it a small integer; rounded down, a drop is never later than exact.
+        item.lastSeen = Math.floor(at);
       } else if (at - item.lastSeen >= dropAfterMs) {
         item.drop();
         continue;

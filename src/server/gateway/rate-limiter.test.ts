@@ -34,6 +34,14 @@ describe('RateLimiter (protocol.md limits: burst and sustained, frames and bytes
     assert.equal(passed, 5);
   });
 
+  test('fractions of a ms never refill more than the exact bucket', () => {
+    const limiter = new RateLimiter(LIMITS, 0.5);
+    for (let i = 0; i < 5; i++) assert.equal(limiter.take(1, 0.5), 'pass', `frame ${i}`);
+    // 10 frames/s: the exact bucket holds 0.999 frames at 100.4 ms (99.9 ms later), not one.
+    assert.equal(limiter.take(1, 100.4), 'drop');
+    assert.equal(limiter.take(1, 101), 'pass', 'a whole frame 100.5 ms later');
+  });
+
   test('time going backwards refills nothing', () => {
     const limiter = new RateLimiter(LIMITS, 1000);
     for (let i = 0; i < 5; i++) limiter.take(1, 1000);

@@ -17,41 +17,68 @@ const ABUSE_DROPS = 100;
 /**
  * Two token buckets (frames and bytes), refilled lazily from the injected time, plus the
  * bookkeeping that tells a burst from persistent abuse.
+ *
+ * Every field is a small integer, so V8 keeps them in the object as Smis instead of a boxed
+ * heap number each (a waiting socket holds one limiter): the buckets count thousandths of a
+ * frame and of a byte, and time is whole milliseconds. Refill is counted up to the present
+ * rounded down, and from a bucket's last full moment (or its creation) rounded up, so it is
+ * never more than the exact refill: a frame this limiter passes, the exact one would pass too.
+ * The gateway's socket record extends this class, so a socket's limiter is not an object of
+ * its own either.
  */
 export class RateLimiter {
-  #frames: number;
-  #bytes: number;
-  #last: number;
+  readonly #limits: RateLimits;
+  /** Thousandths of a frame left in the frame bucket. */
+  #milliFrames: number;
+  /** Thousandths of a byte left in the byte bucket. */
+  #milliBytes: number;
+  /** Whole ms the frame bucket is refilled up to (each bucket its own: see take()). */
+  #framesAt: number;
+  /** Whole ms the byte bucket is refilled up to. */
+  #bytesAt: number;
   #violationStart = 0;
-  #lastDrop = Number.NEGATIVE_INFINITY;
+  /** Whole ms (rounded up) of the last drop; meaningful once #drops > 0. */
+  #lastDrop = 0;
   #drops = 0;
 
-  constructor(
-    private readonly limits: RateLimits,
-    now: number,
-  ) {
-    this.#frames = limits.burstFrames;
-    this.#bytes = limits.burstBytes;
-    this.#last = now;
+  /** `limits` is kept by reference: one object for every socket's limiter. */
+  constructor(limits: RateLimits, now: number) {
+    this.#limits = limits;
+    this.#milliFrames = limits.burstFrames * 1000;
+    this.#milliBytes = limits.burstBytes * 1000;
+    this.#framesAt = Math.ceil(now);
+    this.#bytesAt = this.#framesAt;
   }
 
   /** Accounts one frame of `bytes` at `now` (monotonic ms). */
   take(bytes: number, now: number): RateVerdict {
-    const elapsed = Math.max(0, now - this.#last) / 1000;
-    this.#last = now;
-    const { burstFrames, burstBytes, framesPerSec, bytesPerSec } = this.limits;
-    this.#frames = Math.min(burstFrames, this.#frames + elapsed * framesPerSec);
-    this.#bytes = Math.min(burstBytes, this.#bytes + elapsed * bytesPerSec);
-    if (this.#frames >= 1 && this.#bytes >= bytes) {
-      this.#frames -= 1;
-      this.#bytes -= bytes;
+    const at = Math.floor(now);
+    const { burstFrames, burstBytes, framesPerSec, bytesPerSec } = this.#limits;
+    // A rate per second times whole ms is thousandths per ms: no division, no fraction.
+    let elapsedMs = at - this.#framesAt;
+    if (elapsedMs !== 0) {
+      const frames = this.#milliFrames + Math.max(0, elapsedMs) * framesPerSec;
+      this.#milliFrames = Math.min(burstFrames * 1000, frames);
+      // The fraction of a ms not counted yet is counted next time, unless the bucket is full
+      // (refill above the burst is dropped) or time went backwards (refill starts again).
+      this.#framesAt = elapsedMs < 0 || frames >= burstFrames * 1000 ? Math.ceil(now) : at;
+    }
+    elapsedMs = at - this.#bytesAt;
+    if (elapsedMs !== 0) {
+      const bytes = this.#milliBytes + Math.max(0, elapsedMs) * bytesPerSec;
+      this.#milliBytes = Math.min(burstBytes * 1000, bytes);
+      this.#bytesAt = elapsedMs < 0 || bytes >= burstBytes * 1000 ? Math.ceil(now) : at;
+    }
+    if (this.#milliFrames >= 1000 && this.#milliBytes >= bytes * 1000) {
+      this.#milliFrames -= 1000;
+      this.#milliBytes -= bytes * 1000;
       return 'pass';
     }
-    if (now - this.#lastDrop > CONTINUOUS_GAP_MS) {
-      this.#violationStart = now;
+    if (this.#drops === 0 || now - this.#lastDrop > CONTINUOUS_GAP_MS) {
+      this.#violationStart = at;
       this.#drops = 0;
     }
-    this.#lastDrop = now;
+    this.#lastDrop = Math.ceil(now);
     this.#drops += 1;
     return this.#drops >= ABUSE_DROPS || now - this.#violationStart >= ABUSE_MS ? 'abuse' : 'drop';
   }

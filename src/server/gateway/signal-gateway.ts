@@ -11,9 +11,9 @@ import type { Metrics } from '../metrics.js';
 import { sendError } from '../sessions/send-error.js';
 import type { SessionHandle, SessionPort } from '../sessions/session-port.js';
 import { type Beating, Heartbeat } from './heartbeat.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter, type RateLimits } from './rate-limiter.js';
 import { type UpgradePolicy, vetUpgrade } from './upgrade-policy.js';
-import { WsPeerLink } from './ws-peer-link.js';
+import { WsPeerLink, type WsPeerLinkOptions } from './ws-peer-link.js';
 
 export interface SignalGatewayOptions {
   limits: Limits;
@@ -26,9 +26,15 @@ export interface SignalGatewayOptions {
   clock: Clock;
 }
 
-/** One socket as the gateway tracks it: everything the shared handlers need, on one record. */
-class SocketState implements Beating {
+/**
+ * One socket as the gateway tracks it: everything the shared handlers need, on one record. It
+ * is its own rate limiter (the class it extends), so a socket's limits are fields of this one
+ * object, and every number in it is a small integer (no boxed heap number per socket).
+ */
+class SocketState extends RateLimiter implements Beating {
   alive = true;
+  /** Whole ms (rounded down: a drop never comes later than it would). */
+  lastSeen: number;
 
   constructor(
     readonly gateway: SignalGateway,
@@ -36,9 +42,12 @@ class SocketState implements Beating {
     readonly link: WsPeerLink,
     readonly conn: SessionHandle,
     readonly address: string,
-    readonly limiter: RateLimiter,
-    public lastSeen: number,
-  ) {}
+    limits: RateLimits,
+    now: number,
+  ) {
+    super(limits, now);
+    this.lastSeen = Math.floor(now);
+  }
 
   ping(): void {
     this.ws.ping();
@@ -76,6 +85,9 @@ export class SignalGateway {
   readonly #policy: UpgradePolicy;
   readonly #heartbeat: Heartbeat<SocketState>;
   #nextLinkId = 0;
+  /** The rate limits and link options every socket shares (one object each, not one per socket). */
+  readonly #rateLimits: RateLimits;
+  readonly #linkOptions: WsPeerLinkOptions;
   #shuttingDown = false;
   /** Open sockets not yet past their join timeout: one timer for all, not one per socket. */
   readonly #joinTimeouts: DeadlineQueue<SocketState>;
@@ -101,6 +113,17 @@ export class SignalGateway {
     this.#log = options.logger;
     this.#clock = options.clock;
     this.#sessions = options.sessions;
+    this.#rateLimits = {
+      burstFrames: options.limits.rateBurstFrames,
+      burstBytes: options.limits.rateBurstBytes,
+      framesPerSec: options.limits.rateFramesPerSec,
+      bytesPerSec: options.limits.rateBytesPerSec,
+    };
+    this.#linkOptions = {
+      maxBacklogBytes: options.limits.maxBacklogBytes,
+      clock: options.clock,
+      metrics: options.metrics,
+    };
     this.#policy = {
       trustProxy: options.trustProxy,
       allowedOrigins: new Set(options.allowedOrigins),
@@ -204,24 +227,10 @@ export class SignalGateway {
   }
 
   #accept(ws: WebSocket, socket: Duplex, address: string): void {
-    const clock = this.#clock;
     const metrics = this.#options.metrics;
-    const link = new WsPeerLink(String(++this.#nextLinkId), ws, socket, {
-      maxBacklogBytes: this.#limits.maxBacklogBytes,
-      clock,
-      metrics,
-    });
-    const now = clock.now();
-    const limiter = new RateLimiter(
-      {
-        burstFrames: this.#limits.rateBurstFrames,
-        burstBytes: this.#limits.rateBurstBytes,
-        framesPerSec: this.#limits.rateFramesPerSec,
-        bytesPerSec: this.#limits.rateBytesPerSec,
-      },
-      now,
-    );
-    const state = new SocketState(this, ws, link, this.#sessions.open(link), address, limiter, now);
+    const link = new WsPeerLink(String(++this.#nextLinkId), ws, socket, this.#linkOptions);
+    const conn = this.#sessions.open(link);
+    const state = new SocketState(this, ws, link, conn, address, this.#rateLimits, this.#clock.now());
     (ws as TrackedSocket)[STATE] = state;
     // Listeners first: an error on a socket that is about to be refused must not crash us.
     ws.on('error', this.#onError);
@@ -271,7 +280,7 @@ export class SignalGateway {
         event: 'too-large',
       });
     }
-    const verdict = state.limiter.take(bytes, this.#clock.now());
+    const verdict = state.take(bytes, this.#clock.now());
     if (verdict !== 'pass') return this.#rateLimited(state, verdict === 'abuse');
     const envelope = readEnvelope(data.toString('utf8'));
     if (!envelope.ok) {

@@ -29,7 +29,8 @@ export interface WsPeerLinkOptions {
 /** A PeerLink over one `ws` socket, with outbound backpressure and an error-reply budget. */
 export class WsPeerLink implements PeerLink {
   #errors: TokenBucket | null = null;
-  #lastRateLimited = Number.NEGATIVE_INFINITY;
+  /** When the last RATE_LIMITED reply went out; a second before any time (a small integer, not a boxed -Infinity). */
+  #lastRateLimited = -1000;
   /** The stream is corked until the end of the current task (see sendText). */
   #corked = false;
 
@@ -37,6 +38,7 @@ export class WsPeerLink implements PeerLink {
     readonly id: string,
     private readonly ws: WebSocket,
     private readonly stream: Corkable,
+    /** Shared by every link of a gateway: kept by reference. */
     private readonly options: WsPeerLinkOptions,
   ) {}
 

@@ -29,11 +29,19 @@ export type ConnectionState =
   /** Closed, or refused and closing: nothing it sends is acted on. */
   | { readonly kind: 'closed' };
 
+/** Every socket's state before its join: one object for all. */
+const NEW: ConnectionState = Object.freeze({ kind: 'new' });
+/** The tail of every socket's chain while none of its steps is in flight: one promise for all. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** One socket's standing in the session layer. */
 export class Connection implements SessionHandle {
-  state: ConnectionState = { kind: 'new' };
-  /** Frames of one socket are handled one after another, in arrival order. */
-  chain: Promise<void> = Promise.resolve();
+  state: ConnectionState = NEW;
+  /**
+   * Frames of one socket are handled one after another, in arrival order. Once nothing is in
+   * flight it is the shared settled promise again, so a waiting socket keeps no promise of its own.
+   */
+  chain: Promise<void> = SETTLED;
   /** Asynchronous steps of this socket not yet settled; while any is, new frames queue on `chain`. */
   inFlight = 0;
   /**
@@ -86,10 +94,10 @@ export class Connection implements SessionHandle {
     this.inFlight += 1;
     this.chain = step.then(
       () => {
-        this.inFlight -= 1;
+        if (--this.inFlight === 0) this.chain = SETTLED;
       },
       (error: unknown) => {
-        this.inFlight -= 1;
+        if (--this.inFlight === 0) this.chain = SETTLED;
         onError(error);
       },
     );

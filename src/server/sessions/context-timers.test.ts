@@ -6,11 +6,10 @@ import { ContextTimers } from './context-timers.js';
 const setup = () => {
   const clock = new FakeClock();
   const fired: string[] = [];
-  const timers = new ContextTimers({
-    context: { sessionId: 's', contextId: 'c' },
-    clock,
-    limits: { aloneMs: 100, graceMs: 50 },
-  });
+  const timers = new ContextTimers(
+    { sessionId: 's', contextId: 'c' },
+    { clock, limits: { aloneMs: 100, graceMs: 50 } },
+  );
   return { clock, fired, timers };
 };
 

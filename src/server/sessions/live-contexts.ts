@@ -1,7 +1,7 @@
 import type { Limits } from '../../shared/protocol/index.js';
 import type { Clock } from '../clock.js';
 import { type Logger, TaggedLog } from '../logger.js';
-import { aloneTimeouts, ContextTimers, lifetimeCaps } from './context-timers.js';
+import { aloneTimeouts, ContextTimers, type ContextTimersDeps, lifetimeCaps } from './context-timers.js';
 import type { ContextRef, EndReason, SessionObserver } from './session-events.js';
 
 export interface LiveContextsOptions {
@@ -13,11 +13,23 @@ export interface LiveContextsOptions {
   events: Required<SessionObserver>;
 }
 
-interface LiveContext {
-  /** The session's log, made once per context (an HMAC per log line showed in profiles). */
-  readonly log: TaggedLog;
-  /** Its timers; `timers.context` is the context itself. */
-  readonly timers: ContextTimers;
+/**
+ * One live context: its timers (it is its own ContextRef) and its session's log tag, in one
+ * object. The tag is made once per context (an HMAC per log line showed in profiles); the
+ * TaggedLog around it is made when a line is logged, not kept.
+ */
+class LiveContext extends ContextTimers {
+  constructor(
+    context: ContextRef,
+    deps: ContextTimersDeps,
+    readonly tag: string,
+  ) {
+    super(context, deps);
+  }
+
+  get timers(): ContextTimers {
+    return this;
+  }
 }
 
 /**
@@ -27,15 +39,20 @@ interface LiveContext {
 export class LiveContexts {
   readonly #options: LiveContextsOptions;
   readonly #live = new Map<string, LiveContext>();
-  /** Every context's alone timeout: one timer for all. */
-  readonly #alone: ReturnType<typeof aloneTimeouts>;
-  /** Every context's lifetime cap: one timer for those in deadline order. */
-  readonly #lifetimes: ReturnType<typeof lifetimeCaps>;
+  /**
+   * What every context's timers share, one object for all: every alone timeout on one timer,
+   * every lifetime cap on one timer for those in deadline order.
+   */
+  readonly #timerDeps: Required<ContextTimersDeps>;
 
   constructor(options: LiveContextsOptions) {
     this.#options = options;
-    this.#alone = aloneTimeouts(options.clock, options.limits.aloneMs);
-    this.#lifetimes = lifetimeCaps(options.clock, options.limits.sessionLifetimeMs);
+    this.#timerDeps = {
+      clock: options.clock,
+      limits: options.limits,
+      aloneQueue: aloneTimeouts(options.clock, options.limits.aloneMs),
+      lifetimeQueue: lifetimeCaps(options.clock, options.limits.sessionLifetimeMs),
+    };
   }
 
   /** Live contexts with a record (each holds that context's timers). */
@@ -61,7 +78,8 @@ export class LiveContexts {
 
   /** The session's logger (its lines carry the session's tag, never its id). */
   logOf(sessionId: string): TaggedLog {
-    return this.#live.get(sessionId)?.log ?? this.#child(sessionId);
+    const live = this.#live.get(sessionId);
+    return new TaggedLog(this.#options.logger, live?.tag ?? this.#options.tagSession(sessionId));
   }
 
   /** The context is gone: clear its timers, report it, log it. */
@@ -80,7 +98,7 @@ export class LiveContexts {
     if (live === undefined || live.timers.context.contextId !== context.contextId) return;
     live.timers.clear();
     this.#live.delete(context.sessionId);
-    live.log.info({ event: 'ended', reason: 'elsewhere' });
+    new TaggedLog(this.#options.logger, live.tag).info({ event: 'ended', reason: 'elsewhere' });
   }
 
   /** Cancels every timer (server shutdown). */
@@ -94,23 +112,9 @@ export class LiveContexts {
     let live = this.#live.get(sessionId);
     if (live === undefined || live.timers.context.contextId !== contextId) {
       live?.timers.clear();
-      const { clock, limits } = this.#options;
-      live = {
-        log: this.#child(sessionId),
-        timers: new ContextTimers({
-          context: { sessionId, contextId },
-          clock,
-          limits,
-          aloneQueue: this.#alone,
-          lifetimeQueue: this.#lifetimes,
-        }),
-      };
+      live = new LiveContext({ sessionId, contextId }, this.#timerDeps, this.#options.tagSession(sessionId));
       this.#live.set(sessionId, live);
     }
     return live;
-  }
-
-  #child(sessionId: string): TaggedLog {
-    return new TaggedLog(this.#options.logger, this.#options.tagSession(sessionId));
   }
 }

@@ -29,11 +29,9 @@ interface FreeRecord extends Waiting {
   readonly status: 'free';
 }
 
-interface AttachedRecord {
+/** An attached place is the seat itself: one record, not a seat and a copy of its fields. */
+interface AttachedRecord extends Seat {
   readonly status: 'attached';
-  readonly occupant: string;
-  readonly gen: number;
-  readonly linkId: string;
 }
 
 interface HeldRecord extends Waiting {
@@ -52,8 +50,16 @@ interface ContextRecord {
   createdAt: number;
   /** Rebuilt from a token after a restart; its end is remembered so it is never restored again. */
   restored: boolean;
-  places: [PlaceRecord, PlaceRecord];
+  /** The two places as fields, not an array: a waiting context is one object less. */
+  place0: PlaceRecord;
+  place1: PlaceRecord;
 }
+
+const placeOf = (ctx: ContextRecord, place: Place): PlaceRecord => (place === 0 ? ctx.place0 : ctx.place1);
+const setPlace = (ctx: ContextRecord, place: Place, record: PlaceRecord): void => {
+  if (place === 0) ctx.place0 = record;
+  else ctx.place1 = record;
+};
 
 export interface MemoryRegistryOptions {
   maxSessions: number;
@@ -68,7 +74,12 @@ export interface MemoryRegistryOptions {
 const ID_BYTES = 8;
 const POOL_BYTES = 4096;
 
-const freePlace = (): FreeRecord => ({ status: 'free', queue: null, queueBytes: 0 });
+/**
+ * Every free place without queued frames shares this record (a waiting context's other place);
+ * the first frame queued there gives the place a record of its own (#queueFor).
+ */
+const EMPTY_FREE: FreeRecord = Object.freeze({ status: 'free', queue: null, queueBytes: 0 });
+const freePlace = (): FreeRecord => EMPTY_FREE;
 
 /** The embedded single-node registry: contexts in a Map, nothing on disk. */
 export class MemoryRegistry implements SessionRegistry {
@@ -98,7 +109,8 @@ export class MemoryRegistry implements SessionRegistry {
         contextId: this.#randomId(),
         createdAt: now,
         restored: false,
-        places: [freePlace(), freePlace()],
+        place0: freePlace(),
+        place1: freePlace(),
       };
       this.#contexts.set(sessionId, created);
       return {
@@ -107,7 +119,8 @@ export class MemoryRegistry implements SessionRegistry {
         tookOver: false,
       };
     }
-    const [a, b] = ctx.places;
+    const a = ctx.place0;
+    const b = ctx.place1;
     let place: Place;
     let tookOver = false;
     if (a.status === 'free' || b.status === 'free') {
@@ -119,10 +132,10 @@ export class MemoryRegistry implements SessionRegistry {
     } else {
       return { kind: 'full' };
     }
-    const other = ctx.places[otherPlace(place)];
+    const other = placeOf(ctx, otherPlace(place));
     if (other.status === 'held') other.peerChanged = true;
     // A free place keeps its queue for the newcomer; a taken-over place's queue was for the ghost.
-    if (tookOver) ctx.places[place] = freePlace();
+    if (tookOver) setPlace(ctx, place, freePlace());
     return {
       kind: 'admitted',
       admission: this.#admit(sessionId, ctx, place, this.#randomId(), 1, linkId, false),
@@ -143,21 +156,21 @@ export class MemoryRegistry implements SessionRegistry {
       if (this.#contexts.size >= this.#maxSessions) return { kind: 'busy' };
       // Rule 7: the context was lost in a restart, not ended: rebuild it around this place.
       // The other place waits, held, for its own participant's token.
-      ctx = { contextId, createdAt: claims.createdAt, restored: true, places: [freePlace(), freePlace()] };
-      ctx.places[otherPlace(claims.place)] = {
+      ctx = { contextId, createdAt: claims.createdAt, restored: true, place0: freePlace(), place1: freePlace() };
+      setPlace(ctx, otherPlace(claims.place), {
         status: 'held',
         holder: null,
         heldAt: options.now,
         peerChanged: false,
         queue: null,
         queueBytes: 0,
-      };
+      });
       this.#contexts.set(sessionId, ctx);
       const admission = this.#admit(sessionId, ctx, claims.place, claims.occupant, claims.gen + 1, linkId, true);
       return { kind: 'resumed', admission, replacedLink: null, restored: true, rejoined: false, otherChanged: false };
     }
     if (ctx.contextId !== contextId) return { kind: 'ended' };
-    const place = ctx.places[claims.place];
+    const place = placeOf(ctx, claims.place);
     const awaitingRestore = ctx.restored && place.status === 'held' && place.holder === null;
     const holder = place.status === 'attached' ? place : place.status === 'held' ? place.holder : null;
     let gen = claims.gen + 1;
@@ -165,9 +178,9 @@ export class MemoryRegistry implements SessionRegistry {
       if (holder?.occupant !== claims.occupant) {
         if (place.status !== 'free') return { kind: 'full' };
         // The place was freed (its grace ran out): come back as a newcomer.
-        const other = ctx.places[otherPlace(claims.place)];
+        const other = placeOf(ctx, otherPlace(claims.place));
         if (other.status === 'held') other.peerChanged = true;
-        ctx.places[claims.place] = freePlace();
+        setPlace(ctx, claims.place, freePlace());
         const admission = this.#admit(sessionId, ctx, claims.place, this.#randomId(), 1, linkId, false);
         return { kind: 'resumed', admission, replacedLink: null, restored: false, rejoined: true, otherChanged: false };
       }
@@ -183,24 +196,30 @@ export class MemoryRegistry implements SessionRegistry {
   relay(seat: Seat, text: string, bytes: number): RelayResult {
     const ctx = this.#current(seat);
     if (ctx === null) return { kind: 'stale' };
-    const other = ctx.places[otherPlace(seat.place)];
+    const otherIndex = otherPlace(seat.place);
+    const other = placeOf(ctx, otherIndex);
     if (other.status === 'attached') return { kind: 'deliver', link: other.linkId };
     // Rule 3: bounded FIFO; the newest frame is refused so the earlier ones (the offer) survive.
-    const queue = other.queue ?? [];
-    if (queue.length >= this.#queue.frames || other.queueBytes + bytes > this.#queue.bytes)
+    if ((other.queue?.length ?? 0) >= this.#queue.frames || other.queueBytes + bytes > this.#queue.bytes)
       return { kind: 'queue-full' };
+    // The shared empty free record is never written to: the place gets its own first.
+    const waiting = other === EMPTY_FREE ? { status: 'free' as const, queue: null, queueBytes: 0 } : other;
+    if (waiting !== other) setPlace(ctx, otherIndex, waiting);
+    const queue = waiting.queue ?? [];
     queue.push(text);
-    other.queue = queue;
-    other.queueBytes += bytes;
+    waiting.queue = queue;
+    waiting.queueBytes += bytes;
     return { kind: 'queued' };
   }
 
   async leave(seat: Seat, mode: 'free' | 'hold', now: number): Promise<LeaveResult> {
     const ctx = this.#current(seat);
     if (ctx === null) return { kind: 'stale' };
-    const mine = ctx.places[seat.place];
+    const mine = placeOf(ctx, seat.place);
     if (mine.status !== 'attached') return { kind: 'stale' };
-    ctx.places[seat.place] =
+    setPlace(
+      ctx,
+      seat.place,
       mode === 'free'
         ? freePlace()
         : {
@@ -210,17 +229,18 @@ export class MemoryRegistry implements SessionRegistry {
             peerChanged: false,
             queue: null,
             queueBytes: 0,
-          };
+          },
+    );
     return this.#settle(seat.sessionId, ctx, seat.place, mode === 'free' ? 'freed' : 'held');
   }
 
   async expire(held: HeldPlace): Promise<LeaveResult> {
     const ctx = this.#contexts.get(held.sessionId);
     if (ctx === undefined || ctx.contextId !== held.contextId) return { kind: 'stale' };
-    const mine = ctx.places[held.place];
+    const mine = placeOf(ctx, held.place);
     if (mine.status !== 'held' || (mine.holder?.occupant ?? null) !== held.occupant) return { kind: 'stale' };
     if (held.gen !== undefined && mine.holder?.gen !== held.gen) return { kind: 'stale' };
-    ctx.places[held.place] = freePlace();
+    setPlace(ctx, held.place, freePlace());
     return this.#settle(held.sessionId, ctx, held.place, 'freed');
   }
 
@@ -233,20 +253,21 @@ export class MemoryRegistry implements SessionRegistry {
       this.#tombstones.set(contextId, this.#clock.wallNow() + this.#tombstoneMs);
     }
     const links: string[] = [];
-    for (const place of ctx.places) if (place.status === 'attached') links.push(place.linkId);
+    for (const place of [ctx.place0, ctx.place1]) if (place.status === 'attached') links.push(place.linkId);
     return { kind: 'ended', links };
   }
 
   async peek(sessionId: string): Promise<ContextView | null> {
     const ctx = this.#contexts.get(sessionId);
     if (ctx === undefined) return null;
-    return { contextId: ctx.contextId, createdAt: ctx.createdAt, places: [ctx.places[0].status, ctx.places[1].status] };
+    return { contextId: ctx.contextId, createdAt: ctx.createdAt, places: [ctx.place0.status, ctx.place1.status] };
   }
 
   stats(): RegistryStats {
     let queuedFrames = 0;
     for (const ctx of this.#contexts.values()) {
-      for (const place of ctx.places) if (place.status !== 'attached') queuedFrames += place.queue?.length ?? 0;
+      for (const place of [ctx.place0, ctx.place1])
+        if (place.status !== 'attached') queuedFrames += place.queue?.length ?? 0;
     }
     return { sessions: this.#contexts.size, queuedFrames, tombstones: this.#tombstones.size };
   }
@@ -260,12 +281,22 @@ export class MemoryRegistry implements SessionRegistry {
     linkId: string,
     created: boolean,
   ): Admission {
-    const place = ctx.places[placeIndex];
+    const place = placeOf(ctx, placeIndex);
     const queued = place.status === 'attached' ? [] : (place.queue ?? []);
-    ctx.places[placeIndex] = { status: 'attached', occupant, gen, linkId };
-    const other = ctx.places[otherPlace(placeIndex)];
+    const seat: AttachedRecord = {
+      status: 'attached',
+      sessionId,
+      contextId: ctx.contextId,
+      place: placeIndex,
+      occupant,
+      gen,
+      createdAt: ctx.createdAt,
+      linkId,
+    };
+    setPlace(ctx, placeIndex, seat);
+    const other = placeOf(ctx, otherPlace(placeIndex));
     return {
-      seat: { sessionId, contextId: ctx.contextId, place: placeIndex, occupant, gen, createdAt: ctx.createdAt, linkId },
+      seat,
       created,
       other: other.status,
       otherLink: other.status === 'attached' ? other.linkId : null,
@@ -275,7 +306,7 @@ export class MemoryRegistry implements SessionRegistry {
 
   /** After a place was freed or held: drop the context when nobody is attached or held. */
   #settle(sessionId: string, ctx: ContextRecord, place: Place, kind: 'freed' | 'held'): LeaveResult {
-    const other = ctx.places[otherPlace(place)];
+    const other = placeOf(ctx, otherPlace(place));
     const dropped = kind === 'freed' && other.status === 'free';
     if (dropped) this.#contexts.delete(sessionId);
     return { kind, other: other.status, otherLink: other.status === 'attached' ? other.linkId : null, dropped };
@@ -285,7 +316,7 @@ export class MemoryRegistry implements SessionRegistry {
   #current(seat: Seat): ContextRecord | null {
     const ctx = this.#contexts.get(seat.sessionId);
     if (ctx === undefined || ctx.contextId !== seat.contextId) return null;
-    const mine = ctx.places[seat.place];
+    const mine = placeOf(ctx, seat.place);
     return mine.status === 'attached' && mine.linkId === seat.linkId ? ctx : null;
   }
 
