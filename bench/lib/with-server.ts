@@ -20,6 +20,15 @@ export interface PartOptions {
   log: (msg: string) => void;
 }
 
+/**
+ * The targets in the order repetition `rep` (from 1) runs them: as given in odd repetitions,
+ * reversed in even ones (A B, B A, A B, ...), so that neither always runs first on a machine
+ * that warms up or gets busier during a part.
+ */
+export function targetsInOrder<T>(targets: readonly T[], rep: number): T[] {
+  return rep % 2 === 1 ? [...targets] : [...targets].reverse();
+}
+
 export interface WithServerOptions {
   env: ServerEnv;
   target: ServerName;

@@ -1,7 +1,7 @@
 /** Part 3, "latency": one frame's relay time A -> B among idle and active pairs. */
 import type { LatencyConfig } from '../lib/bench-config.js';
 import type { TargetName } from '../lib/targets.js';
-import { type PartOptions, withServer } from '../lib/with-server.js';
+import { type PartOptions, targetsInOrder, withServer } from '../lib/with-server.js';
 
 export interface LatencyRun {
   target: TargetName;
@@ -26,11 +26,11 @@ export interface LatencyOptions extends PartOptions {
   latency: LatencyConfig;
 }
 
-/** Every repetition on every target, each on a fresh server. */
+/** Every repetition on every target (the order reversed every other repetition), each on a fresh server. */
 export async function measureLatency(options: LatencyOptions): Promise<LatencyRun[]> {
   const runs: LatencyRun[] = [];
   for (let rep = 1; rep <= options.reps; rep++) {
-    for (const target of options.targets) {
+    for (const target of targetsInOrder(options.targets, rep)) {
       runs.push(
         await withServer({ env: options.env, target, label: `latency-${target}-${rep}` }, async (_server, gen) => {
           const r = await gen.call<Omit<LatencyRun, 'target' | 'rep'>>('latency', { ...options.latency });

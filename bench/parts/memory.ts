@@ -4,7 +4,7 @@ import type { CapacityConfig } from '../lib/bench-config.js';
 import { type CapacityRun, holdForCapacity } from '../lib/capacity-hold.js';
 import { round } from '../lib/stats.js';
 import type { TargetName } from '../lib/targets.js';
-import { type PartOptions, withServer } from '../lib/with-server.js';
+import { type PartOptions, targetsInOrder, withServer } from '../lib/with-server.js';
 
 export interface MemoryRun {
   target: TargetName;
@@ -31,11 +31,11 @@ export interface MemoryOptions extends PartOptions {
   capacity: CapacityConfig | null;
 }
 
-/** Runs every repetition on every target; each run on a fresh server. */
+/** Runs every repetition on every target (the order reversed every other repetition); each run on a fresh server. */
 export async function measureMemory(options: MemoryOptions): Promise<MemoryRun[]> {
   const runs: MemoryRun[] = [];
   for (let rep = 1; rep <= options.reps; rep++) {
-    for (const t of options.targets) runs.push(await memoryRun(options, t, rep));
+    for (const t of targetsInOrder(options.targets, rep)) runs.push(await memoryRun(options, t, rep));
   }
   return runs;
 }

@@ -26,7 +26,7 @@ import type { Generator, GeneratorDialect } from '../lib/gen-client.js';
 import { PROXY_COST_SECTION, proxyCostMarkdown } from '../lib/proxy-cost-report.js';
 import { round, type Spread, spread } from '../lib/stats.js';
 import { type ProxyTargetName, type RunningServer, repoDir, type ServerName } from '../lib/targets.js';
-import { type ServerEnv, withServer } from '../lib/with-server.js';
+import { type ServerEnv, targetsInOrder, withServer } from '../lib/with-server.js';
 import type { LatencyRun } from './latency.js';
 
 export interface ProxyCostConfig {
@@ -223,7 +223,7 @@ export async function runProxyCost(options: ProxyCostOptions): Promise<ProxyCost
   const seen = Object.fromEntries(PROXY_TARGETS.map((t) => [t, {}])) as Transports;
   for (let rep = 1; rep <= config.reps; rep++) {
     // A B C, then C B A: a drift in the machine's load favours no target.
-    const targets = rep % 2 === 1 ? [...PROXY_TARGETS] : [...PROXY_TARGETS].reverse();
+    const targets = targetsInOrder(PROXY_TARGETS, rep);
     order.push(targets);
     const runs = (what: 'memory' | 'calls' | 'latency') => options.only === undefined || options.only.has(what);
     if (runs('memory')) for (const t of targets) memory.push(await memoryRun(options, seen, t, rep));
