@@ -6,6 +6,7 @@ import { CloseCode, ErrorCode, type Limits, readEnvelope } from '../../shared/pr
 import type { Clock, TimerHandle } from '../clock.js';
 import { DeadlineQueue } from '../deadline-queue.js';
 import { refuseRaw } from '../http/raw-refusal.js';
+import { ignoreErrorsOf } from '../http/socket-errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { sendError } from '../sessions/send-error.js';
@@ -62,7 +63,6 @@ class SocketState extends RateLimiter implements Beating {
 const STATE = Symbol('homecall.socket');
 type TrackedSocket = WebSocket & { [STATE]: SocketState };
 const stateOf = (ws: WebSocket) => (ws as TrackedSocket)[STATE];
-const ignore = () => {};
 
 /** ws keeps at most this many chunks of one message (bounds CVE-2026-48779 style floods). */
 const MAX_BUFFERED_CHUNKS = 1024;
@@ -181,14 +181,25 @@ export class SignalGateway {
     // Reserve the address slot now: many upgrades may be in flight at once. If ws refuses the
     // handshake itself (bad key or version), the slot is given back when the socket closes.
     this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
-    socket.on('error', ignore);
+    // The plain port's connection handler gave the socket this listener already (one is enough).
+    ignoreErrorsOf(socket);
     const giveBack = () => this.#release(address);
-    socket.once('close', giveBack);
+    let handedOver = false;
+    let listening = false;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      handedOver = true;
       // From here the socket's record gives the slot back (#handleClose).
-      socket.off('close', giveBack);
+      if (listening) socket.off('close', giveBack);
       this.#accept(ws, socket, address);
     });
+    // ws hands an accepted socket over before handleUpgrade returns; one it refused (or, were
+    // it ever to answer later, one still in its hands) gives the slot back when it closes. A
+    // socket cannot have emitted 'close' yet (Node emits it on a later tick), so none is missed,
+    // and an accepted socket keeps no 'close' listener of the upgrade (no listener-array growth).
+    if (!handedOver) {
+      listening = true;
+      socket.once('close', giveBack);
+    }
   }
 
   #release(address: string): void {

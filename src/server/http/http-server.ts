@@ -23,6 +23,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { RequestHandler } from './static-files.js';
 import { refuseRaw } from './raw-refusal.js';
+import { ignoreSocketError } from './socket-errors.js';
 import { sendText } from './static-files.js';
 
 /** The one WebSocket endpoint; matched exactly (no `/signal/`, `/SIGNAL`, `/signal%00`). */
@@ -42,7 +43,6 @@ const TLS_HANDSHAKE_RECORD = 0x16;
  * method names, but it never opens a connection: a TURN client allocates first.)
  */
 const isStunStart = (byte: number | undefined) => byte !== undefined && byte <= 0x03;
-const ignore = () => {};
 
 /** Takes over a TCP or TLS connection that speaks STUN/TURN (RFC 8656 §12.5 framing). */
 export type TurnStreamHandler = (stream: Duplex, remote: { ip: string; port: number }) => void;
@@ -193,8 +193,10 @@ export function createHttpServer(options: HttpServerOptions): HomeCallHttpServer
   });
   const server: NetServer = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
-    socket.once('close', onClose);
-    socket.on('error', ignore);
+    // 'on', not 'once': a socket emits 'close' once, and once() wraps the listener in a state
+    // object and a bound function the socket would hold for its whole life.
+    socket.on('close', onClose);
+    socket.on('error', ignoreSocketError);
     firstByte.add(socket);
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
