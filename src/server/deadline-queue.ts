@@ -37,7 +37,10 @@ export class DeadlineQueue<T> {
   add(item: T, delayMs = this.#delayMs): void {
     if (this.#stopped) return;
     this.delete(item);
-    const deadline = this.#clock.now() + Math.max(0, delayMs);
+    // Whole ms, rounded up: never earlier than asked, and at most 1 ms later (Node's timers fire
+    // on whole ms anyway). A small integer is kept in the Map as it is; a fraction of a ms would
+    // be a heap number of its own for every item waiting (a socket waits in three queues).
+    const deadline = Math.ceil(this.#clock.now() + Math.max(0, delayMs));
     if (deadline < this.#newest && this.#deadlines.size > 0) {
       const timer = this.#clock.setTimeout(() => {
         this.#own.delete(item);

@@ -38,7 +38,6 @@ class SocketState extends RateLimiter implements Beating {
   lastSeen: number;
 
   constructor(
-    readonly gateway: SignalGateway,
     readonly ws: WebSocket,
     readonly link: WsPeerLink,
     readonly conn: SessionHandle,
@@ -91,23 +90,26 @@ export class SignalGateway {
   #shuttingDown = false;
   /** Open sockets not yet past their join timeout: one timer for all, not one per socket. */
   readonly #joinTimeouts: DeadlineQueue<SocketState>;
-  // One set of handlers for every socket (no closures per socket): `this` is the WebSocket.
-  readonly #onError = function (this: WebSocket, error: Error) {
-    stateOf(this).gateway.#log.debug({ event: 'socket-error', code: (error as { code?: string }).code });
-  };
-  readonly #onMessage = function (this: WebSocket, data: Buffer, isBinary: boolean) {
-    const state = stateOf(this);
-    state.gateway.#handleMessage(state, data, isBinary);
-  };
+  // One set of handlers for every socket (no closures per socket): `this` is the WebSocket, and
+  // the gateway is the one they were made by (a socket's record does not point back to it).
+  readonly #onError: (this: WebSocket, error: Error) => void;
+  readonly #onMessage: (this: WebSocket, data: Buffer, isBinary: boolean) => void;
   readonly #onPong = function (this: WebSocket) {
     stateOf(this).alive = true;
   };
-  readonly #onClose = function (this: WebSocket, code: number) {
-    const state = stateOf(this);
-    state.gateway.#handleClose(state, code);
-  };
+  readonly #onClose: (this: WebSocket, code: number) => void;
 
   constructor(options: SignalGatewayOptions) {
+    const gateway = this;
+    this.#onError = function (this: WebSocket, error: Error) {
+      gateway.#log.debug({ event: 'socket-error', code: (error as { code?: string }).code });
+    };
+    this.#onMessage = function (this: WebSocket, data: Buffer, isBinary: boolean) {
+      gateway.#handleMessage(stateOf(this), data, isBinary);
+    };
+    this.#onClose = function (this: WebSocket, code: number) {
+      gateway.#handleClose(stateOf(this), code);
+    };
     this.#options = options;
     this.#limits = options.limits;
     this.#log = options.logger;
@@ -241,7 +243,7 @@ export class SignalGateway {
     const metrics = this.#options.metrics;
     const link = new WsPeerLink(String(++this.#nextLinkId), ws, socket, this.#linkOptions);
     const conn = this.#sessions.open(link);
-    const state = new SocketState(this, ws, link, conn, address, this.#rateLimits, this.#clock.now());
+    const state = new SocketState(ws, link, conn, address, this.#rateLimits, this.#clock.now());
     (ws as TrackedSocket)[STATE] = state;
     // Listeners first: an error on a socket that is about to be refused must not crash us.
     ws.on('error', this.#onError);

@@ -29,14 +29,24 @@ export type ConnectionState =
   /** Closed, or refused and closing: nothing it sends is acted on. */
   | { readonly kind: 'closed' };
 
-/** Every socket's state before its join: one object for all. */
-const NEW: ConnectionState = Object.freeze({ kind: 'new' });
+/** The states without a seat: one object each for all sockets. */
+const STATES: { readonly [K in Exclude<ConnectionState['kind'], 'joined'>]: ConnectionState } = {
+  new: Object.freeze({ kind: 'new' }),
+  ended: Object.freeze({ kind: 'ended' }),
+  replaced: Object.freeze({ kind: 'replaced' }),
+  closed: Object.freeze({ kind: 'closed' }),
+};
 /** The tail of every socket's chain while none of its steps is in flight: one promise for all. */
 const SETTLED: Promise<void> = Promise.resolve();
 
 /** One socket's standing in the session layer. */
 export class Connection implements SessionHandle {
-  state: ConnectionState = NEW;
+  /**
+   * The kind of its state, and its seat while joined: two fields of this object, so a joined
+   * socket keeps no state object of its own (`state` reads and writes them as one value).
+   */
+  kind: ConnectionState['kind'] = 'new';
+  #seat: Seat | null = null;
   /**
    * Frames of one socket are handled one after another, in arrival order. Once nothing is in
    * flight it is the shared settled promise again, so a waiting socket keeps no promise of its own.
@@ -52,13 +62,22 @@ export class Connection implements SessionHandle {
 
   constructor(readonly link: PeerLink) {}
 
+  get state(): ConnectionState {
+    return this.kind === 'joined' ? { kind: 'joined', seat: this.#seat as Seat } : STATES[this.kind];
+  }
+
+  set state(state: ConnectionState) {
+    this.kind = state.kind;
+    this.#seat = state.kind === 'joined' ? state.seat : null;
+  }
+
   get isJoined(): boolean {
-    return this.state.kind !== 'new';
+    return this.kind !== 'new';
   }
 
   /** The seat while joined, else null. */
   get seat(): Seat | null {
-    return this.state.kind === 'joined' ? this.state.seat : null;
+    return this.#seat;
   }
 
   get sessionId(): string | null {

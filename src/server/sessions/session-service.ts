@@ -141,16 +141,17 @@ export class SessionService implements SessionPort<Connection> {
   }
 
   #handle(conn: Connection, envelope: Envelope, bytes: number): void | Promise<void> {
-    const { state } = conn;
-    switch (state.kind) {
+    const { seat } = conn;
+    switch (conn.kind) {
       case 'new':
         // Rule 4: nothing but `join` before the handshake.
         if (envelope.type !== 'join') return this.#garbage(conn, ErrorCode.NOT_JOINED, null);
         break;
       case 'joined':
-        if (envelope.sessionId !== state.seat.sessionId) {
+        if (seat === null) return;
+        if (envelope.sessionId !== seat.sessionId) {
           // Rule 4: the id is checked before the body is looked at; nothing is relayed.
-          return this.#garbage(conn, ErrorCode.SIGNAL_NOT_FOUND, state.seat.sessionId);
+          return this.#garbage(conn, ErrorCode.SIGNAL_NOT_FOUND, seat.sessionId);
         }
         if (envelope.type === 'join') return this.#garbage(conn, ErrorCode.BAD_MESSAGE, envelope.sessionId);
         break;
@@ -170,14 +171,14 @@ export class SessionService implements SessionPort<Connection> {
         : this.#handshake.resume(conn, frame.sessionId, frame.resume);
     }
     // Only a joined socket gets here: `new` accepts nothing but join.
-    if (state.kind !== 'joined') return;
+    if (seat === null) return;
     switch (frame.type) {
       case 'offer':
       case 'answer':
       case 'candidate':
-        return this.#relay(conn, state.seat, frame, bytes);
+        return this.#relay(conn, seat, frame, bytes);
       case 'hangup':
-        return this.#end(state.seat, 'hangup', frame.reason);
+        return this.#end(seat, 'hangup', frame.reason);
       case 'ping':
         return conn.link.send(pongFrame(frame.sessionId));
     }
@@ -243,10 +244,9 @@ export class SessionService implements SessionPort<Connection> {
 
   async #handleClose(conn: Connection, clean: boolean): Promise<void> {
     this.#connections.delete(conn.link.id);
-    const { state } = conn;
+    const { seat } = conn;
     conn.state = { kind: 'closed' };
-    if (state.kind !== 'joined') return;
-    const { seat } = state;
+    if (seat === null) return;
     // Rule 6: a clean close frees the place at once; a drop holds it for the grace period.
     const result = await this.#registry.leave(seat, clean ? 'free' : 'hold', this.#clock.wallNow());
     if (result.kind === 'stale') return;
@@ -326,8 +326,7 @@ export class SessionService implements SessionPort<Connection> {
   }
 
   #internal(conn: Connection | null, error: unknown): void {
-    const target =
-      conn !== null && conn.state.kind !== 'closed' ? { link: conn.link, sessionId: conn.sessionId } : null;
+    const target = conn !== null && conn.kind !== 'closed' ? { link: conn.link, sessionId: conn.sessionId } : null;
     sendInternalError(this.#log, error, target);
   }
 }
