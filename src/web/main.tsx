@@ -24,7 +24,6 @@ function localStore(): Storage | null {
     return null;
   }
 }
-const prefs = createPrefs(localStore());
 
 /** The resume token lives in this tab's sessionStorage, so a reload can take its place back. */
 function tabTokens(sessionId: string): TokenStore {
@@ -89,7 +88,12 @@ const controller = new CallController({
   tokensFor: tabTokens,
   media: createBrowserMedia(),
   mediaErrorText: (code) => MEDIA_ERROR_TEXT[code],
-  setUrl: (sessionId) => history.replaceState(null, '', sessionId ? `/?session=${sessionId}` : '/'),
+  setUrl: (sessionId) => {
+    const url = sessionId ? `/?session=${sessionId}` : '/';
+    // A page opened by its link already shows it: replacing it would be a same-document
+    // navigation, a round trip to the browser ahead of the socket and the camera (issue 11).
+    if (`${location.pathname}${location.search}${location.hash}` !== url) history.replaceState(null, '', url);
+  },
   wakeLock: (on) => void wakeLock.set(on),
   log: (msg, err) => console.warn(`[homecall] ${msg}`, err ?? ''),
   clock,
@@ -158,7 +162,9 @@ if (root) {
             clock: clock,
             vibrate: (pattern) => navigator.vibrate?.(pattern),
           }),
-          prefs,
+          // Opened here, not at start: the first use of localStorage is a synchronous round trip to
+          // the browser (5-11 ms on the joining page before the socket and the camera started).
+          prefs: createPrefs(localStore()),
           output: createAudioOutput(),
           userAgent: navigator.userAgent,
         },
