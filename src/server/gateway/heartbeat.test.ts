@@ -6,6 +6,7 @@ import { Heartbeat } from './heartbeat.js';
 class Item {
   alive = true;
   lastSeen = 0;
+  heartbeatBucket = -1;
   pings = 0;
   dropped = false;
   ping() {

@@ -6,6 +6,11 @@ export interface Beating {
   alive: boolean;
   /** When life was last seen (monotonic ms), as of the last visit. */
   lastSeen: number;
+  /**
+   * The bucket the heartbeat keeps it in, -1 while in none; written by the heartbeat only. On
+   * the item itself, so a watched socket costs no entry in a map of its own.
+   */
+  heartbeatBucket: number;
   ping(): void;
   drop(): void;
 }
@@ -30,7 +35,6 @@ const MAX_BUCKETS = 600;
 export class Heartbeat<T extends Beating> {
   readonly #buckets: Set<T>[];
   readonly #lastVisit: number[];
-  readonly #bucketOf = new Map<T, number>();
   readonly #options: HeartbeatOptions;
   readonly #tickEveryMs: number;
   #timer: TimerHandle | null = null;
@@ -65,13 +69,13 @@ export class Heartbeat<T extends Beating> {
     const bucket = this.#next;
     this.#next = (this.#next + 1) % this.#buckets.length;
     this.#buckets[bucket]?.add(item);
-    this.#bucketOf.set(item, bucket);
+    item.heartbeatBucket = bucket;
   }
 
   delete(item: T): void {
-    const bucket = this.#bucketOf.get(item);
-    if (bucket === undefined) return;
-    this.#bucketOf.delete(item);
+    const bucket = item.heartbeatBucket;
+    if (bucket < 0) return;
+    item.heartbeatBucket = -1;
     this.#buckets[bucket]?.delete(item);
   }
 

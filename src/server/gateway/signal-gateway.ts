@@ -36,6 +36,7 @@ class SocketState extends RateLimiter implements Beating {
   alive = true;
   /** Whole ms (rounded down: a drop never comes later than it would). */
   lastSeen: number;
+  heartbeatBucket = -1;
 
   constructor(
     readonly ws: WebSocket,

@@ -56,8 +56,11 @@ export class TurnCredentials {
   readonly #secret: Buffer;
   /** Live tags → their group. */
   readonly #tags = new Map<string, string>();
-  /** Live groups (context ids) → their tags (one or two: an array is smaller than a Set). */
-  readonly #groups = new Map<string, string[]>();
+  /**
+   * Live groups (context ids) → their tags: the tag itself while there is one (a waiting
+   * context: no array of its own), an array once there are two.
+   */
+  readonly #groups = new Map<string, string | string[]>();
   readonly #endListeners = new Set<(group: string) => void>();
 
   constructor(options: TurnCredentialsOptions) {
@@ -116,7 +119,8 @@ export class TurnCredentials {
     if (this.#tags.get(tag) === group) return;
     this.#tags.set(tag, group);
     const tags = this.#groups.get(group);
-    if (tags === undefined) this.#groups.set(group, [tag]);
+    if (tags === undefined) this.#groups.set(group, tag);
+    else if (typeof tags === 'string') this.#groups.set(group, [tags, tag]);
     else tags.push(tag);
   }
 
@@ -137,7 +141,8 @@ export class TurnCredentials {
   endContext(contextId: string): void {
     const tags = this.#groups.get(contextId);
     if (tags === undefined) return;
-    for (const tag of tags) this.#tags.delete(tag);
+    if (typeof tags === 'string') this.#tags.delete(tags);
+    else for (const tag of tags) this.#tags.delete(tag);
     this.#groups.delete(contextId);
     for (const listener of this.#endListeners) listener(contextId);
   }
