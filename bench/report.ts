@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { Spread } from './lib/stats.js';
 import { existingMultiNodeSection, MULTI_NODE_SECTION, multiNodeMarkdown } from './multi-node.js';
 import { TURN_RELAY_SECTION, turnRelayMarkdown } from './lib/turn-relay-report.js';
@@ -397,6 +398,14 @@ export function replaceMeasuredSections(docs: string, r: Results): string {
   return text;
 }
 
+/** One line per target: met or missed, the ratio and its bound (what `npm run bench` prints). */
+function targetLinesOf(rows: ReturnType<typeof targetRows>): string[] {
+  return rows.map(
+    (row) =>
+      `target ${row.met === null ? '  n/a' : row.met ? '  met' : 'MISSED'}: ${row.name}: ${row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}×`} (${boundText(row)}${row.extra ? `; ${row.extra}` : ''})`,
+  );
+}
+
 export function writeReport(r: Results, jsonFile: string, opts: { docs: DocsMode }) {
   const rows = targetRows(r);
   const svgFile = jsonFile.replace(/\.json$/, '.svg');
@@ -413,19 +422,26 @@ export function writeReport(r: Results, jsonFile: string, opts: { docs: DocsMode
       writeFileSync(docsFile, after);
     }
   }
-  const targetLines = rows.map(
-    (row) =>
-      `target ${row.met === null ? '  n/a' : row.met ? '  met' : 'MISSED'}: ${row.name}: ${row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}×`} (${boundText(row)}${row.extra ? `; ${row.extra}` : ''})`,
-  );
+  const targetLines = targetLinesOf(rows);
   return { svgFile, docsFile, targetLines };
 }
 
+// `report.ts FILE` prints the file's targets and writes nothing; `report.ts FILE --docs`
+// re-renders all of docs/performance.md (and the chart) from that one file, which replaces the
+// sections of parts the file did not measure with their empty forms.
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const file = process.argv[2];
-  if (file === undefined) {
-    console.error('usage: node --import tsx bench/report.ts bench/results/<date>.json');
+  const { values, positionals } = parseArgs({
+    options: { docs: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  const file = positionals[0];
+  if (file === undefined || positionals.length > 1) {
+    console.error('usage: node --import tsx bench/report.ts bench/results/<date>.json [--docs]');
     process.exit(2);
   }
-  const out = writeReport(JSON.parse(readFileSync(file, 'utf8')), file, { docs: 'full' });
-  console.log(out.targetLines.join('\n'));
+  const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const lines = values.docs
+    ? writeReport(results, file, { docs: 'full' }).targetLines
+    : targetLinesOf(targetRows(results));
+  console.log(lines.join('\n'));
 }
