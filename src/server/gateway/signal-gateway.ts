@@ -188,21 +188,18 @@ export class SignalGateway {
     ignoreErrorsOf(socket);
     const giveBack = () => this.#release(address);
     let handedOver = false;
-    let listening = false;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       handedOver = true;
-      // From here the socket's record gives the slot back (#handleClose).
-      if (listening) socket.off('close', giveBack);
+      // From here the socket's record gives the slot back (#handleClose); a no-op when the
+      // listener below was never added.
+      socket.off('close', giveBack);
       this.#accept(ws, socket, address);
     });
     // ws hands an accepted socket over before handleUpgrade returns; one it refused (or, were
     // it ever to answer later, one still in its hands) gives the slot back when it closes. A
     // socket cannot have emitted 'close' yet (Node emits it on a later tick), so none is missed,
     // and an accepted socket keeps no 'close' listener of the upgrade (no listener-array growth).
-    if (!handedOver) {
-      listening = true;
-      socket.once('close', giveBack);
-    }
+    if (!handedOver) socket.once('close', giveBack);
   }
 
   #release(address: string): void {

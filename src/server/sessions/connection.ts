@@ -45,7 +45,7 @@ export class Connection implements SessionHandle {
    * The kind of its state, and its seat while joined: two fields of this object, so a joined
    * socket keeps no state object of its own (`state` reads and writes them as one value).
    */
-  kind: ConnectionState['kind'] = 'new';
+  #kind: ConnectionState['kind'] = 'new';
   #seat: Seat | null = null;
   /**
    * Frames of one socket are handled one after another, in arrival order. Once nothing is in
@@ -62,17 +62,22 @@ export class Connection implements SessionHandle {
 
   constructor(readonly link: PeerLink) {}
 
+  /** What the socket's state is; changed only through `state`. */
+  get kind(): ConnectionState['kind'] {
+    return this.#kind;
+  }
+
   get state(): ConnectionState {
-    return this.kind === 'joined' ? { kind: 'joined', seat: this.#seat as Seat } : STATES[this.kind];
+    return this.#kind === 'joined' ? { kind: 'joined', seat: this.#seat as Seat } : STATES[this.#kind];
   }
 
   set state(state: ConnectionState) {
-    this.kind = state.kind;
+    this.#kind = state.kind;
     this.#seat = state.kind === 'joined' ? state.seat : null;
   }
 
   get isJoined(): boolean {
-    return this.kind !== 'new';
+    return this.#kind !== 'new';
   }
 
   /** The seat while joined, else null. */
