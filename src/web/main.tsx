@@ -1,4 +1,5 @@
 import { CallController } from './core/call-controller.js';
+import { FirstRenderGate } from './core/first-render-gate.js';
 import { jitteredBackoff } from './core/reconnect-policy.js';
 import { readSessionLink, resumeKey } from './core/session-link.js';
 import { AudioCues } from './media/audio-cues.js';
@@ -83,7 +84,11 @@ const controller = new CallController({
     }),
   createPeer: (options) => {
     const certs = certificates.take();
-    return new PeerSession({ ...options, clock, ...(certs ? { certificates: certs } : {}) });
+    const send: typeof options.send = (signal) => {
+      options.send(signal);
+      if (signal.kind === 'description') firstRender.described();
+    };
+    return new PeerSession({ ...options, send, clock, ...(certs ? { certificates: certs } : {}) });
   },
   tokensFor: tabTokens,
   media: createBrowserMedia(),
@@ -107,6 +112,9 @@ const intent = readSessionLink(location.search);
 const inAppName = detectInAppBrowser(navigator.userAgent);
 if (intent.kind === 'join' && !inAppName) controller.dispatch({ type: 'start', sessionId: intent.sessionId });
 else if (intent.kind === 'bad-link') controller.dispatch({ type: 'bad-link' });
+// The UI's chunk loads once the call's first steps no longer need the main thread; 400 ms at the
+// latest, so a permission prompt or a slow peer never leaves the page blank.
+const firstRender = new FirstRenderGate({ source: controller, clock, capMs: 400 });
 // Outside a call the device list is read at once; in a call, once the camera is open.
 if (!controller.isInCall) void controller.devicesChanged();
 certificates.prepare();
@@ -122,36 +130,9 @@ document.addEventListener('visibilitychange', () => {
 });
 navigator.mediaDevices?.addEventListener?.('devicechange', () => void controller.devicesChanged());
 
-/** The longest the first render waits for the camera: a permission prompt must not leave the page blank. */
-const FIRST_RENDER_WAIT_MS = 400;
-
-/**
- * Resolves once the camera is open or has failed, at most FIRST_RENDER_WAIT_MS later, and at
- * once outside a call. On the joining page, evaluating and rendering the UI's chunk kept the main
- * thread busy while getUserMedia was resolving, and the answer waits for the camera (issue 11).
- */
-function cameraSettled(): Promise<void> {
-  if (!controller.isInCall) return Promise.resolve();
-  return new Promise((resolve) => {
-    let unsubscribe = () => {};
-    const done = () => {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    };
-    const timer = setTimeout(done, FIRST_RENDER_WAIT_MS);
-    const check = () => {
-      const v = controller.view;
-      if (v.local !== null || v.mediaError !== null || !controller.isInCall) done();
-    };
-    unsubscribe = controller.subscribe(check);
-    check();
-  });
-}
-
 const root = document.getElementById('app');
 if (root) {
-  void cameraSettled()
+  void firstRender.opened
     .then(() => import('./ui/mount.js'))
     .then(({ mount }) =>
       mount(root, controller, {

@@ -17,7 +17,7 @@ interface MountOptions {
 
 /**
  * The first render. Loaded as its own chunk, after the camera that main.tsx has already started
- * is open (or at most 400 ms after it was asked for; main.tsx, cameraSettled), so the UI's code
+ * is open (or at most 400 ms after it was asked for; core/first-render-gate.ts), so the UI's code
  * never delays the call's set-up.
  */
 export function mount(root: HTMLElement, controller: CallController, o: MountOptions): void {
