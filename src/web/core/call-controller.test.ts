@@ -3,7 +3,7 @@ import { beforeEach, test } from 'node:test';
 import type { ClientFrame } from '../../shared/protocol/index.js';
 import { FakeClock } from '../../shared/testing/fake-clock.js';
 import type { SignalEvent, TokenStore } from '../signaling/signal-client.js';
-import { FakeMedia } from '../testing/fake-media.js';
+import { FakeMedia, fakeStream } from '../testing/fake-media.js';
 import { CallController, type PeerLike, type PeerOptions, type SignalLike } from './call-controller.js';
 
 const ID = '7d3f1c52-8a7e-4b41-9f0e-2a6c1d9b3e55';
@@ -60,10 +60,17 @@ class FakePeer implements PeerLike {
   offerIfIdle() {
     this.calls.push('offer-if-idle');
   }
+  start() {
+    this.calls.push('start');
+  }
   restartIce() {
     this.calls.push('restart');
   }
-  async setTrack() {}
+  /** Kinds given a live track, in order. */
+  tracksSet: string[] = [];
+  async setTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null) {
+    if (track) this.tracksSet.push(kind);
+  }
   sendChannel(m: unknown) {
     this.channel.push(m);
     return true;
@@ -114,14 +121,22 @@ test('start opens signalling for the link and sets the URL', () => {
   assert.deepEqual(urls, [ID]);
 });
 
-test('first joiner offers when the peer joins; its descriptions go out as protocol frames', () => {
+test('first joiner offers when the peer joins, on the connection made while it waited; its descriptions go out as protocol frames', () => {
   controller.dispatch({ type: 'start', sessionId: ID });
   signal.joined(false);
-  assert.equal(peers.length, 0);
-  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  assert.equal(peers.length, 1, 'a standby is made while waiting alone');
   const peer = peers[0]!;
   assert.equal(peer.options.initiator, true);
   assert.equal(peer.options.polite, false);
+  assert.equal(peer.options.standby, true);
+  peer.options.send({ kind: 'description', description: { type: 'offer', sdp: 'early' } });
+  assert.deepEqual(signal.sent.slice(1), [], 'nothing of a standby reaches the socket before it is taken');
+  assert.deepEqual(peer.calls, []);
+  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  assert.equal(peers.length, 1, 'the standby is taken, no second connection');
+  assert.deepEqual(peer.calls, ['start']);
+  assert.equal(peer.closed, false);
+  signal.sent.length = 0;
   peer.options.send({ kind: 'description', description: { type: 'offer', sdp: 'v=0' } });
   peer.options.send({ kind: 'candidate', candidate: { candidate: 'c', sdpMid: '0' } });
   assert.deepEqual(signal.sent, [
@@ -130,13 +145,57 @@ test('first joiner offers when the peer joins; its descriptions go out as protoc
   ]);
 });
 
-test('an offer that arrives with no connection creates an answering one and is applied', () => {
+test('when the other person leaves, a new standby is made for the next one', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(false);
+  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'left' } });
+  assert.equal(peers[0]!.closed, true);
+  assert.equal(peers.length, 2);
+  assert.equal(peers[1]!.options.standby, true);
+  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  assert.equal(peers.length, 2);
+  assert.deepEqual(peers[1]!.calls, ['start']);
+});
+
+test('a standby made with older ICE servers is not used: the offer comes from a fresh connection', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(false);
+  // The socket was replaced while waiting: the new `joined` carries new TURN credentials.
+  signal.joined(false, true);
+  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  assert.equal(peers[0]!.closed, true);
+  assert.deepEqual(peers[0]!.calls, []);
+  assert.equal(peers.length, 2);
+  assert.equal(peers[1]!.options.standby, undefined);
+  assert.equal(peers[1]!.options.initiator, true);
+});
+
+test('the standby is closed when the call ends while waiting alone', () => {
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(false);
+  controller.dispatch({ type: 'hangup' });
+  assert.equal(peers[0]!.closed, true);
+  assert.equal(state().kind, 'ended');
+});
+
+test('the standby gets our tracks when the camera opens after the join', async () => {
+  media.acquired = { stream: fakeStream(), error: null };
+  controller.dispatch({ type: 'start', sessionId: ID });
+  signal.joined(false);
+  assert.deepEqual(peers[0]!.tracksSet, [], 'the camera is still opening');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(peers[0]!.tracksSet, ['audio', 'video']);
+});
+
+test('an offer that arrives with no connection creates an answering one and is applied; the standby goes', () => {
   controller.dispatch({ type: 'start', sessionId: ID });
   signal.joined(false);
   signal.emit({ type: 'frame', frame: { type: 'offer', sessionId: ID, sdp: 'v=0' } });
-  assert.equal(peers.length, 1);
-  assert.equal(peers[0]!.options.initiator, false);
-  assert.deepEqual(peers[0]!.calls, ['description:offer']);
+  assert.equal(peers.length, 2);
+  assert.equal(peers[0]!.closed, true, 'the standby is closed');
+  assert.equal(peers[1]!.options.initiator, false);
+  assert.deepEqual(peers[1]!.calls, ['description:offer']);
 });
 
 test('hangup goes over the data channel and signalling; the connection closes a moment later', () => {

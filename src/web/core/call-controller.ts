@@ -36,6 +36,8 @@ export class CallController {
   #signalOff: (() => void) | null = null;
   #tokens: TokenStore | null = null;
   #peer: PeerLike | null = null;
+  /** Made while waiting alone (effect `prepare-peer`), with the ICE servers it was made with. */
+  #standby: { peer: PeerLike; iceServers: IceServer[] } | null = null;
   #iceServers: IceServer[] = [];
   #hangupSent = false;
   #listeners = new Set<() => void>();
@@ -53,7 +55,8 @@ export class CallController {
       media: deps.media,
       toasts: this.toasts,
       mediaErrorText: deps.mediaErrorText,
-      peer: () => this.#peer,
+      // A standby gets our tracks too: it offers with what we send when the other person arrives.
+      peer: () => this.#peer ?? this.#standby?.peer ?? null,
       isInCall: () => this.isInCall,
       changed: () => this.#changed(),
     });
@@ -109,6 +112,7 @@ export class CallController {
         this.#signal?.rejoinFresh();
         return;
       case 'close-signal':
+        this.#dropStandby();
         this.#signalOff?.();
         this.#signal?.close();
         this.#signal = this.#signalOff = null;
@@ -118,11 +122,16 @@ export class CallController {
         this.#media.acquire();
         return;
       case 'release-media':
+        this.#dropStandby();
         this.#media.release();
         this.#remote = { ...this.#remote, remote: null };
         return;
       case 'start-peer':
         this.#startPeer(e.initiator, e.polite);
+        return;
+      case 'prepare-peer':
+        this.#dropStandby();
+        this.#standby = { peer: this.#makePeer(true, false, true), iceServers: this.#iceServers };
         return;
       case 'close-peer': {
         const peer = this.#peer;
@@ -198,11 +207,34 @@ export class CallController {
     client.start();
   }
 
+  /**
+   * The offering connection, the standby's if it fits: made for the same role, with the ICE
+   * servers of our latest `joined` (after a rejoin they carry new credentials).
+   */
   #startPeer(initiator: boolean, polite: boolean): void {
-    const peer = this.deps.createPeer({
+    const standby = this.#standby;
+    this.#standby = null;
+    if (standby && initiator && !polite && standby.iceServers === this.#iceServers) {
+      this.#peer = standby.peer;
+      standby.peer.start();
+      return;
+    }
+    standby?.peer.close();
+    this.#peer = this.#makePeer(initiator, polite, false);
+  }
+
+  #dropStandby(): void {
+    this.#standby?.peer.close();
+    this.#standby = null;
+  }
+
+  /** Its callbacks act only while it is the current connection (a standby's, once taken). */
+  #makePeer(initiator: boolean, polite: boolean, standby: boolean): PeerLike {
+    const peer: PeerLike = this.deps.createPeer({
       iceServers: this.#iceServers,
       initiator,
       polite,
+      ...(standby ? { standby } : {}),
       tracks: this.#media.tracks,
       send: (s) => {
         if (peer === this.#peer && this.#state.kind === 'call')
@@ -232,7 +264,7 @@ export class CallController {
       mediaReady: () => this.#mediaOrTimeout(),
       log: (msg, err) => this.deps.log(msg, err),
     });
-    this.#peer = peer;
+    return peer;
   }
 
   /** Local media settled, or ANSWER_MEDIA_WAIT_MS passed: whichever comes first. */

@@ -36,6 +36,24 @@ test('a malformed link shows not-found (data-state error)', () => {
   assert.equal(screenState(state), 'error');
 });
 
+test('waiting alone, first: the connection to offer on is prepared; again after the other person leaves', () => {
+  const joined = run([
+    { type: 'start', sessionId: ID },
+    { type: 'joined', peer: false, resumed: false },
+  ]);
+  assert.deepEqual(
+    types(transition(initialState, { type: 'start', sessionId: ID }).effects).includes('prepare-peer'),
+    false,
+  );
+  assert.equal(types(joined.effects).filter((t) => t === 'prepare-peer').length, 1);
+  assert.ok(types(joined.effects).indexOf('close-peer') < types(joined.effects).indexOf('prepare-peer'));
+  const second = run([{ type: 'joined', peer: true, resumed: false }], joined.state);
+  assert.equal(types(second.effects).includes('prepare-peer'), false, 'the second joiner answers, it prepares nothing');
+  const arrived = run([{ type: 'peer', state: 'joined' }], joined.state);
+  const left = run([{ type: 'peer', state: 'left' }], arrived.state);
+  assert.deepEqual(types(left.effects).slice(0, 2), ['close-peer', 'prepare-peer']);
+});
+
 test('roles from order: the first joiner offers when the peer joins', () => {
   const { state, effects } = run([
     { type: 'start', sessionId: ID },

@@ -57,6 +57,11 @@ export type Effect =
   | { type: 'acquire-media' }
   | { type: 'release-media' }
   | { type: 'start-peer'; initiator: boolean; polite: boolean }
+  /**
+   * Waiting alone, the first to join: make the connection we will offer on now, so the other
+   * person's arrival only starts the offer (the controller keeps it aside until `start-peer`).
+   */
+  | { type: 'prepare-peer' }
   | { type: 'close-peer' }
   | { type: 'replay-local' }
   /** Renew the media path now (new candidates from the network we are on). */
@@ -132,7 +137,7 @@ function onJoined(s: InCall, peer: boolean, resumed: boolean, afterLoss: boolean
   if (!resumed) {
     return {
       state: { ...base, first: true, peer: 'absent', hasPeer: false, media: 'none' },
-      effects: [...back, { type: 'close-peer' }],
+      effects: [...back, { type: 'close-peer' }, { type: 'prepare-peer' }],
     };
   }
   return { state: { ...base, peer: 'absent' }, effects: back };
@@ -164,7 +169,7 @@ function onPeer(s: InCall, state: PeerState): Transition {
       // The one who stays is "first" again and offers when somebody joins.
       return {
         state: { ...s, first: true, peer: 'absent', hasPeer: false, media: 'none' },
-        effects: [{ type: 'close-peer' }, toast('peerLeft', 'warn')],
+        effects: [{ type: 'close-peer' }, { type: 'prepare-peer' }, toast('peerLeft', 'warn')],
       };
     default:
       return assertNever(state);

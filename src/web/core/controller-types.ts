@@ -18,6 +18,8 @@ export interface PeerLike {
   replay(): void;
   /** Becomes the offering side if nothing was negotiated yet. */
   offerIfIdle(): void;
+  /** A connection made as a standby (PeerOptions.standby) makes its first offer now. */
+  start(): void;
   restartIce(): void;
   setTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null, stream: MediaStream | null): Promise<void>;
   sendChannel(m: ChannelMessage): boolean;

@@ -19,6 +19,13 @@ export interface PeerSessionOptions {
   polite: boolean;
   /** Sets up the transceivers and the data channel and so makes the first offer. */
   initiator: boolean;
+  /**
+   * Made ahead, while waiting alone for the other person (with `initiator`): the connection,
+   * its transceivers (once local media has settled) and its data channel are ready, and the
+   * first offer waits for `start()`. The browser's own setup of a connection then stays off
+   * the moment the other person arrives (issue 11).
+   */
+  standby?: boolean;
   tracks: { audio: MediaStreamTrack | null; video: MediaStreamTrack | null; stream: MediaStream | null };
   send(signal: OutgoingSignal): void;
   onRemoteStream(stream: MediaStream): void;
@@ -63,6 +70,8 @@ export class PeerSession {
   #work: Promise<void> = Promise.resolve();
   readonly #restarts: IceRestartPolicy;
   #closed = false;
+  /** A standby not started yet: no offer goes out (see PeerSessionOptions.standby). */
+  #held: boolean;
   /**
    * We replaced our connection ourselves (#startOver): the next ones get a certificate of their
    * own, so the other side sees a new fingerprint and rebuilds too instead of taking our offer
@@ -75,6 +84,7 @@ export class PeerSession {
 
   constructor(options: PeerSessionOptions) {
     this.#o = options;
+    this.#held = options.standby === true && options.initiator;
     this.#restarts = new IceRestartPolicy({
       clock: options.clock,
       offerer: options.initiator,
@@ -128,11 +138,33 @@ export class PeerSession {
       });
     };
     pc.ondatachannel = ({ channel }) => pc === this.#pc && this.#useChannel(pc, channel);
-    if (initiator) this.#setUpAsOfferer(pc);
+    if (initiator && this.#held) {
+      // With the tracks it will send, so the first offer carries them and needs no second one.
+      void this.#o.mediaReady?.().then(() => {
+        if (pc === this.#pc && !this.#closed && this.#held && pc.getTransceivers().length === 0) this.#addSending(pc);
+      });
+    } else if (initiator) this.#setUpAsOfferer(pc);
+  }
+
+  /** A standby starts negotiating: its first offer goes out now. A no-op on any other connection. */
+  start(): void {
+    if (!this.#held || this.#closed) return;
+    this.#held = false;
+    const pc = this.#pc;
+    if (pc.getTransceivers().length === 0) this.#setUpAsOfferer(pc);
+    else this.#queue(() => this.#offer(pc));
   }
 
   /** Transceivers for both kinds (sending what we have) and the data channel: this makes an offer. */
   #setUpAsOfferer(pc: RTCPeerConnection): void {
+    this.#addSending(pc);
+    // Offer now rather than in the `negotiationneeded` task the browser queues for later: on a
+    // busy page that task waits behind others, and the first offer is on every call's critical
+    // path. The event, when it comes, finds the offer made (see #offer).
+    this.#queue(() => this.#offer(pc));
+  }
+
+  #addSending(pc: RTCPeerConnection): void {
     for (const kind of ['audio', 'video'] as const) {
       const track = this.#o.tracks[kind];
       const streams = this.#o.tracks.stream ? [this.#o.tracks.stream] : [];
@@ -140,10 +172,6 @@ export class PeerSession {
       else pc.addTransceiver(kind, { direction: 'recvonly' });
     }
     this.#useChannel(pc, pc.createDataChannel('homecall', { ordered: true }));
-    // Offer now rather than in the `negotiationneeded` task the browser queues for later: on a
-    // busy page that task waits behind others, and the first offer is on every call's critical
-    // path. The event, when it comes, finds the offer made (see #offer).
-    this.#queue(() => this.#offer(pc));
   }
 
   #useChannel(pc: RTCPeerConnection, channel: RTCDataChannel): void {
@@ -168,7 +196,7 @@ export class PeerSession {
   }
 
   async #offer(pc: RTCPeerConnection): Promise<void> {
-    if (pc !== this.#pc || this.#closed) return;
+    if (pc !== this.#pc || this.#closed || this.#held) return;
     // Already offering (made by #setUpAsOfferer before the event came): the browser asks again
     // once back in `stable` if anything is still to negotiate.
     if (pc.signalingState !== 'stable') return;
