@@ -10,6 +10,7 @@ import {
   hangupFrame,
   parseBody,
   pongFrame,
+  relayText,
 } from '../../shared/protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -191,7 +192,7 @@ export class SessionService implements SessionPort<Connection> {
 
   #relay(conn: Connection, seat: Seat, frame: RelayFrame, bytes: number): void | Promise<void> {
     // The frame was rebuilt from validated fields: unknown fields never reach the peer.
-    const text = JSON.stringify(frame);
+    const text = relayText(frame);
     const result = this.#registry.relay(seat, text, bytes);
     if (result instanceof Promise) return result.then((r) => this.#relayed(conn, seat, frame, text, r));
     this.#relayed(conn, seat, frame, text, result);

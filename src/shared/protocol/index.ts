@@ -4,3 +4,4 @@ export * from './limits.js';
 export * from './parse.js';
 export * from './result.js';
 export * from './session-id.js';
+export * from './relay-text.js';
