@@ -123,7 +123,9 @@ try {
       });
       await ctx.close();
       if (i === 0) continue; // warm-up
-      for (const [k, x] of Object.entries(p)) ((rows[v.name] ??= {})[k] ??= []).push(x);
+      const row = rows[v.name] ?? {};
+      rows[v.name] = row;
+      for (const [k, x] of Object.entries(p)) row[k] = [...(row[k] ?? []), x];
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
