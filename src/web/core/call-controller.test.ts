@@ -37,6 +37,10 @@ class FakeSignal implements SignalLike {
   emit(e: SignalEvent) {
     this.listener?.(e);
   }
+  /** The server says the other participant joined, left, went away or came back. */
+  peer(state: 'joined' | 'left' | 'away' | 'back') {
+    this.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state } });
+  }
   joined(peer: boolean, resumed = false, afterLoss = false) {
     const frame = { type: 'joined' as const, sessionId: ID, peer, resume: 't', iceServers: [] };
     this.emit({ type: 'joined', frame, resumed, afterLoss });
@@ -132,7 +136,7 @@ test('first joiner offers when the peer joins, on the connection made while it w
   peer.options.send({ kind: 'description', description: { type: 'offer', sdp: 'early' } });
   assert.deepEqual(signal.sent.slice(1), [], 'nothing of a standby reaches the socket before it is taken');
   assert.deepEqual(peer.calls, []);
-  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  signal.peer('joined');
   assert.equal(peers.length, 1, 'the standby is taken, no second connection');
   assert.deepEqual(peer.calls, ['start']);
   assert.equal(peer.closed, false);
@@ -148,12 +152,12 @@ test('first joiner offers when the peer joins, on the connection made while it w
 test('when the other person leaves, a new standby is made for the next one', () => {
   controller.dispatch({ type: 'start', sessionId: ID });
   signal.joined(false);
-  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
-  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'left' } });
+  signal.peer('joined');
+  signal.peer('left');
   assert.equal(peers[0]!.closed, true);
   assert.equal(peers.length, 2);
   assert.equal(peers[1]!.options.standby, true);
-  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  signal.peer('joined');
   assert.equal(peers.length, 2);
   assert.deepEqual(peers[1]!.calls, ['start']);
 });
@@ -163,7 +167,7 @@ test('a standby made with older ICE servers is not used: the offer comes from a 
   signal.joined(false);
   // The socket was replaced while waiting: the new `joined` carries new TURN credentials.
   signal.joined(false, true);
-  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  signal.peer('joined');
   assert.equal(peers[0]!.closed, true);
   assert.deepEqual(peers[0]!.calls, []);
   assert.equal(peers.length, 2);
@@ -271,7 +275,7 @@ test('no stale replay when a newcomer took the other place meanwhile', () => {
   controller.dispatch({ type: 'start', sessionId: ID });
   signal.joined(true);
   signal.joined(true, true);
-  signal.emit({ type: 'frame', frame: { type: 'peer', sessionId: ID, state: 'joined' } });
+  signal.peer('joined');
   clock.advance(1_000);
   assert.deepEqual(peers[0]!.calls, []);
   assert.ok(peers[0]!.closed);
